@@ -1,0 +1,145 @@
+// The server's shared state: configuration, keyspace, clients, statistics and the executor's
+// gate. Every command runs while holding Gate, so everything reachable from here is touched by
+// one thread at a time, in one total order (ARCHITECTURE §1); the hosting layer wires sockets,
+// timers and signals to it.
+using Cinnabar.Server.Commands;
+using Cinnabar.Server.Config;
+using Cinnabar.Server.Diagnostics;
+using Cinnabar.Server.Networking;
+using Cinnabar.Server.Replication;
+using Cinnabar.Protocol;
+using Cinnabar.Server.Storage;
+
+namespace Cinnabar.Server;
+
+/// <summary>The state of one server instance.</summary>
+internal sealed class CinnabarServer
+{
+    private long _nextClientId;
+
+    public CinnabarServer(ServerConfig config, TimeProvider? time = null, Logger? logger = null)
+    {
+        Config = config;
+        Time = time ?? TimeProvider.System;
+        Log = logger ?? new Logger(Time);
+        Commands = CommandTable.CreateDefault();
+        Databases = new Database[Math.Max(1, config.Databases)];
+        for (int i = 0; i < Databases.Length; i++)
+        {
+            Databases[i] = new Database(i);
+        }
+
+        StartTimeMs = NowMs;
+        RunId = NewRunId();
+        Dispatcher = new Dispatcher(this);
+    }
+
+    /// <summary>The executor's lock: hold it to touch anything in the server.</summary>
+    public object Gate { get; } = new();
+
+    public ServerConfig Config { get; }
+
+    public TimeProvider Time { get; }
+
+    public Logger Log { get; }
+
+    public CommandTable Commands { get; }
+
+    public Dispatcher Dispatcher { get; }
+
+    public Database[] Databases { get; private set; }
+
+    public ServerStats Stats { get; } = new();
+
+    /// <summary>Connected clients by id.</summary>
+    public Dictionary<long, ClientSession> Clients { get; } = [];
+
+    /// <summary>Clients with MONITOR on.</summary>
+    public List<ClientSession> Monitors { get; } = [];
+
+    /// <summary>Sinks fed with every propagated write.</summary>
+    public List<IPropagationSink> PropagationSinks { get; } = [];
+
+    /// <summary>40 hex characters, new on every start (INFO run_id).</summary>
+    public string RunId { get; }
+
+    public long StartTimeMs { get; }
+
+    /// <summary>Changes since the last save (Redis's server.dirty).</summary>
+    public long Dirty { get; set; }
+
+    /// <summary>True while this server replicates from a primary.</summary>
+    public bool IsReplica { get; set; }
+
+    /// <summary>True while the replica's link to its primary is up.</summary>
+    public bool PrimaryLinkUp { get; set; }
+
+    /// <summary>True while loading a dataset.</summary>
+    public bool Loading { get; set; }
+
+    /// <summary>Active expiry enabled (DEBUG SET-ACTIVE-EXPIRE).</summary>
+    public bool ActiveExpireEnabled { get; set; } = true;
+
+    /// <summary>Unix time (ms) of the last successful save (LASTSAVE), start time until then.</summary>
+    public long LastSaveMs { get; set; }
+
+    /// <summary>The client executing the current command (Redis's server.current_client).</summary>
+    public ClientSession? CurrentClient { get; set; }
+
+    /// <summary>Set when SHUTDOWN or a signal asks the host to stop.</summary>
+    public CancellationTokenSource ShutdownRequested { get; } = new();
+
+    /// <summary>SLOWLOG entries.</summary>
+    public Slowlog SlowlogData { get; } = new();
+
+    /// <summary>Shared random source for RANDOMKEY and friends.</summary>
+    public Random Random { get; } = new();
+
+    /// <summary>Now, in Unix milliseconds.</summary>
+    public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Registers a new client.</summary>
+    public ClientSession CreateClient()
+    {
+        var c = new ClientSession(Interlocked.Increment(ref _nextClientId), NowMs)
+        {
+            Authenticated = string.IsNullOrEmpty(Config.RequirePass),
+        };
+        Clients[c.Id] = c;
+        return c;
+    }
+
+    /// <summary>Unregisters a client and drops its WATCHes and subscriptions.</summary>
+    public void RemoveClient(ClientSession c)
+    {
+        Clients.Remove(c.Id);
+        Monitors.Remove(c);
+        TransactionCommands.UnwatchAll(this, c);
+    }
+
+    /// <summary>Feeds propagated writes to every sink.</summary>
+    public void Propagate(int db, IReadOnlyList<CommandArgs> ops, bool atomic)
+    {
+        foreach (var sink in PropagationSinks)
+        {
+            sink.Propagate(db, ops, atomic);
+        }
+    }
+
+    /// <summary>Resizes the database array (config "databases" only applies at startup).</summary>
+    public void ResetDatabases(int count)
+    {
+        Databases = new Database[count];
+        for (int i = 0; i < count; i++)
+        {
+            Databases[i] = new Database(i);
+        }
+    }
+
+    private static string NewRunId()
+    {
+        Span<byte> bytes = stackalloc byte[20];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+        return Convert.ToHexStringLower(bytes);
+    }
+}

@@ -1,0 +1,71 @@
+// Commands are data: each family file registers its rows here, and the dispatcher is the only
+// code that checks arity, flags and authentication. The list in CreateDefault is the index of
+// every command family Cinnabar implements.
+namespace Cinnabar.Server.Commands;
+
+/// <summary>The command table.</summary>
+internal sealed class CommandTable
+{
+    private readonly Dictionary<string, CommandSpec> _commands = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, CommandSpec> _byAsciiLower = new(StringComparer.Ordinal);
+
+    /// <summary>All top-level commands.</summary>
+    public IEnumerable<CommandSpec> All => _commands.Values;
+
+    /// <summary>Number of top-level commands.</summary>
+    public int Count => _commands.Count;
+
+    /// <summary>The table with every family registered.</summary>
+    public static CommandTable CreateDefault()
+    {
+        var t = new CommandTable();
+        ConnectionCommands.Register(t);
+        StringCommands.Register(t);
+        KeyCommands.Register(t);
+        TransactionCommands.Register(t);
+        ServerCommands.Register(t);
+        return t;
+    }
+
+    /// <summary>Adds a command row.</summary>
+    public CommandSpec Add(CommandSpec spec)
+    {
+        _commands[spec.Name] = spec;
+        _byAsciiLower[spec.Name] = spec;
+        return spec;
+    }
+
+    /// <summary>Adds a command row from its parts.</summary>
+    public CommandSpec Add(string name, int arity, CommandFlags flags, int firstKey, int lastKey, int step, CommandHandler? handler, string group = "generic", string since = "1.0.0", string acl = "", string summary = "")
+    {
+        return Add(new CommandSpec(name, arity, flags, firstKey, lastKey, step, handler)
+        {
+            Group = group,
+            Since = since,
+            AclCategories = acl.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            Summary = summary,
+        });
+    }
+
+    /// <summary>Finds a top-level command by its name bytes (any case).</summary>
+    public CommandSpec? Lookup(ReadOnlySpan<byte> name)
+    {
+        if (name.Length > 64)
+        {
+            return null;
+        }
+
+        Span<char> lower = stackalloc char[name.Length];
+        for (int i = 0; i < name.Length; i++)
+        {
+            byte b = name[i];
+            lower[i] = (char)(b is >= (byte)'A' and <= (byte)'Z' ? b | 0x20 : b);
+        }
+
+        var lookup = _byAsciiLower.GetAlternateLookup<ReadOnlySpan<char>>();
+        return lookup.TryGetValue(lower, out var spec) ? spec : null;
+    }
+
+    /// <summary>Finds a command by name string.</summary>
+    public CommandSpec? Lookup(string name) => _commands.TryGetValue(name, out var s) ? s : null;
+}

@@ -1,0 +1,308 @@
+// The one place every command passes through, with Redis's checks in processCommand's order:
+// lookup, arity, protected commands, auth, no-multi, read-only replica, pub/sub context,
+// stale replica, loading, MULTI queuing; then call(): run the handler, count statistics,
+// feed MONITOR and propagate the command's effects. Handlers check only what arity cannot say.
+using System.Diagnostics;
+using System.Text;
+using Cinnabar.Protocol;
+using Cinnabar.Server.Diagnostics;
+using Cinnabar.Server.Networking;
+
+namespace Cinnabar.Server.Commands;
+
+/// <summary>Routes commands to handlers.</summary>
+internal sealed class Dispatcher
+{
+    private readonly CinnabarServer _server;
+    private readonly Dictionary<long, CommandContext> _contexts = [];
+    private readonly List<CommandArgs> _topOps = [];
+    private readonly List<int> _topDbs = [];
+    private int _depth;
+
+    public Dispatcher(CinnabarServer server)
+    {
+        _server = server;
+    }
+
+    /// <summary>Hook for commands that must wait (CLIENT PAUSE); returns true when the client was blocked.</summary>
+    public Func<ClientSession, CommandSpec, bool>? ShouldPostpone { get; set; }
+
+    /// <summary>Processes one command from a client (the caller holds the executor gate).</summary>
+    public void Process(ClientSession client, CommandArgs args)
+    {
+        if (args.Count == 0)
+        {
+            return;
+        }
+
+        var reply = client.Output;
+        int replyStart = reply.Length;
+        bool skipThis = client.SkipCurrentReply;
+        client.SkipCurrentReply = false;
+        ProcessCommand(client, args);
+
+        // CLIENT REPLY OFF/SKIP (Redis checks the flags when the reply is added, so CLIENT REPLY ON
+        // gets its +OK through while OFF and SKIP print nothing themselves).
+        if (skipThis || client.ReplyMode == ReplyMode.Off)
+        {
+            reply.Truncate(replyStart);
+        }
+
+        if (client.ReplyMode == ReplyMode.Skip)
+        {
+            client.ReplyMode = ReplyMode.On;
+            client.SkipCurrentReply = true;
+        }
+    }
+
+    private void ProcessCommand(ClientSession client, CommandArgs args)
+    {
+        var reply = client.Output;
+        var spec = _server.Commands.Lookup(args[0]);
+        if (spec is null)
+        {
+            Reject(client, null, UnknownCommand(args));
+            return;
+        }
+
+        if (spec.Subcommands is not null && args.Count >= 2)
+        {
+            if (!spec.Subcommands.TryGetValue(args.GetString(1), out var sub))
+            {
+                // "HELP" is always a subcommand of containers; anything else is unknown.
+                Reject(client, spec, Errors.UnknownSubcommand(Encoding.UTF8.GetString(args[1]), spec.Name));
+                return;
+            }
+
+            spec = sub;
+        }
+
+        if ((spec.Arity > 0 && spec.Arity != args.Count) || args.Count < -spec.Arity)
+        {
+            Reject(client, spec, Errors.Arity(spec.FullName));
+            return;
+        }
+
+        if ((spec.Flags & CommandFlags.Protected) != 0 && !ProtectedAllowed(client))
+        {
+            Reject(client, spec, $"ERR {spec.Name.ToUpperInvariant()} command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+            return;
+        }
+
+        if (!client.Authenticated && (spec.Flags & CommandFlags.NoAuth) == 0)
+        {
+            Reject(client, spec, Errors.NoAuth);
+            return;
+        }
+
+        if (client.InMulti && (spec.Flags & CommandFlags.NoMulti) != 0)
+        {
+            Reject(client, spec, Errors.NotAllowedInMulti);
+            return;
+        }
+
+        bool isWrite = spec.IsWrite;
+        if (_server.IsReplica && _server.Config.ReplicaReadOnly && !client.IsPrimaryLink && isWrite)
+        {
+            Reject(client, spec, Errors.ReadOnlyReplica);
+            return;
+        }
+
+        if (client.IsPubSub && client.Protocol == 2 && !AllowedInPubSub(spec.Name))
+        {
+            Reject(client, spec, $"ERR Can't execute '{spec.FullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+            return;
+        }
+
+        if (_server.IsReplica && !_server.PrimaryLinkUp && !_server.Config.ReplicaServeStaleData && (spec.Flags & CommandFlags.Stale) == 0)
+        {
+            Reject(client, spec, Errors.MasterDown);
+            return;
+        }
+
+        if (_server.Loading && (spec.Flags & CommandFlags.Loading) == 0)
+        {
+            Reject(client, spec, Errors.Loading);
+            return;
+        }
+
+        if (!client.InMulti && ShouldPostpone is not null && ShouldPostpone(client, spec))
+        {
+            return;
+        }
+
+        if (client.InMulti && spec.Name is not ("exec" or "discard" or "multi" or "watch" or "quit" or "reset"))
+        {
+            client.Queued.Add(args.Clone());
+            reply.Queued();
+            return;
+        }
+
+        Call(client, spec, args);
+    }
+
+    /// <summary>
+    /// Runs a command whose checks have passed (Redis's call()): statistics, MONITOR, and at the
+    /// outermost level the propagation of everything the command (and nested calls) produced.
+    /// </summary>
+    public void Call(ClientSession client, CommandSpec spec, CommandArgs args)
+    {
+        var ctx = ContextFor(client);
+        var savedArgs = ctx.Args;
+        var savedSpec = ctx.Spec;
+        long now = _server.NowMs;
+        int replyStart = client.Output.Length;
+        if (_server.Monitors.Count > 0 && (spec.Flags & (CommandFlags.SkipMonitor | CommandFlags.Admin)) == 0)
+        {
+            MonitorFeed.Feed(_server, client, args, now);
+        }
+
+        _depth++;
+        var previous = _server.CurrentClient;
+        _server.CurrentClient = client;
+        ctx.ResetForCall(args, spec, now);
+        ctx.ClearOps();
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            spec.Handler!(ctx);
+        }
+        finally
+        {
+            _depth--;
+            _server.CurrentClient = previous;
+        }
+
+        long micros = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        spec.Calls++;
+        spec.Microseconds += micros;
+        _server.Stats.CommandsProcessed++;
+        client.Commands++;
+        client.LastCommand = spec.FullName;
+        if (client.Output.Length > replyStart && client.Output.WrittenSpan[replyStart] == (byte)'-')
+        {
+            spec.FailedCalls++;
+            CountError(client.Output.WrittenSpan[(replyStart + 1)..]);
+        }
+
+        Slowlog.Record(_server, client, spec, args, micros, now);
+
+        // Collect what this call propagates: explicit ops, then the command itself when it
+        // changed data and did not replace its own propagated form.
+        for (int i = 0; i < ctx.PendingOps.Count; i++)
+        {
+            _topOps.Add(ctx.PendingOps[i]);
+            _topDbs.Add(ctx.PendingOpDbs[i]);
+        }
+
+        if (ctx.DirtyCount > 0)
+        {
+            _server.Dirty += ctx.DirtyCount;
+            if (!ctx.PropagationRewritten && !ctx.PreventPropagation)
+            {
+                _topOps.Add(args.Clone());
+                _topDbs.Add(client.DbIndex);
+            }
+        }
+
+        ctx.ClearOps();
+        ctx.Args = savedArgs;
+        ctx.Spec = savedSpec;
+        if (_depth == 0)
+        {
+            FlushPropagation();
+        }
+    }
+
+    /// <summary>Counts an error reply by its code (INFO errorstats).</summary>
+    public void CountError(ReadOnlySpan<byte> message)
+    {
+        _server.Stats.ErrorReplies++;
+        int sp = message.IndexOfAny((byte)' ', (byte)'\r');
+        var code = Encoding.ASCII.GetString(sp < 0 ? message : message[..sp]);
+        _server.Stats.ErrorsByCode[code] = _server.Stats.ErrorsByCode.GetValueOrDefault(code) + 1;
+    }
+
+    /// <summary>Drops a client's cached context.</summary>
+    public void Forget(ClientSession client) => _contexts.Remove(client.Id);
+
+    /// <summary>The reusable context of a client.</summary>
+    public CommandContext ContextFor(ClientSession client)
+    {
+        if (!_contexts.TryGetValue(client.Id, out var ctx))
+        {
+            ctx = new CommandContext(_server, client);
+            _contexts[client.Id] = ctx;
+        }
+
+        return ctx;
+    }
+
+    private void FlushPropagation()
+    {
+        if (_topOps.Count == 0)
+        {
+            return;
+        }
+
+        // Redis 7.0 propagatePendingCommands: several ops from one top-level call are wrapped
+        // in MULTI/EXEC so replicas apply them atomically.
+        bool atomic = _topOps.Count > 1;
+        int start = 0;
+        if (!atomic)
+        {
+            _server.Propagate(_topDbs[0], [_topOps[0]], atomic: false);
+        }
+        else
+        {
+            // Group consecutive ops by database; the sink handles SELECT between groups.
+            var ops = new List<CommandArgs>(_topOps);
+            _server.Propagate(_topDbs[start], ops, atomic: true);
+        }
+
+        _topOps.Clear();
+        _topDbs.Clear();
+    }
+
+    private static bool AllowedInPubSub(string name) =>
+        name is "ping" or "subscribe" or "ssubscribe" or "unsubscribe" or "sunsubscribe" or "psubscribe" or "punsubscribe" or "quit" or "reset";
+
+    private bool ProtectedAllowed(ClientSession client)
+    {
+        var mode = _server.Config.EnableDebugCommand;
+        if (mode == "yes")
+        {
+            return true;
+        }
+
+        return mode == "local" && (client.Address.StartsWith("127.", StringComparison.Ordinal) || client.Address.StartsWith("[::1]", StringComparison.Ordinal) || client.Address.StartsWith('/'));
+    }
+
+    private void Reject(ClientSession client, CommandSpec? spec, string error)
+    {
+        if (client.InMulti)
+        {
+            client.MultiError = true;
+        }
+
+        if (spec is not null)
+        {
+            spec.RejectedCalls++;
+        }
+
+        client.Output.Error(error);
+        CountError(Encoding.UTF8.GetBytes(error));
+    }
+
+    private static string UnknownCommand(CommandArgs args)
+    {
+        var sb = new StringBuilder();
+        for (int j = 1; j < args.Count && sb.Length < 128; j++)
+        {
+            var a = Encoding.UTF8.GetString(args[j]);
+            sb.Append('\'').Append(Errors.Truncate(a, 128 - sb.Length)).Append("' ");
+        }
+
+        return $"ERR unknown command '{Errors.Truncate(Encoding.UTF8.GetString(args[0]), 128)}', with args beginning with: {sb}";
+    }
+}

@@ -1,0 +1,41 @@
+// Redis's error replies, in one place, byte for byte (server.c createSharedObjects and friends).
+namespace Cinnabar.Server.Commands;
+
+/// <summary>Error texts (without the leading '-').</summary>
+internal static class Errors
+{
+    public const string WrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    public const string Syntax = "ERR syntax error";
+    public const string NotInteger = "ERR value is not an integer or out of range";
+    public const string NotFloat = "ERR value is not a valid float";
+    public const string NoSuchKey = "ERR no such key";
+    public const string OutOfRange = "ERR index out of range";
+    public const string NoAuth = "NOAUTH Authentication required.";
+    public const string WrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
+    public const string DbIndexOutOfRange = "ERR DB index is out of range";
+    public const string InvalidDbIndex = "ERR invalid DB index";
+    public const string Overflow = "ERR increment or decrement would overflow";
+    public const string ReadOnlyReplica = "READONLY You can't write against a read only replica.";
+    public const string MasterDown = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    public const string Loading = "LOADING Redis is loading the dataset in memory";
+    public const string ExecAbort = "EXECABORT Transaction discarded because of previous errors.";
+    public const string NotAllowedInMulti = "ERR Command not allowed inside a transaction";
+    public const string MultiNested = "ERR MULTI calls can not be nested";
+    public const string ExecWithoutMulti = "ERR EXEC without MULTI";
+    public const string DiscardWithoutMulti = "ERR DISCARD without MULTI";
+    public const string WatchInMulti = "ERR WATCH inside MULTI is not allowed";
+    public const string StringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+    public const string InvalidExpire = "ERR invalid expire time in '{0}' command";
+    public const string SameObject = "ERR source and destination objects are the same";
+    public const string NoPasswordSet = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
+
+    /// <summary>ERR wrong number of arguments for 'name' command</summary>
+    public static string Arity(string fullName) => $"ERR wrong number of arguments for '{fullName}' command";
+
+    /// <summary>ERR unknown subcommand 'x'. Try CONTAINER HELP.</summary>
+    public static string UnknownSubcommand(string sub, string container) =>
+        $"ERR unknown subcommand '{Truncate(sub, 128)}'. Try {container.ToUpperInvariant()} HELP.";
+
+    /// <summary>Truncates like printf's %.Ns.</summary>
+    public static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+}

@@ -1,0 +1,139 @@
+// One numbered database: the key table plus the bookkeeping Redis keeps per redisDb
+// (count of keys with a TTL, the WATCHed keys). Expiry policy (lazy delete on a primary, hiding
+// on a replica) lives in the command context, which knows the server's role; this class only
+// stores.
+using System.Runtime.CompilerServices;
+
+namespace Cinnabar.Server.Storage;
+
+/// <summary>A Redis database (SELECT index).</summary>
+internal sealed class Database
+{
+    public Database(int index)
+    {
+        Index = index;
+    }
+
+    /// <summary>The SELECT index.</summary>
+    public int Index { get; }
+
+    /// <summary>The keys.</summary>
+    public KeyTable Table { get; private set; } = new();
+
+    /// <summary>Keys that have a TTL (INFO keyspace "expires").</summary>
+    public int VolatileCount { get; set; }
+
+    /// <summary>Sum of TTLs sampled by the active expire cycle, for INFO keyspace avg_ttl.</summary>
+    public long AverageTtl { get; set; }
+
+    /// <summary>Position of the active expire sweep.</summary>
+    public long ExpireCursor { get; set; }
+
+    /// <summary>Number of keys.</summary>
+    public int Count => Table.Count;
+
+    /// <summary>Clients WATCHing each key of this database.</summary>
+    public Dictionary<byte[], List<Cinnabar.Server.Networking.ClientSession>> Watchers { get; } = new(ByteArrayComparer.Instance);
+
+    /// <summary>Finds a slot regardless of expiry.</summary>
+    public ref Slot FindRaw(ReadOnlySpan<byte> key) => ref Table.Find(key);
+
+    /// <summary>Sets a string value, replacing any value; keeps or replaces the TTL.</summary>
+    public void SetString(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expire, bool keepTtl)
+    {
+        ref Slot s = ref Table.Find(key);
+        if (!Unsafe.IsNullRef(ref s))
+        {
+            s.Data = Entry.MakeString(key, value);
+            if (!keepTtl)
+            {
+                SetExpireOnSlot(ref s, expire);
+            }
+
+            Table.Touch(key);
+            return;
+        }
+
+        ref Slot n = ref Table.Insert(key, Entry.MakeString(key, value));
+        SetExpireOnSlot(ref n, expire);
+    }
+
+    /// <summary>Stores an object under its key, replacing any value; TTL as given.</summary>
+    public ref Slot SetObject(RedisObject value, long expire, bool keepTtl)
+    {
+        ref Slot s = ref Table.Find(value.Key);
+        if (!Unsafe.IsNullRef(ref s))
+        {
+            s.Data = value;
+            if (!keepTtl)
+            {
+                SetExpireOnSlot(ref s, expire);
+            }
+
+            Table.Touch(value.Key);
+            return ref s;
+        }
+
+        ref Slot n = ref Table.Insert(value.Key, value);
+        SetExpireOnSlot(ref n, expire);
+        return ref n;
+    }
+
+    /// <summary>Replaces the data of an existing slot (same key).</summary>
+    public void Replace(ref Slot slot, object data, ReadOnlySpan<byte> key)
+    {
+        slot.Data = data;
+        Table.Touch(key);
+    }
+
+    /// <summary>Sets or clears (0) the TTL on a slot, keeping <see cref="VolatileCount"/> right.</summary>
+    public void SetExpireOnSlot(ref Slot slot, long expire)
+    {
+        if (slot.Expire != 0)
+        {
+            VolatileCount--;
+        }
+
+        slot.Expire = expire;
+        if (expire != 0)
+        {
+            VolatileCount++;
+        }
+    }
+
+    /// <summary>Deletes a key; returns false when absent.</summary>
+    public bool Delete(ReadOnlySpan<byte> key)
+    {
+        if (!Table.Remove(key, out Slot removed))
+        {
+            return false;
+        }
+
+        if (removed.Expire != 0)
+        {
+            VolatileCount--;
+        }
+
+        return true;
+    }
+
+    /// <summary>Removes every key; returns how many there were.</summary>
+    public int Clear()
+    {
+        int n = Table.Count;
+        Table = new KeyTable();
+        VolatileCount = 0;
+        AverageTtl = 0;
+        ExpireCursor = 0;
+        return n;
+    }
+
+    /// <summary>Exchanges contents with another database (SWAPDB).</summary>
+    public void SwapContents(Database other)
+    {
+        (Table, other.Table) = (other.Table, Table);
+        (VolatileCount, other.VolatileCount) = (other.VolatileCount, VolatileCount);
+        (AverageTtl, other.AverageTtl) = (other.AverageTtl, AverageTtl);
+        (ExpireCursor, other.ExpireCursor) = (other.ExpireCursor, ExpireCursor);
+    }
+}

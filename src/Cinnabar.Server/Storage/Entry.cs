@@ -1,0 +1,131 @@
+// Layout of an inline entry: [key length as 7-bit varint][key bytes][string value bytes].
+// Helpers here are the only code that knows it.
+namespace Cinnabar.Server.Storage;
+
+/// <summary>Reads and builds slot data.</summary>
+internal static class Entry
+{
+    /// <summary>Builds an inline string entry.</summary>
+    public static byte[] MakeString(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        int header = VarintSize(key.Length);
+        var blob = GC.AllocateUninitializedArray<byte>(header + key.Length + value.Length);
+        WriteVarint(blob, key.Length);
+        key.CopyTo(blob.AsSpan(header));
+        value.CopyTo(blob.AsSpan(header + key.Length));
+        return blob;
+    }
+
+    /// <summary>The key of slot data.</summary>
+    public static ReadOnlySpan<byte> KeyOf(object data)
+    {
+        if (data is byte[] blob)
+        {
+            int len = ReadVarint(blob, out int header);
+            return new ReadOnlySpan<byte>(blob, header, len);
+        }
+
+        return ((RedisObject)data).Key;
+    }
+
+    /// <summary>The key as a fresh array.</summary>
+    public static byte[] KeyArray(object data) => data is RedisObject o ? o.Key : KeyOf(data).ToArray();
+
+    /// <summary>The value of an inline string entry.</summary>
+    public static ReadOnlySpan<byte> InlineValue(byte[] blob)
+    {
+        int len = ReadVarint(blob, out int header);
+        return new ReadOnlySpan<byte>(blob, header + len, blob.Length - header - len);
+    }
+
+    /// <summary>The type of slot data.</summary>
+    public static ObjectType TypeOf(object data) => data is byte[] ? ObjectType.String : ((RedisObject)data).Type;
+
+    /// <summary>True when the data is a string (inline or raw).</summary>
+    public static bool IsString(object data) => data is byte[] || data is RawString;
+
+    /// <summary>The string value of data known to be a string.</summary>
+    public static ReadOnlySpan<byte> StringValue(object data) => data is byte[] b ? InlineValue(b) : ((RawString)data).Value;
+
+    /// <summary>True when <paramref name="data"/>'s key equals <paramref name="key"/>.</summary>
+    public static bool KeyEquals(object data, ReadOnlySpan<byte> key)
+    {
+        if (data is byte[] blob)
+        {
+            int len = ReadVarint(blob, out int header);
+            return len == key.Length && new ReadOnlySpan<byte>(blob, header, len).SequenceEqual(key);
+        }
+
+        return ((RedisObject)data).Key.AsSpan().SequenceEqual(key);
+    }
+
+    /// <summary>Bytes used by the value, for OBJECT/MEMORY style introspection.</summary>
+    public static string EncodingOf(object data)
+    {
+        if (data is byte[] blob)
+        {
+            var v = InlineValue(blob);
+            if (v.Length <= 20 && Cinnabar.Protocol.Number.TryParseInt64(v, out _))
+            {
+                return "int";
+            }
+
+            return v.Length <= 44 ? "embstr" : "raw";
+        }
+
+        return ((RedisObject)data).Encoding;
+    }
+
+    private static int VarintSize(int value)
+    {
+        int n = 1;
+        while (value >= 0x80)
+        {
+            value >>= 7;
+            n++;
+        }
+
+        return n;
+    }
+
+    private static void WriteVarint(byte[] blob, int value)
+    {
+        int i = 0;
+        uint v = (uint)value;
+        while (v >= 0x80)
+        {
+            blob[i++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+
+        blob[i] = (byte)v;
+    }
+
+    private static int ReadVarint(byte[] blob, out int size)
+    {
+        uint b = blob[0];
+        if (b < 0x80)
+        {
+            size = 1;
+            return (int)b;
+        }
+
+        uint result = b & 0x7F;
+        int shift = 7;
+        int i = 1;
+        while (true)
+        {
+            b = blob[i++];
+            result |= (b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                break;
+            }
+
+            shift += 7;
+        }
+
+        size = i;
+        return (int)result;
+    }
+}

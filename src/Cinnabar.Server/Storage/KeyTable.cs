@@ -1,0 +1,493 @@
+// The keyspace hash table (one per database). Design, after Redis's dict.c:
+// - Two tables during a resize; each insert, delete and the cron move buckets from the old to the
+//   new one (incremental rehash), so no operation pays O(N). Inserts go to the new table.
+//   Each step moves at least one non-empty bucket, which guarantees the new table (at least
+//   twice the old count) never fills before the rehash ends.
+// - Chained buckets over a slot array per table: slots are 24-byte structs (no per-entry node
+//   object), chains and the free list are int links.
+// - SCAN uses Redis's reverse-binary cursor over bucket indexes, so a key present for the whole
+//   scan is returned at least once even if the table grows or shrinks in between.
+// - Every bucket has a version stamp, set on each mutation of that bucket, for snapshots that
+//   serialize a bucket before its first change after the snapshot began.
+// A ref returned by Find stays valid until the next Insert/Remove/RehashStep on this table.
+using System.Runtime.CompilerServices;
+
+namespace Cinnabar.Server.Storage;
+
+/// <summary>A hash table of slots keyed by binary keys.</summary>
+internal sealed class KeyTable
+{
+    private const int MinSize = 4;
+    private Table _main;
+    private Table? _old;
+    private long _rehashIndex;
+
+    public KeyTable()
+    {
+        _main = new Table(MinSize);
+    }
+
+    /// <summary>A slot visitor for SCAN: receives slot data and its expiry.</summary>
+    public delegate void SlotVisitor(object data, long expire);
+
+    /// <summary>Number of keys.</summary>
+    public int Count => _main.Count + (_old?.Count ?? 0);
+
+    /// <summary>True while an incremental rehash is in progress.</summary>
+    public bool IsRehashing => _old is not null;
+
+    /// <summary>Version stamped into buckets touched from now on (bumped by snapshots).</summary>
+    public uint CurrentVersion { get; set; } = 1;
+
+    /// <summary>Total buckets (both tables), for INFO/DEBUG HTSTATS style reporting.</summary>
+    public int BucketCount => _main.Size + (_old?.Size ?? 0);
+
+    /// <summary>Finds a key; returns a null ref when absent.</summary>
+    public ref Slot Find(ReadOnlySpan<byte> key)
+    {
+        if (Count == 0)
+        {
+            return ref Unsafe.NullRef<Slot>();
+        }
+
+        ulong h = KeyHash.Compute(key);
+        if (_old is not null)
+        {
+            ref Slot s = ref FindIn(_old, key, h);
+            if (!Unsafe.IsNullRef(ref s))
+            {
+                return ref s;
+            }
+        }
+
+        return ref FindIn(_main, key, h);
+    }
+
+    /// <summary>Inserts a key known to be absent; returns its slot.</summary>
+    public ref Slot Insert(ReadOnlySpan<byte> key, object data)
+    {
+        if (_old is not null)
+        {
+            RehashStep(1);
+        }
+        else if (_main.Count >= _main.Size)
+        {
+            StartResize(_main.Size * 2);
+            RehashStep(1);
+        }
+
+        ulong h = KeyHash.Compute(key);
+        var t = _main;
+        int slot = t.Allocate();
+        int b = (int)(h & (ulong)t.Mask);
+        ref Slot s = ref t.Slots[slot];
+        s.Data = data;
+        s.Expire = 0;
+        s.Lru = 0;
+        s.Next = t.Buckets[b];
+        t.Buckets[b] = slot + 1;
+        t.Versions[b] = CurrentVersion;
+        t.Count++;
+        return ref s;
+    }
+
+    /// <summary>Removes a key; returns its former slot contents.</summary>
+    public bool Remove(ReadOnlySpan<byte> key, out Slot removed)
+    {
+        if (_old is not null)
+        {
+            RehashStep(1);
+        }
+
+        ulong h = KeyHash.Compute(key);
+        if (_old is not null && RemoveFrom(_old, key, h, out removed))
+        {
+            return true;
+        }
+
+        return RemoveFrom(_main, key, h, out removed);
+    }
+
+    /// <summary>Marks the bucket holding <paramref name="key"/> as changed in the current version.</summary>
+    public void Touch(ReadOnlySpan<byte> key)
+    {
+        ulong h = KeyHash.Compute(key);
+        if (_old is not null)
+        {
+            _old.Versions[(int)(h & (ulong)_old.Mask)] = CurrentVersion;
+        }
+
+        _main.Versions[(int)(h & (ulong)_main.Mask)] = CurrentVersion;
+    }
+
+    /// <summary>Removes every key.</summary>
+    public void Clear()
+    {
+        _main = new Table(MinSize);
+        _old = null;
+        _rehashIndex = 0;
+    }
+
+    /// <summary>Moves up to <paramref name="buckets"/> non-empty buckets; returns true if more remain.</summary>
+    public bool RehashStep(int buckets)
+    {
+        var old = _old;
+        if (old is null)
+        {
+            return false;
+        }
+
+        while (buckets > 0 && _rehashIndex < old.Size)
+        {
+            int b = (int)_rehashIndex++;
+            int next = old.Buckets[b];
+            if (next == 0)
+            {
+                continue;
+            }
+
+            old.Buckets[b] = 0;
+            while (next != 0)
+            {
+                int i = next - 1;
+                ref Slot s = ref old.Slots[i];
+                next = s.Next;
+                ulong h = KeyHash.Compute(Entry.KeyOf(s.Data!));
+                int slot = _main.Allocate();
+                int nb = (int)(h & (ulong)_main.Mask);
+                ref Slot d = ref _main.Slots[slot];
+                d = s;
+                d.Next = _main.Buckets[nb];
+                _main.Buckets[nb] = slot + 1;
+                _main.Versions[nb] = Math.Max(_main.Versions[nb], old.Versions[b]);
+                _main.Count++;
+                old.Count--;
+                s = default;
+            }
+
+            buckets--;
+        }
+
+        if (_rehashIndex >= old.Size || old.Count == 0)
+        {
+            _old = null;
+            _rehashIndex = 0;
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Rehashes for about <paramref name="milliseconds"/> (Redis's incrementallyRehash from the cron).</summary>
+    public void RehashFor(int milliseconds)
+    {
+        long deadline = Environment.TickCount64 + milliseconds;
+        while (RehashStep(100))
+        {
+            if (Environment.TickCount64 >= deadline)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Starts a shrink when the table is under 10% full, as Redis's tryResizeHashTables.</summary>
+    public void ShrinkIfNeeded()
+    {
+        if (_old is null && _main.Size > MinSize && (long)_main.Count * 10 < _main.Size)
+        {
+            int size = MinSize;
+            while (size < _main.Count * 2)
+            {
+                size *= 2;
+            }
+
+            if (size < _main.Size)
+            {
+                StartResize(size);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One SCAN step from <paramref name="cursor"/> (Redis's dictScan): visits every slot of one
+    /// bucket of the smaller table and the buckets it expands to in the larger; returns the next cursor.
+    /// </summary>
+    public ulong Scan(ulong cursor, SlotVisitor visitor)
+    {
+        if (Count == 0)
+        {
+            return 0;
+        }
+
+        ulong v = cursor;
+        if (_old is null)
+        {
+            ulong m0 = (ulong)_main.Mask;
+            VisitBucket(_main, (int)(v & m0), visitor);
+            v |= ~m0;
+            v = ReverseBits(v);
+            v++;
+            v = ReverseBits(v);
+        }
+        else
+        {
+            Table t0 = _old, t1 = _main;
+            if (t0.Size > t1.Size)
+            {
+                (t0, t1) = (t1, t0);
+            }
+
+            ulong m0 = (ulong)t0.Mask, m1 = (ulong)t1.Mask;
+            VisitBucket(t0, (int)(v & m0), visitor);
+            do
+            {
+                VisitBucket(t1, (int)(v & m1), visitor);
+                v |= ~m1;
+                v = ReverseBits(v);
+                v++;
+                v = ReverseBits(v);
+            }
+            while ((v & (m0 ^ m1)) != 0);
+        }
+
+        return v;
+    }
+
+    /// <summary>A random occupied slot, or a null ref when empty (Redis's dictGetFairRandomKey idea).</summary>
+    public ref Slot RandomSlot(Random random)
+    {
+        if (Count == 0)
+        {
+            return ref Unsafe.NullRef<Slot>();
+        }
+
+        for (int attempt = 0; attempt < 1000; attempt++)
+        {
+            var t = _old is not null && random.Next(Count) < _old.Count ? _old : _main;
+            if (t.Count == 0)
+            {
+                continue;
+            }
+
+            int i = random.Next(t.Used);
+            if (t.Slots[i].Data is not null)
+            {
+                return ref t.Slots[i];
+            }
+        }
+
+        foreach (var t in Tables())
+        {
+            for (int i = 0; i < t.Used; i++)
+            {
+                if (t.Slots[i].Data is not null)
+                {
+                    return ref t.Slots[i];
+                }
+            }
+        }
+
+        return ref Unsafe.NullRef<Slot>();
+    }
+
+    /// <summary>Visits every occupied slot (KEYS, DEBUG DIGEST, FLUSH accounting).</summary>
+    public void ForEach(SlotVisitor visitor)
+    {
+        foreach (var t in Tables())
+        {
+            for (int i = 0; i < t.Used; i++)
+            {
+                ref Slot s = ref t.Slots[i];
+                if (s.Data is not null)
+                {
+                    visitor(s.Data, s.Expire);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Visits up to <paramref name="maxSlots"/> slots starting at a position cursor, letting the visitor
+    /// change the slot in place (used by the active expire cycle). Returns the next cursor, 0 after a full pass.
+    /// </summary>
+    public long Sweep(long cursor, int maxSlots, SweepVisitor visitor)
+    {
+        var tables = Tables().ToArray();
+        long total = 0;
+        foreach (var t in tables)
+        {
+            total += t.Used;
+        }
+
+        if (total == 0)
+        {
+            return 0;
+        }
+
+        if (cursor >= total)
+        {
+            cursor = 0;
+        }
+
+        for (int n = 0; n < maxSlots && cursor < total; n++, cursor++)
+        {
+            long c = cursor;
+            foreach (var t in tables)
+            {
+                if (c < t.Used)
+                {
+                    ref Slot s = ref t.Slots[(int)c];
+                    if (s.Data is not null && !visitor(ref s))
+                    {
+                        return cursor + 1 >= total ? 0 : cursor + 1;
+                    }
+
+                    break;
+                }
+
+                c -= t.Used;
+            }
+        }
+
+        return cursor >= total ? 0 : cursor;
+    }
+
+    /// <summary>Visitor for <see cref="Sweep"/>; return false to stop early.</summary>
+    public delegate bool SweepVisitor(ref Slot slot);
+
+    private IEnumerable<Table> Tables()
+    {
+        if (_old is not null)
+        {
+            yield return _old;
+        }
+
+        yield return _main;
+    }
+
+    private static void VisitBucket(Table t, int bucket, SlotVisitor visitor)
+    {
+        int next = t.Buckets[bucket];
+        while (next != 0)
+        {
+            ref Slot s = ref t.Slots[next - 1];
+            next = s.Next;
+            visitor(s.Data!, s.Expire);
+        }
+    }
+
+    private static ulong ReverseBits(ulong v)
+    {
+        v = ((v >> 1) & 0x5555555555555555UL) | ((v & 0x5555555555555555UL) << 1);
+        v = ((v >> 2) & 0x3333333333333333UL) | ((v & 0x3333333333333333UL) << 2);
+        v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FUL) | ((v & 0x0F0F0F0F0F0F0F0FUL) << 4);
+        return System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v);
+    }
+
+    private static ref Slot FindIn(Table t, ReadOnlySpan<byte> key, ulong h)
+    {
+        int next = t.Buckets[(int)(h & (ulong)t.Mask)];
+        while (next != 0)
+        {
+            ref Slot s = ref t.Slots[next - 1];
+            if (Entry.KeyEquals(s.Data!, key))
+            {
+                return ref s;
+            }
+
+            next = s.Next;
+        }
+
+        return ref Unsafe.NullRef<Slot>();
+    }
+
+    private bool RemoveFrom(Table t, ReadOnlySpan<byte> key, ulong h, out Slot removed)
+    {
+        int b = (int)(h & (ulong)t.Mask);
+        int prev = 0;
+        int next = t.Buckets[b];
+        while (next != 0)
+        {
+            ref Slot s = ref t.Slots[next - 1];
+            if (Entry.KeyEquals(s.Data!, key))
+            {
+                if (prev == 0)
+                {
+                    t.Buckets[b] = s.Next;
+                }
+                else
+                {
+                    t.Slots[prev - 1].Next = s.Next;
+                }
+
+                removed = s;
+                t.Versions[b] = CurrentVersion;
+                t.Release(next - 1);
+                t.Count--;
+                return true;
+            }
+
+            prev = next;
+            next = s.Next;
+        }
+
+        removed = default;
+        return false;
+    }
+
+    private void StartResize(int size)
+    {
+        _old = _main;
+        _main = new Table(size);
+        _rehashIndex = 0;
+    }
+
+    private sealed class Table
+    {
+        public Table(int size)
+        {
+            Size = size;
+            Mask = size - 1;
+            Buckets = new int[size];
+            Slots = new Slot[size];
+            Versions = new uint[size];
+        }
+
+        public int Size { get; }
+
+        public int Mask { get; }
+
+        public int[] Buckets { get; }
+
+        public Slot[] Slots { get; }
+
+        public uint[] Versions { get; }
+
+        public int Count { get; set; }
+
+        /// <summary>Slots ever handed out (high-water mark).</summary>
+        public int Used { get; private set; }
+
+        private int FreeHead { get; set; }
+
+        public int Allocate()
+        {
+            if (FreeHead != 0)
+            {
+                int i = FreeHead - 1;
+                FreeHead = Slots[i].Next;
+                return i;
+            }
+
+            return Used++;
+        }
+
+        public void Release(int index)
+        {
+            Slots[index] = default;
+            Slots[index].Next = FreeHead;
+            FreeHead = index + 1;
+        }
+    }
+}

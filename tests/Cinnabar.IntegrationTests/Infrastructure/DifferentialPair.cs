@@ -1,0 +1,50 @@
+// A redis-server 7.0.15 and a Cinnabar server started side by side with the same directives,
+// shared by the tests of a class (xunit class fixture). Tests send the same commands to both
+// and compare the raw reply bytes.
+namespace Cinnabar.IntegrationTests.Infrastructure;
+
+/// <summary>Both servers, started once per test class.</summary>
+public sealed class DifferentialPair : IAsyncLifetime
+{
+    public ServerProcess Redis { get; private set; } = null!;
+
+    public ServerProcess Cinnabar { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var redisTask = ServerProcess.StartAsync(ServerOptions.Redis().With("enable-debug-command", "yes"));
+        var cinnabarTask = ServerProcess.StartAsync(ServerOptions.Cinnabar().With("enable-debug-command", "yes"));
+        Redis = await redisTask;
+        Cinnabar = await cinnabarTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Redis.DisposeAsync();
+        await Cinnabar.DisposeAsync();
+    }
+
+    /// <summary>Opens one connection to each server.</summary>
+    public async Task<(RawConnection Redis, RawConnection Cinnabar)> ConnectAsync()
+    {
+        return (await RawConnection.ConnectAsync(Redis.Port), await RawConnection.ConnectAsync(Cinnabar.Port));
+    }
+
+    /// <summary>Sends the same script of commands to both and asserts equal raw replies, command by command.</summary>
+    public async Task AssertSameRepliesAsync(params string[][] script)
+    {
+        var (r, c) = await ConnectAsync();
+        await using var _ = r;
+        await using var __ = c;
+        await r.CommandAsync("FLUSHALL");
+        await c.CommandAsync("FLUSHALL");
+        foreach (var cmd in script)
+        {
+            var expected = await r.CommandAsync(cmd);
+            var actual = await c.CommandAsync(cmd);
+            Assert.True(expected == actual, $"{string.Join(' ', cmd)}\n redis:    {Escape(expected)}\n cinnabar: {Escape(actual)}");
+        }
+    }
+
+    public static string Escape(string s) => s.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+}

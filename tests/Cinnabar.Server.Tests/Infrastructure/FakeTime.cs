@@ -1,0 +1,13 @@
+namespace Cinnabar.Server.Tests.Infrastructure;
+
+/// <summary>A clock that moves only when a test advances it.</summary>
+internal sealed class FakeTime : TimeProvider
+{
+    private DateTimeOffset _now = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
+
+    public long NowMs => _now.ToUnixTimeMilliseconds();
+}
