@@ -24,6 +24,11 @@ internal sealed class CommandTable
         KeyCommands.Register(t);
         TransactionCommands.Register(t);
         ServerCommands.Register(t);
+        ClientCommands.Register(t);
+        ConfigCommands.Register(t);
+        DebugCommands.Register(t);
+        IntrospectionCommands.Register(t);
+        ExpireCommands.Register(t);
         return t;
     }
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs Redis's own Tcl test files (tag 7.0.15) against Cinnabar, the way DEVELOPERS describe:
+# a private copy of a Redis source checkout whose src/redis-server execs ./cinnabar-server.
+# Redis's source is never committed here; point REDIS_SRC at a checkout of tag 7.0.15.
+#
+#   tests/redis-suite/run.sh unit/type/string unit/expire      # spawn mode, one client
+#   REDIS_SRC=/path/to/redis tests/redis-suite/run.sh unit/multi -- --tags -needs:repl
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+src="${REDIS_SRC:-/work/redis-src}"
+[[ -f "$src/runtest" ]] || { echo "REDIS_SRC ($src) is not a Redis source checkout" >&2; exit 2; }
+work="${REDIS_SUITE_DIR:-/tmp/redis-suite-$(echo "$here" | md5sum | cut -c1-8)}"
+if [[ ! -f "$work/.ready" ]]; then
+  rm -rf "$work"; mkdir -p "$work"
+  cp -r "$src/runtest" "$src/tests" "$work/"
+  mkdir -p "$work/src"
+  # Stay on 127.0.0.1 and drop the port+10000 probe (cluster bus ports are not used here).
+  python3 - "$work/tests/support/util.tcl" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace("if {[catch {set fd1 [socket -server 127.0.0.1 $port]}] ||\n            [catch {set fd2 [socket -server 127.0.0.1 [expr $port+10000]]}]} {",
+              "if {[catch {set fd1 [socket -server 127.0.0.1 -myaddr 127.0.0.1 $port]}]} {")
+s = s.replace("            close $fd1\n            close $fd2\n", "            close $fd1\n")
+open(p, "w").write(s)
+PY
+  touch "$work/.ready"
+fi
+cat > "$work/src/redis-server" <<SH
+#!/bin/sh
+exec "$here/cinnabar-server" "\$@"
+SH
+chmod +x "$work/src/redis-server"
+ln -sf /usr/bin/redis-cli "$work/src/redis-cli"
+ln -sf /usr/bin/redis-benchmark "$work/src/redis-benchmark"
+ln -sf /usr/bin/redis-check-rdb "$work/src/redis-check-rdb"
+ln -sf /usr/bin/redis-check-aof "$work/src/redis-check-aof"
+"$here/cinnabar-server" --version >/dev/null   # build once before the harness starts servers
+files=(); extra=()
+while [[ $# -gt 0 ]]; do
+  if [[ "$1" == "--" ]]; then shift; extra=("$@"); break; fi
+  files+=(--single "$1"); shift
+done
+cd "$work"
+exec flock "$work/.lock" ./runtest --clients 1 --timeout 600 "${files[@]}" "${extra[@]}"
