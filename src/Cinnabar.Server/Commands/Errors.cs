@@ -27,6 +27,13 @@ internal static class Errors
     public const string StringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
     public const string InvalidExpire = "ERR invalid expire time in '{0}' command";
     public const string SameObject = "ERR source and destination objects are the same";
+    public const string OffsetOutOfRange = "ERR offset is out of range";
+    public const string DecrementOverflow = "ERR decrement would overflow";
+    public const string NaNOrInfinity = "ERR increment would produce NaN or Infinity";
+    public const string LcsNotStrings = "ERR The specified keys must contain string values";
+    public const string LcsLenAndIdx = "ERR If you want both the length and indexes, please just use IDX.";
+    public const string LcsExceedsBulkLen = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+    public const string LcsAllocationFailed = "ERR Insufficient memory, failed allocating transient memory for LCS";
     public const string NoPasswordSet = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
 
     /// <summary>ERR wrong number of arguments for 'name' command</summary>
