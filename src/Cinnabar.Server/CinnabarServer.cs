@@ -32,6 +32,7 @@ internal sealed class CinnabarServer
         StartTimeMs = NowMs;
         RunId = NewRunId();
         Dispatcher = new Dispatcher(this);
+        ActiveExpiry = new Execution.ActiveExpire(this);
     }
 
     /// <summary>The executor's lock: hold it to touch anything in the server.</summary>
@@ -76,6 +77,9 @@ internal sealed class CinnabarServer
 
     /// <summary>True while loading a dataset.</summary>
     public bool Loading { get; set; }
+
+    /// <summary>The active expire cycle (slow from the cron, fast after each batch).</summary>
+    public Execution.ActiveExpire ActiveExpiry { get; }
 
     /// <summary>Active expiry enabled (DEBUG SET-ACTIVE-EXPIRE).</summary>
     public bool ActiveExpireEnabled { get; set; } = true;

@@ -12,6 +12,8 @@ namespace Cinnabar.Server.Commands;
 /// <summary>The context of one command execution.</summary>
 internal sealed class CommandContext
 {
+    private const int LruClockMax = (1 << 24) - 1;
+
     private readonly List<CommandArgs> _ops = [];
     private readonly List<int> _opDbs = [];
 
@@ -78,6 +80,9 @@ internal sealed class CommandContext
         DirtyCount = 0;
         PropagationRewritten = false;
         PreventPropagation = false;
+
+        // New keys are born with the current LRU stamp (Redis's createObject).
+        Db.Table.CurrentLru = LruClock;
     }
 
     /// <summary>Forgets collected ops.</summary>
@@ -88,72 +93,89 @@ internal sealed class CommandContext
     }
 
     /// <summary>Looks a key up for reading: expired keys are removed (primary) or hidden (replica); counts hits/misses.</summary>
-    public ref Slot LookupRead(ReadOnlySpan<byte> key) => ref LookupRead(Db, key);
+    public ref Slot LookupRead(ReadOnlySpan<byte> key) => ref Lookup(Db, key, LookupFlags.None);
 
     /// <summary>Looks a key up for reading in <paramref name="db"/>.</summary>
-    public ref Slot LookupRead(Database db, ReadOnlySpan<byte> key)
-    {
-        ref Slot s = ref LookupNoStats(db, key);
-        if (Unsafe.IsNullRef(ref s))
-        {
-            Server.Stats.KeyspaceMisses++;
-        }
-        else
-        {
-            Server.Stats.KeyspaceHits++;
-            s.Lru = LruClock;
-        }
-
-        return ref s;
-    }
+    public ref Slot LookupRead(Database db, ReadOnlySpan<byte> key) => ref Lookup(db, key, LookupFlags.None);
 
     /// <summary>Looks a key up for writing (no hit/miss accounting).</summary>
-    public ref Slot LookupWrite(ReadOnlySpan<byte> key) => ref LookupWrite(Db, key);
+    public ref Slot LookupWrite(ReadOnlySpan<byte> key) => ref Lookup(Db, key, LookupFlags.Write);
 
     /// <summary>Looks a key up for writing in <paramref name="db"/>.</summary>
-    public ref Slot LookupWrite(Database db, ReadOnlySpan<byte> key)
-    {
-        ref Slot s = ref LookupNoStats(db, key);
-        if (!Unsafe.IsNullRef(ref s))
-        {
-            s.Lru = LruClock;
-        }
+    public ref Slot LookupWrite(Database db, ReadOnlySpan<byte> key) => ref Lookup(db, key, LookupFlags.Write);
 
-        return ref s;
-    }
+    /// <summary>Looks a key up applying expiry but touching neither stats nor LRU.</summary>
+    public ref Slot LookupNoStats(Database db, ReadOnlySpan<byte> key) => ref Lookup(db, key, LookupFlags.NoStats | LookupFlags.NoTouch);
 
-    /// <summary>Looks a key up applying expiry but touching neither stats nor LRU (TYPE, EXISTS, TTL...).</summary>
-    public ref Slot LookupNoStats(Database db, ReadOnlySpan<byte> key)
+    /// <summary>
+    /// Redis's lookupKey: finds a key, applies lazy expiry, then updates the LRU clock (unless
+    /// <see cref="LookupFlags.NoTouch"/>) and the hit/miss counters (unless NoStats or Write).
+    /// Returns a null ref when the key is absent or logically expired.
+    /// </summary>
+    public ref Slot Lookup(Database db, ReadOnlySpan<byte> key, LookupFlags flags)
     {
         ref Slot s = ref db.FindRaw(key);
+        if (!Unsafe.IsNullRef(ref s) && IsExpired(s.Expire) && ExpireIfNeeded(db, key, flags))
+        {
+            s = ref Unsafe.NullRef<Slot>();
+        }
+
+        bool countStats = (flags & (LookupFlags.NoStats | LookupFlags.Write)) == 0;
         if (Unsafe.IsNullRef(ref s))
         {
+            if (countStats)
+            {
+                Server.Stats.KeyspaceMisses++;
+            }
+
             return ref s;
         }
 
-        if (s.Expire != 0 && s.Expire <= NowMs && ExpireIfNeeded(db, key))
+        if ((flags & LookupFlags.NoTouch) == 0)
         {
-            return ref Unsafe.NullRef<Slot>();
+            s.Lru = LruClock;
+        }
+
+        if (countStats)
+        {
+            Server.Stats.KeyspaceHits++;
         }
 
         return ref s;
     }
 
     /// <summary>
-    /// Redis's expireIfNeeded for a key already known to be past its TTL: a primary deletes it and
-    /// propagates DEL; a replica keeps it (its primary will send the DEL) but reports it expired,
-    /// except to the primary's own commands. Returns true when the key must be treated as absent.
+    /// Redis's keyIsExpired: a key expires strictly after its deadline, judged by the time cached
+    /// for this command (so a command that opens a key twice sees it the same way); never while loading.
     /// </summary>
-    public bool ExpireIfNeeded(Database db, ReadOnlySpan<byte> key)
-    {
-        if (Server.Loading)
-        {
-            return false;
-        }
+    public bool IsExpired(long expire) => expire != 0 && NowMs > expire && !Server.Loading;
 
+    /// <summary>
+    /// Redis's expireIfNeeded for a key already known to be past its TTL. A primary deletes it
+    /// and propagates DEL (UNLINK with lazyfree-lazy-expire). A replica leaves deletion to its
+    /// primary's DEL and reports the key as absent, except to the primary's own commands (which
+    /// must see what the primary saw) and to writes on a writable replica, which delete it
+    /// locally as Redis does. Returns true when the key must be treated as absent.
+    /// </summary>
+    public bool ExpireIfNeeded(Database db, ReadOnlySpan<byte> key, LookupFlags flags = LookupFlags.None)
+    {
         if (Server.IsReplica)
         {
-            return !Client.IsPrimaryLink;
+            if (Client.IsPrimaryLink)
+            {
+                return false;
+            }
+
+            bool forceDelete = (flags & LookupFlags.Write) != 0 && !Server.Config.ReplicaReadOnly;
+            if (!forceDelete)
+            {
+                return true;
+            }
+        }
+
+        if ((flags & LookupFlags.NoExpire) != 0)
+        {
+            return true;
         }
 
         DeleteExpired(Server, db, key, this);
@@ -164,8 +186,7 @@ internal sealed class CommandContext
     public static void DeleteExpired(CinnabarServer server, Database db, ReadOnlySpan<byte> key, CommandContext? ctx)
     {
         var keyCopy = key.ToArray();
-        db.Delete(key);
-        server.Stats.ExpiredKeys++;
+        db.Delete(keyCopy);
         TransactionCommands.TouchWatchedKey(server, db, keyCopy);
         var op = CommandArgs.From(server.Config.LazyFreeLazyExpire ? "UNLINK"u8.ToArray() : "DEL"u8.ToArray(), keyCopy);
         if (ctx is not null)
@@ -176,6 +197,8 @@ internal sealed class CommandContext
         {
             server.Propagate(db.Index, [op], atomic: false);
         }
+
+        server.Stats.ExpiredKeys++;
     }
 
     /// <summary>Signals that a key changed (invalidates WATCH; Redis's signalModifiedKey).</summary>
@@ -184,8 +207,18 @@ internal sealed class CommandContext
     /// <summary>Signals a key change in the current database.</summary>
     public void SignalModifiedKey(ReadOnlySpan<byte> key) => SignalModifiedKey(Db, key);
 
-    /// <summary>The LRU clock in seconds (wrapping).</summary>
-    public int LruClock => (int)(NowMs / 1000);
+    /// <summary>Redis's LRU_CLOCK: seconds, wrapping at 24 bits like the object header's lru field.</summary>
+    public int LruClock => ToLruClock(NowMs);
+
+    /// <summary>The LRU clock at <paramref name="unixMs"/>.</summary>
+    public static int ToLruClock(long unixMs) => (int)((unixMs / 1000) & LruClockMax);
+
+    /// <summary>Redis's estimateObjectIdleTime in milliseconds, for a slot's LRU stamp.</summary>
+    public static long IdleMilliseconds(int lru, long nowMs)
+    {
+        long clock = ToLruClock(nowMs);
+        return clock >= lru ? (clock - lru) * 1000 : (clock + (LruClockMax - lru)) * 1000;
+    }
 
     private void AlsoPropagateExpire(int db, CommandArgs op)
     {

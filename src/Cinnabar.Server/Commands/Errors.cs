@@ -34,6 +34,14 @@ internal static class Errors
     public const string LcsLenAndIdx = "ERR If you want both the length and indexes, please just use IDX.";
     public const string LcsExceedsBulkLen = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
     public const string LcsAllocationFailed = "ERR Insufficient memory, failed allocating transient memory for LCS";
+    public const string IntOutOfRange = "ERR value is out of range, value must between -2147483648 and 2147483647";
+    public const string InvalidCursor = "ERR invalid cursor";
+    public const string ExpireNxConflict = "ERR NX and XX, GT or LT options at the same time are not compatible";
+    public const string ExpireGtLtConflict = "ERR GT and LT options at the same time are not compatible";
+    public const string InvalidFirstDbIndex = "ERR invalid first DB index";
+    public const string InvalidSecondDbIndex = "ERR invalid second DB index";
+    public const string LfuNotSelected = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+    public const string LfuSelected = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
     public const string NoPasswordSet = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
 
     /// <summary>ERR wrong number of arguments for 'name' command</summary>

@@ -28,7 +28,7 @@ internal sealed class ServerCron
         long now = _server.NowMs;
         if (_server.ActiveExpireEnabled && !_server.IsReplica)
         {
-            ActiveExpire.Cycle(_server, now, slow: true);
+            _server.ActiveExpiry.Cycle(fast: false);
         }
 
         foreach (var db in _server.Databases)
@@ -90,61 +90,3 @@ internal sealed class ServerCron
     }
 }
 
-/// <summary>Redis's active expire cycle (expire.c), adapted to a sweep over the key table.</summary>
-internal static class ActiveExpire
-{
-    private const int KeysPerLoop = 20;
-
-    /// <summary>Deletes expired keys for up to a time budget (25% of a cron period for the slow cycle).</summary>
-    public static void Cycle(CinnabarServer server, long now, bool slow)
-    {
-        int hz = Math.Max(1, server.Config.Hz);
-        long budgetMicros = slow ? 25 * 1000000L / hz / 100 : 1000;
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        foreach (var db in server.Databases)
-        {
-            if (db.VolatileCount == 0)
-            {
-                continue;
-            }
-
-            while (true)
-            {
-                var expired = new List<byte[]>();
-                int checkedSlots = 0;
-                db.ExpireCursor = db.Table.Sweep(db.ExpireCursor, KeysPerLoop * 10, (ref Slot s) =>
-                {
-                    checkedSlots++;
-                    if (s.Expire != 0 && s.Expire <= now)
-                    {
-                        expired.Add(Entry.KeyArray(s.Data!));
-                    }
-
-                    return true;
-                });
-
-                foreach (var key in expired)
-                {
-                    CommandContext.DeleteExpired(server, db, key, null);
-                }
-
-                if (db.ExpireCursor == 0 || db.VolatileCount == 0)
-                {
-                    break;
-                }
-
-                if (System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds > budgetMicros)
-                {
-                    server.Stats.ExpiredTimeCapReached++;
-                    return;
-                }
-
-                // Redis keeps looping while more than 10% of the sampled keys were expired.
-                if (expired.Count * 10 < Math.Max(1, checkedSlots) && !slow)
-                {
-                    break;
-                }
-            }
-        }
-    }
-}

@@ -221,6 +221,8 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                             LogProtocolError(error!);
                         }
 
+                        // Redis's beforeSleep: the fast active expire cycle (usually a clock read).
+                        _server.ActiveExpiry.BeforeSleep();
                         _sending.SwapWith(_session.Output);
                     }
 

@@ -23,10 +23,10 @@ internal sealed class Database
     /// <summary>Keys that have a TTL (INFO keyspace "expires").</summary>
     public int VolatileCount { get; set; }
 
-    /// <summary>Sum of TTLs sampled by the active expire cycle, for INFO keyspace avg_ttl.</summary>
+    /// <summary>Running estimate (ms) of the TTL of volatile keys, kept by the active expire cycle (INFO keyspace avg_ttl).</summary>
     public long AverageTtl { get; set; }
 
-    /// <summary>Position of the active expire sweep.</summary>
+    /// <summary>Slot position where the active expire cycle samples next.</summary>
     public long ExpireCursor { get; set; }
 
     /// <summary>Number of keys.</summary>
@@ -79,6 +79,14 @@ internal sealed class Database
         return ref n;
     }
 
+    /// <summary>Adds slot data under a key known to be absent, with a TTL (0 = none); returns its slot.</summary>
+    public ref Slot Add(ReadOnlySpan<byte> key, object data, long expire)
+    {
+        ref Slot n = ref Table.Insert(key, data);
+        SetExpireOnSlot(ref n, expire);
+        return ref n;
+    }
+
     /// <summary>Replaces the data of an existing slot (same key).</summary>
     public void Replace(ref Slot slot, object data, ReadOnlySpan<byte> key)
     {
@@ -121,7 +129,7 @@ internal sealed class Database
     public int Clear()
     {
         int n = Table.Count;
-        Table = new KeyTable();
+        Table = new KeyTable { CurrentLru = Table.CurrentLru };
         VolatileCount = 0;
         AverageTtl = 0;
         ExpireCursor = 0;

@@ -31,6 +31,23 @@ internal static class Entry
     /// <summary>The key as a fresh array.</summary>
     public static byte[] KeyArray(object data) => data is RedisObject o ? o.Key : KeyOf(data).ToArray();
 
+    /// <summary>The same value stored under another key (RENAME, MOVE keep the value object when they can).</summary>
+    public static object WithKey(object data, byte[] key)
+    {
+        if (data is byte[] blob)
+        {
+            return MakeString(key, InlineValue(blob));
+        }
+
+        var o = (RedisObject)data;
+        o.Key = key;
+        return o;
+    }
+
+    /// <summary>A deep copy of the value under another key (COPY).</summary>
+    public static object Duplicate(object data, byte[] key) =>
+        data is byte[] blob ? MakeString(key, InlineValue(blob)) : ((RedisObject)data).CloneWithKey(key);
+
     /// <summary>The value of an inline string entry.</summary>
     public static ReadOnlySpan<byte> InlineValue(byte[] blob)
     {

@@ -39,6 +39,9 @@ internal sealed class KeyTable
     /// <summary>Version stamped into buckets touched from now on (bumped by snapshots).</summary>
     public uint CurrentVersion { get; set; } = 1;
 
+    /// <summary>LRU stamp given to inserted slots (set per command from the server clock).</summary>
+    public int CurrentLru { get; set; }
+
     /// <summary>Total buckets (both tables), for INFO/DEBUG HTSTATS style reporting.</summary>
     public int BucketCount => _main.Size + (_old?.Size ?? 0);
 
@@ -83,7 +86,7 @@ internal sealed class KeyTable
         ref Slot s = ref t.Slots[slot];
         s.Data = data;
         s.Expire = 0;
-        s.Lru = 0;
+        s.Lru = CurrentLru;
         s.Next = t.Buckets[b];
         t.Buckets[b] = slot + 1;
         t.Versions[b] = CurrentVersion;
@@ -308,53 +311,27 @@ internal sealed class KeyTable
     }
 
     /// <summary>
-    /// Visits up to <paramref name="maxSlots"/> slots starting at a position cursor, letting the visitor
-    /// change the slot in place (used by the active expire cycle). Returns the next cursor, 0 after a full pass.
+    /// Number of slot positions (the used part of both tables' slot arrays, old table first).
+    /// The active expire cycle walks positions with <see cref="SlotAt"/>: a cursor over
+    /// positions costs no allocation and visits each slot once per pass when nothing moves.
     /// </summary>
-    public long Sweep(long cursor, int maxSlots, SweepVisitor visitor)
+    public int SlotPositions => (_old?.Used ?? 0) + _main.Used;
+
+    /// <summary>The slot at a position below <see cref="SlotPositions"/>; its Data is null when free.</summary>
+    public ref Slot SlotAt(int position)
     {
-        var tables = Tables().ToArray();
-        long total = 0;
-        foreach (var t in tables)
+        if (_old is not null)
         {
-            total += t.Used;
-        }
-
-        if (total == 0)
-        {
-            return 0;
-        }
-
-        if (cursor >= total)
-        {
-            cursor = 0;
-        }
-
-        for (int n = 0; n < maxSlots && cursor < total; n++, cursor++)
-        {
-            long c = cursor;
-            foreach (var t in tables)
+            if (position < _old.Used)
             {
-                if (c < t.Used)
-                {
-                    ref Slot s = ref t.Slots[(int)c];
-                    if (s.Data is not null && !visitor(ref s))
-                    {
-                        return cursor + 1 >= total ? 0 : cursor + 1;
-                    }
-
-                    break;
-                }
-
-                c -= t.Used;
+                return ref _old.Slots[position];
             }
+
+            position -= _old.Used;
         }
 
-        return cursor >= total ? 0 : cursor;
+        return ref _main.Slots[position];
     }
-
-    /// <summary>Visitor for <see cref="Sweep"/>; return false to stop early.</summary>
-    public delegate bool SweepVisitor(ref Slot slot);
 
     private IEnumerable<Table> Tables()
     {
