@@ -18,11 +18,19 @@ internal sealed class Dispatcher
     private readonly List<CommandArgs> _topOps = [];
     private readonly List<int> _topDbs = [];
     private int _depth;
+    private long _lastSecurityWarningMs = long.MinValue / 2;
 
     public Dispatcher(CinnabarServer server)
     {
         _server = server;
+        Pause = new ClientPause(server);
     }
+
+    /// <summary>CLIENT PAUSE state.</summary>
+    public ClientPause Pause { get; }
+
+    /// <summary>True while EXEC runs its queued commands (Redis's server.in_exec).</summary>
+    public bool InExec { get; set; }
 
     /// <summary>Hook for commands that must wait (CLIENT PAUSE); returns true when the client was blocked.</summary>
     public Func<ClientSession, CommandSpec, bool>? ShouldPostpone { get; set; }
@@ -40,6 +48,12 @@ internal sealed class Dispatcher
         bool skipThis = client.SkipCurrentReply;
         client.SkipCurrentReply = false;
         ProcessCommand(client, args);
+        if (client.Blocked && client.Postponed)
+        {
+            // Not run yet: the reply flags apply when it runs.
+            client.SkipCurrentReply = skipThis;
+            return;
+        }
 
         // CLIENT REPLY OFF/SKIP (Redis checks the flags when the reply is added, so CLIENT REPLY ON
         // gets its +OK through while OFF and SKIP print nothing themselves).
@@ -58,23 +72,35 @@ internal sealed class Dispatcher
     private void ProcessCommand(ClientSession client, CommandArgs args)
     {
         var reply = client.Output;
-        var spec = _server.Commands.Lookup(args[0]);
-        if (spec is null)
+
+        // Cross protocol scripting defence (securityWarningCommand): an HTTP request line or
+        // header sent to Redis closes the connection without a reply.
+        if (args[0].Length is 4 or 5 && (args.Is(0, "post"u8) || args.Is(0, "host:"u8)))
         {
-            Reject(client, null, UnknownCommand(args));
+            SecurityWarning(client);
             return;
         }
 
-        if (spec.Subcommands is not null && args.Count >= 2)
+        var spec = _server.Commands.Lookup(args[0]);
+        if (spec is not null && spec.Subcommands is not null && args.Count >= 2)
         {
-            if (!spec.Subcommands.TryGetValue(args.GetString(1), out var sub))
+            spec.Subcommands.TryGetValue(args.GetString(1), out var sub);
+            client.LastCommand = sub?.FullName ?? "NULL";
+            if (sub is null)
             {
                 // "HELP" is always a subcommand of containers; anything else is unknown.
-                Reject(client, spec, Errors.UnknownSubcommand(Encoding.UTF8.GetString(args[1]), spec.Name));
+                Reject(client, null, Errors.UnknownSubcommand(Encoding.UTF8.GetString(args[1]), Encoding.UTF8.GetString(args[0])));
                 return;
             }
 
             spec = sub;
+        }
+
+        client.LastCommand = spec?.FullName ?? "NULL";
+        if (spec is null)
+        {
+            Reject(client, null, UnknownCommand(args));
+            return;
         }
 
         if ((spec.Arity > 0 && spec.Arity != args.Count) || args.Count < -spec.Arity)
@@ -89,6 +115,15 @@ internal sealed class Dispatcher
             return;
         }
 
+        // EXEC is judged by the commands it carries (Redis's mstate.cmd_flags / cmd_inv_flags).
+        bool isExec = spec.Name == "exec" && client.InMulti;
+        var queued = isExec ? client.QueuedFlags : CommandFlags.None;
+        bool isWrite = spec.IsWrite || (queued & CommandFlags.Write) != 0;
+        bool isRead = (spec.Flags & CommandFlags.ReadOnly) != 0 || (queued & CommandFlags.ReadOnly) != 0;
+        bool mayReplicate = isWrite || ((spec.Flags | queued) & CommandFlags.MayReplicate) != 0;
+        bool denyStale = (spec.Flags & CommandFlags.Stale) == 0 || (isExec && client.QueuedDenyStale);
+        bool denyLoading = (spec.Flags & CommandFlags.Loading) == 0 || (isExec && client.QueuedDenyLoading);
+
         if (!client.Authenticated && (spec.Flags & CommandFlags.NoAuth) == 0)
         {
             Reject(client, spec, Errors.NoAuth);
@@ -101,7 +136,6 @@ internal sealed class Dispatcher
             return;
         }
 
-        bool isWrite = spec.IsWrite;
         if (_server.IsReplica && _server.Config.ReplicaReadOnly && !client.IsPrimaryLink && isWrite)
         {
             Reject(client, spec, Errors.ReadOnlyReplica);
@@ -114,15 +148,28 @@ internal sealed class Dispatcher
             return;
         }
 
-        if (_server.IsReplica && !_server.PrimaryLinkUp && !_server.Config.ReplicaServeStaleData && (spec.Flags & CommandFlags.Stale) == 0)
+        if (_server.IsReplica && !_server.PrimaryLinkUp && !_server.Config.ReplicaServeStaleData && denyStale)
         {
             Reject(client, spec, Errors.MasterDown);
             return;
         }
 
-        if (_server.Loading && (spec.Flags & CommandFlags.Loading) == 0)
+        if (_server.Loading && denyLoading)
         {
             Reject(client, spec, Errors.Loading);
+            return;
+        }
+
+        if (client.IsReplica && (mayReplicate || isRead))
+        {
+            Reject(client, spec, "ERR Replica can't interact with the keyspace");
+            return;
+        }
+
+        // CLIENT PAUSE: the client waits and runs this same command again when released.
+        if (!client.IsReplica && Pause.CheckTimeoutAndReturnIfPaused() && (Pause.Type == PauseType.All || mayReplicate))
+        {
+            Pause.Postpone(client);
             return;
         }
 
@@ -134,11 +181,27 @@ internal sealed class Dispatcher
         if (client.InMulti && spec.Name is not ("exec" or "discard" or "multi" or "watch" or "quit" or "reset"))
         {
             client.Queued.Add(args.Clone());
+            client.QueuedFlags |= spec.Flags;
+            client.QueuedDenyStale |= (spec.Flags & CommandFlags.Stale) == 0;
+            client.QueuedDenyLoading |= (spec.Flags & CommandFlags.Loading) == 0;
+            client.QueuedBytes += args.TotalLength;
             reply.Queued();
             return;
         }
 
         Call(client, spec, args);
+    }
+
+    private void SecurityWarning(ClientSession client)
+    {
+        long now = _server.NowMs;
+        if (Math.Abs(now - _lastSecurityWarningMs) > 60_000)
+        {
+            _server.Log.Warning("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.");
+            _lastSecurityWarningMs = now;
+        }
+
+        client.CloseAfterReply = true;
     }
 
     /// <summary>
@@ -178,7 +241,6 @@ internal sealed class Dispatcher
         spec.Microseconds += micros;
         _server.Stats.CommandsProcessed++;
         client.Commands++;
-        client.LastCommand = spec.FullName;
         if (client.Output.Length > replyStart && client.Output.WrittenSpan[replyStart] == (byte)'-')
         {
             spec.FailedCalls++;
@@ -224,7 +286,11 @@ internal sealed class Dispatcher
     }
 
     /// <summary>Drops a client's cached context.</summary>
-    public void Forget(ClientSession client) => _contexts.Remove(client.Id);
+    public void Forget(ClientSession client)
+    {
+        _contexts.Remove(client.Id);
+        Pause.Forget(client);
+    }
 
     /// <summary>The reusable context of a client.</summary>
     public CommandContext ContextFor(ClientSession client)
@@ -288,6 +354,13 @@ internal sealed class Dispatcher
         if (spec is not null)
         {
             spec.RejectedCalls++;
+        }
+
+        // A rejected EXEC discards the transaction and says why (execCommandAbort).
+        if (spec?.Name == "exec" && client.InMulti)
+        {
+            TransactionCommands.DiscardTransaction(_server, client);
+            error = "EXECABORT Transaction discarded because of: " + error;
         }
 
         client.Output.Error(error);

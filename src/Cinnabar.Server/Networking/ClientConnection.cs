@@ -194,6 +194,7 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                 int next = 0;
                 while (true)
                 {
+                    bool blocked = false;
                     lock (_server.Gate)
                     {
                         for (; next < _batch.Count; next++)
@@ -207,13 +208,20 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                             _server.Dispatcher.Process(_session, _batch[next]);
                             if (_session.Blocked)
                             {
+                                // A postponed command (CLIENT PAUSE) runs again once released;
+                                // any other blocked command has already been taken care of.
                                 _unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                                next++;
+                                if (!_session.Postponed)
+                                {
+                                    next++;
+                                }
+
+                                blocked = true;
                                 break;
                             }
                         }
 
-                        if (protocolError && next >= _batch.Count && !_session.Blocked)
+                        if (protocolError && next >= _batch.Count && !blocked)
                         {
                             _session.Output.Error("ERR " + error);
                             _server.Dispatcher.CountError(System.Text.Encoding.ASCII.GetBytes("ERR " + error));
@@ -227,7 +235,7 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                     }
 
                     await SendPendingAsync().ConfigureAwait(false);
-                    if (!_session.Blocked || _session.Killed)
+                    if (!blocked || _session.Killed)
                     {
                         break;
                     }

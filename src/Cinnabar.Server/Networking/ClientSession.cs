@@ -19,6 +19,24 @@ internal enum ReplyMode
     Skip,
 }
 
+/// <summary>One WATCHed key of a client (Redis's watchedKey).</summary>
+internal sealed class WatchedKey
+{
+    public WatchedKey(Database db, byte[] key, bool expired)
+    {
+        Db = db;
+        Key = key;
+        Expired = expired;
+    }
+
+    public Database Db { get; }
+
+    public byte[] Key { get; }
+
+    /// <summary>The key was already logically expired when WATCHed (Redis 7.0: such a key deleted later does not fail EXEC).</summary>
+    public bool Expired { get; set; }
+}
+
 /// <summary>A connected client.</summary>
 internal sealed class ClientSession
 {
@@ -102,11 +120,44 @@ internal sealed class ClientSession
     /// <summary>Commands queued by MULTI (owning copies).</summary>
     public List<CommandArgs> Queued { get; } = [];
 
-    /// <summary>Keys under WATCH: database and key.</summary>
-    public List<(Database Db, byte[] Key)> WatchedKeys { get; } = [];
+    /// <summary>Union of the flags of the queued commands (Redis's mstate.cmd_flags).</summary>
+    public Commands.CommandFlags QueuedFlags { get; set; }
+
+    /// <summary>A queued command may not run on a stale replica (Redis's mstate.cmd_inv_flags &amp; CMD_STALE).</summary>
+    public bool QueuedDenyStale { get; set; }
+
+    /// <summary>A queued command may not run while loading.</summary>
+    public bool QueuedDenyLoading { get; set; }
+
+    /// <summary>Sum of the argument lengths of the queued commands (CLIENT LIST multi-mem).</summary>
+    public long QueuedBytes { get; set; }
+
+    /// <summary>Keys under WATCH.</summary>
+    public List<WatchedKey> WatchedKeys { get; } = [];
 
     /// <summary>The client is blocked (paused, or later a blocking pop) and must not run its next command.</summary>
     public bool Blocked { get; set; }
+
+    /// <summary>
+    /// The block is a postponement (CLIENT PAUSE, Redis's BLOCKED_POSTPONE): when unblocked the
+    /// same command is processed again from the start, instead of having been answered.
+    /// </summary>
+    public bool Postponed { get; set; }
+
+    /// <summary>Pub/sub channels subscribed (CLIENT LIST sub).</summary>
+    public int ChannelCount { get; set; }
+
+    /// <summary>Pub/sub patterns subscribed (CLIENT LIST psub).</summary>
+    public int PatternCount { get; set; }
+
+    /// <summary>Shard channels subscribed (CLIENT LIST ssub).</summary>
+    public int ShardChannelCount { get; set; }
+
+    /// <summary>Connected through the unix socket (flag 'U').</summary>
+    public bool IsUnixSocket { get; set; }
+
+    /// <summary>READONLY was issued (cluster mode only; flag 'r').</summary>
+    public bool ReadOnlyMode { get; set; }
 
     /// <summary>Called by the executor to resume a blocked client.</summary>
     public Action? Unblock { get; set; }
