@@ -96,6 +96,12 @@ internal sealed class CinnabarServer
     /// <summary>SLOWLOG entries.</summary>
     public Slowlog SlowlogData { get; } = new();
 
+    /// <summary>Sampled figures for INFO (instantaneous metrics, memory peak, latency histograms).</summary>
+    public ServerMetrics Metrics { get; } = new();
+
+    /// <summary>LATENCY events (latency-monitor-threshold samples).</summary>
+    public LatencyMonitor Latency { get; } = new();
+
     /// <summary>Shared random source for RANDOMKEY and friends.</summary>
     public Random Random { get; } = new();
 

@@ -48,6 +48,18 @@ internal sealed class CommandSpec
     /// <summary>One-line summary (COMMAND DOCS "summary").</summary>
     public string Summary { get; init; } = string.Empty;
 
+    /// <summary>Complexity text (COMMAND DOCS "complexity"); null = omitted.</summary>
+    public string? Complexity { get; init; }
+
+    /// <summary>Command tips (COMMAND INFO), e.g. "nondeterministic_output", "request_policy:all_shards".</summary>
+    public string[] Tips { get; init; } = [];
+
+    /// <summary>Doc flags (COMMAND DOCS "doc_flags"): "syscmd", "deprecated".</summary>
+    public string[] DocFlags { get; init; } = [];
+
+    /// <summary>Key specifications (COMMAND INFO); null = one derived from first/last/step.</summary>
+    public KeySpec[]? KeySpecs { get; init; }
+
     /// <summary>Computes key positions for commands whose keys move (MovableKeys); null = use first/last/step.</summary>
     public Func<Cinnabar.Protocol.CommandArgs, List<int>>? KeyFinder { get; init; }
 

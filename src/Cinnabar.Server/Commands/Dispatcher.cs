@@ -215,11 +215,6 @@ internal sealed class Dispatcher
         var savedSpec = ctx.Spec;
         long now = _server.NowMs;
         int replyStart = client.Output.Length;
-        if (_server.Monitors.Count > 0 && (spec.Flags & (CommandFlags.SkipMonitor | CommandFlags.Admin)) == 0)
-        {
-            MonitorFeed.Feed(_server, client, args, now);
-        }
-
         _depth++;
         var previous = _server.CurrentClient;
         _server.CurrentClient = client;
@@ -247,7 +242,16 @@ internal sealed class Dispatcher
             CountError(client.Output.WrittenSpan[(replyStart + 1)..]);
         }
 
+        // Redis's call() order after the handler: latency monitor, slow log, MONITOR (after the
+        // command, so SELECT shows its new db and AUTH's redacted arguments), histograms.
+        _server.Latency.AddSampleIfNeeded(_server, (spec.Flags & CommandFlags.Fast) != 0 ? "fast-command" : "command", micros / 1000);
         Slowlog.Record(_server, client, spec, args, micros, now);
+        if (_server.Monitors.Count > 0 && (spec.Flags & (CommandFlags.SkipMonitor | CommandFlags.Admin)) == 0)
+        {
+            MonitorFeed.Feed(_server, client, spec, args);
+        }
+
+        _server.Metrics.RecordLatency(spec, micros);
 
         // Collect what this call propagates: explicit ops, then the command itself when it
         // changed data and did not replace its own propagated form.

@@ -1,4 +1,9 @@
-// Server commands (server.c, config.c, debug.c). Registered: (more to come) INFO CONFIG COMMAND ...
+// Server commands (server.c, replication.c). Registered: TIME LASTSAVE ROLE SHUTDOWN.
+// SHUTDOWN only asks the host to stop (server.ShutdownRequested); the host prints Redis's
+// shutdown log lines and closes connections. A successful SHUTDOWN sends no reply: the client
+// sees the connection close, exactly as with redis-server.
+using Cinnabar.Server.Diagnostics;
+
 namespace Cinnabar.Server.Commands;
 
 /// <summary>Server administration commands.</summary>
@@ -6,7 +11,27 @@ internal static class ServerCommands
 {
     public static void Register(CommandTable t)
     {
-        t.Add("time", 1, CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, 0, 0, 0, Time, "server", "2.6.0", "fast", "Returns the server time.");
+        t.Add(new CommandSpec("time", 1, CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, 0, 0, 0, Time)
+        {
+            Group = "server", Since = "2.6.0", AclCategories = ["fast"], Summary = "Return the current server time",
+            Complexity = "O(1)", Tips = ["nondeterministic_output"],
+        });
+        t.Add(new CommandSpec("lastsave", 1, CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, 0, 0, 0, LastSave)
+        {
+            Group = "server", Since = "1.0.0", AclCategories = ["admin", "fast", "dangerous"],
+            Summary = "Get the UNIX time stamp of the last successful save to disk", Complexity = "O(1)", Tips = ["nondeterministic_output"],
+        });
+        t.Add(new CommandSpec("role", 1, CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast | CommandFlags.Sentinel, 0, 0, 0, Role)
+        {
+            Group = "server", Since = "2.8.12", AclCategories = ["admin", "fast", "dangerous"],
+            Summary = "Return the role of the instance in the context of replication", Complexity = "O(1)",
+        });
+        t.Add(new CommandSpec("shutdown", -1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.NoMulti | CommandFlags.Sentinel | CommandFlags.AllowBusy, 0, 0, 0, Shutdown)
+        {
+            Group = "server", Since = "1.0.0", AclCategories = ["admin", "slow", "dangerous"],
+            Summary = "Synchronously save the dataset to disk and then shut down the server",
+            Complexity = "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        });
     }
 
     // TIME
@@ -17,5 +42,60 @@ internal static class ServerCommands
         ctx.Reply.ArrayHeader(2);
         ctx.Reply.BulkInteger(micros / 1_000_000);
         ctx.Reply.BulkInteger(micros % 1_000_000);
+    }
+
+    // LASTSAVE
+    private static void LastSave(CommandContext ctx) => ctx.Reply.Integer(InfoBuilder.LastSaveSeconds(ctx.Server));
+
+    // ROLE: ["master", <replication offset>, [<replica> ...]] for a primary.
+    private static void Role(CommandContext ctx)
+    {
+        ctx.Reply.ArrayHeader(3);
+        ctx.Reply.Bulk("master"u8);
+        ctx.Reply.Integer(0);
+        ctx.Reply.ArrayHeader(0);
+    }
+
+    // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+    private static void Shutdown(CommandContext ctx)
+    {
+        bool nosave = false, save = false, abort = false;
+        for (int i = 1; i < ctx.Args.Count; i++)
+        {
+            if (ctx.Args.Is(i, "nosave"u8))
+            {
+                nosave = true;
+            }
+            else if (ctx.Args.Is(i, "save"u8))
+            {
+                save = true;
+            }
+            else if (ctx.Args.Is(i, "abort"u8))
+            {
+                abort = true;
+            }
+            else if (!ctx.Args.Is(i, "now"u8) && !ctx.Args.Is(i, "force"u8))
+            {
+                ctx.Error(Errors.Syntax);
+                return;
+            }
+        }
+
+        if ((abort && ctx.Args.Count != 2) || (nosave && save))
+        {
+            ctx.Error(Errors.Syntax);
+            return;
+        }
+
+        if (abort)
+        {
+            // Shutdown here is immediate (no replicas to wait for), so there is never one to abort.
+            ctx.Error("ERR No shutdown in progress.");
+            return;
+        }
+
+        // Nothing to save until RDB persistence exists: SAVE is accepted and NOSAVE is the same.
+        ctx.Client.CloseAfterReply = true;
+        ctx.Server.ShutdownRequested.Cancel();
     }
 }

@@ -1,7 +1,12 @@
-// MONITOR output: "+<unix>.<micros> [<db> <addr>] "arg" "arg"..." with Redis's quoting
-// (sdscatrepr), sent to every monitoring client (replicationFeedMonitors in replication.c).
+// MONITOR output (replication.c replicationFeedMonitors): after a command runs, every monitor
+// receives "+<unix>.<micros> [<db> <peer>] "arg" "arg"...\r\n" with Redis's quoting
+// (sdscatrepr). The peer is "ip:port", "unix:<socket path>" or "lua" for scripts. Arguments
+// that carry secrets are shown as "(redacted)", as Redis's redactClientCommandArgument does
+// for AUTH, HELLO ... AUTH, MIGRATE ... AUTH/AUTH2 and CONFIG SET of sensitive parameters.
+using System.Globalization;
 using System.Text;
 using Cinnabar.Protocol;
+using Cinnabar.Server.Commands;
 using Cinnabar.Server.Networking;
 
 namespace Cinnabar.Server.Diagnostics;
@@ -9,33 +14,133 @@ namespace Cinnabar.Server.Diagnostics;
 /// <summary>Feeds executed commands to MONITOR clients.</summary>
 internal static class MonitorFeed
 {
+    private const string Redacted = "(redacted)";
+
     /// <summary>Sends one command line to all monitors.</summary>
-    public static void Feed(CinnabarServer server, ClientSession client, CommandArgs args, long nowMs)
+    public static void Feed(CinnabarServer server, ClientSession client, CommandSpec spec, CommandArgs args)
     {
-        var sb = new StringBuilder();
-        long micros = server.Time.GetUtcNow().ToUnixTimeMilliseconds() * 1000 % 1000000;
-        sb.Append(nowMs / 1000).Append('.').Append(micros.ToString("D6", System.Globalization.CultureInfo.InvariantCulture));
-        if (client.IsPrimaryLink)
+        if (server.Monitors.Count == 0 || server.Loading)
         {
-            sb.Append(" [").Append(client.DbIndex).Append(" master]");
+            return;
+        }
+
+        var line = Format(server, client, spec, args);
+        foreach (var m in server.Monitors)
+        {
+            m.Output.Raw(line);
+            m.Transport?.RequestFlush();
+        }
+    }
+
+    /// <summary>The monitor line for a command, including the leading '+' and the CRLF.</summary>
+    public static byte[] Format(CinnabarServer server, ClientSession client, CommandSpec spec, CommandArgs args)
+    {
+        var sb = new StringBuilder(64);
+        long micros = (server.Time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / 10;
+        sb.Append('+').Append((micros / 1_000_000).ToString(CultureInfo.InvariantCulture)).Append('.')
+          .Append((micros % 1_000_000).ToString("D6", CultureInfo.InvariantCulture)).Append(" [")
+          .Append(client.DbIndex.ToString(CultureInfo.InvariantCulture)).Append(' ');
+        if (client.Address.StartsWith('/'))
+        {
+            sb.Append("unix:").Append(server.Config.UnixSocket);
         }
         else
         {
-            sb.Append(" [").Append(client.DbIndex).Append(' ').Append(client.Address).Append(']');
+            sb.Append(client.Address);
         }
 
+        sb.Append("] ");
+        var redacted = RedactedArguments(spec, args);
         for (int i = 0; i < args.Count; i++)
         {
-            sb.Append(' ');
-            AppendRepr(sb, args[i]);
+            if (redacted is not null && redacted.Contains(i))
+            {
+                sb.Append('"').Append(Redacted).Append('"');
+            }
+            else
+            {
+                AppendRepr(sb, args[i]);
+            }
+
+            if (i != args.Count - 1)
+            {
+                sb.Append(' ');
+            }
         }
 
-        var line = Encoding.Latin1.GetBytes(sb.ToString());
-        foreach (var m in server.Monitors)
+        sb.Append("\r\n");
+        return Encoding.Latin1.GetBytes(sb.ToString());
+    }
+
+    /// <summary>Indexes of arguments that must not be shown (secrets).</summary>
+    public static HashSet<int>? RedactedArguments(CommandSpec spec, CommandArgs args)
+    {
+        string name = spec.Parent?.Name ?? spec.Name;
+        HashSet<int>? set = null;
+        switch (name)
         {
-            m.Output.Simple(line);
-            m.Transport?.RequestFlush();
+            case "auth":
+                set = [];
+                for (int i = 1; i < args.Count; i++)
+                {
+                    set.Add(i);
+                }
+
+                break;
+            case "hello":
+                for (int i = 2; i < args.Count; i++)
+                {
+                    if (args.Is(i, "auth"u8) && i + 2 < args.Count)
+                    {
+                        set ??= [];
+                        set.Add(i + 1);
+                        set.Add(i + 2);
+                        i += 2;
+                    }
+                    else if (args.Is(i, "setname"u8))
+                    {
+                        i++;
+                    }
+                }
+
+                break;
+            case "migrate":
+                for (int i = 6; i < args.Count; i++)
+                {
+                    if (args.Is(i, "auth"u8) && i + 1 < args.Count)
+                    {
+                        set ??= [];
+                        set.Add(++i);
+                    }
+                    else if (args.Is(i, "auth2"u8) && i + 2 < args.Count)
+                    {
+                        set ??= [];
+                        set.Add(++i);
+                        set.Add(++i);
+                    }
+                    else if (args.Is(i, "keys"u8))
+                    {
+                        break;
+                    }
+                }
+
+                break;
+            case "config" when spec.Name == "set":
+                for (int i = 2; i + 1 < args.Count; i += 2)
+                {
+                    if (args.Is(i, "masterauth"u8) || args.Is(i, "masteruser"u8) || args.Is(i, "requirepass"u8))
+                    {
+                        set ??= [];
+                        set.Add(i + 1);
+                    }
+                }
+
+                break;
+            default:
+                break;
         }
+
+        return set;
     }
 
     /// <summary>Redis's sdscatrepr: quoted, with \n \r \t \a \b \" \\ escapes and \xHH for the rest.</summary>
@@ -60,7 +165,7 @@ internal static class MonitorFeed
                     }
                     else
                     {
-                        sb.Append("\\x").Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+                        sb.Append("\\x").Append(b.ToString("x2", CultureInfo.InvariantCulture));
                     }
 
                     break;

@@ -1,5 +1,6 @@
 // SLOWLOG: commands slower than slowlog-log-slower-than microseconds are kept, newest first,
-// up to slowlog-max-len, with at most 32 arguments of at most 128 bytes each (slowlog.c).
+// up to slowlog-max-len, with at most 32 arguments of at most 128 bytes each (slowlog.c);
+// secrets are stored as "(redacted)" like MONITOR shows them.
 using Cinnabar.Protocol;
 using Cinnabar.Server.Commands;
 using Cinnabar.Server.Networking;
@@ -16,6 +17,9 @@ internal sealed class Slowlog
 
     public long NextId { get; set; }
 
+    /// <summary>SLOWLOG RESET.</summary>
+    public void Reset() => Entries.Clear();
+
     /// <summary>Records a call if it was slow enough.</summary>
     public static void Record(CinnabarServer server, ClientSession client, CommandSpec spec, CommandArgs args, long micros, long nowMs)
     {
@@ -27,12 +31,17 @@ internal sealed class Slowlog
 
         var log = server.SlowlogData;
         int argc = Math.Min(args.Count, MaxArgs);
+        var redacted = MonitorFeed.RedactedArguments(spec, args);
         var stored = new byte[argc][];
         for (int i = 0; i < argc; i++)
         {
             if (argc != args.Count && i == argc - 1)
             {
                 stored[i] = System.Text.Encoding.ASCII.GetBytes($"... ({args.Count - argc + 1} more arguments)");
+            }
+            else if (redacted is not null && redacted.Contains(i))
+            {
+                stored[i] = "(redacted)"u8.ToArray();
             }
             else if (args.LengthOf(i) > MaxArgLength)
             {

@@ -41,6 +41,7 @@ internal sealed class ServerCron
         }
 
         CloseTimedOutClients(now);
+        _server.Metrics.Sample(_server, now);
         if (now - _lastOpsSampleMs >= 100)
         {
             long ops = _server.Stats.CommandsProcessed;

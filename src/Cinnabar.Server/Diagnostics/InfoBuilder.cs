@@ -1,0 +1,555 @@
+// The text of INFO, section by section in genRedisInfoString's order with Redis 7.0.15's field
+// names, so that tools parsing INFO (redis-cli, sentinel, exporters) find what they expect.
+// Values that Redis takes from jemalloc or fork are given their nearest .NET meaning (the GC
+// heap for used_memory, /proc/self/statm for RSS) or Redis's idle value (no fork, no AOF).
+// "default" is the sections Redis prints without arguments; "all" adds commandstats and
+// latencystats; "everything" adds module sections (none here). Section names match in any case.
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Cinnabar.Server.Commands;
+
+namespace Cinnabar.Server.Diagnostics;
+
+/// <summary>Builds the INFO reply text.</summary>
+internal static class InfoBuilder
+{
+    private static readonly string[] DefaultSections =
+        ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "module_list", "errorstats", "cluster", "keyspace"];
+
+    private static readonly Lazy<string> OsName = new(ReadOsName);
+    private static readonly Lazy<long> SystemMemory = new(ReadSystemMemory);
+
+    /// <summary>Cinnabar's version, shown as cinnabar_version (set by the host).</summary>
+    public static string CinnabarVersion { get; set; } = typeof(InfoBuilder).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    /// <summary>Builds INFO for the section arguments (empty = default sections).</summary>
+    public static string Build(CinnabarServer server, IReadOnlyList<string> args)
+    {
+        var wanted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        bool all = false;
+        if (args.Count == 0)
+        {
+            wanted.UnionWith(DefaultSections);
+        }
+
+        foreach (var a in args)
+        {
+            if (a.Equals("default", StringComparison.OrdinalIgnoreCase))
+            {
+                wanted.UnionWith(DefaultSections);
+            }
+            else if (a.Equals("all", StringComparison.OrdinalIgnoreCase) || a.Equals("everything", StringComparison.OrdinalIgnoreCase))
+            {
+                all = true;
+            }
+            else
+            {
+                wanted.Add(a);
+            }
+        }
+
+        var sb = new StringBuilder(4096);
+        int sections = 0;
+        bool Want(string name) => all || wanted.Contains(name);
+        void Header(string title)
+        {
+            if (sections++ > 0)
+            {
+                sb.Append("\r\n");
+            }
+
+            sb.Append("# ").Append(title).Append("\r\n");
+        }
+
+        if (Want("server"))
+        {
+            Header("Server");
+            Server(server, sb);
+        }
+
+        if (Want("clients"))
+        {
+            Header("Clients");
+            Clients(server, sb);
+        }
+
+        if (Want("memory"))
+        {
+            Header("Memory");
+            Memory(server, sb);
+        }
+
+        if (Want("persistence"))
+        {
+            Header("Persistence");
+            Persistence(server, sb);
+        }
+
+        if (Want("stats"))
+        {
+            Header("Stats");
+            Stats(server, sb);
+        }
+
+        if (Want("replication"))
+        {
+            Header("Replication");
+            Replication(server, sb);
+        }
+
+        if (Want("cpu"))
+        {
+            Header("CPU");
+            Cpu(sb);
+        }
+
+        if (all || wanted.Contains("module_list") || wanted.Contains("modules"))
+        {
+            Header("Modules");
+        }
+
+        if (Want("commandstats"))
+        {
+            Header("Commandstats");
+            CommandStats(server.Commands.All, sb);
+        }
+
+        if (Want("errorstats"))
+        {
+            Header("Errorstats");
+            foreach (var (code, count) in server.Stats.ErrorsByCode.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                Line(sb, "errorstat_" + SafeName(code), "count=" + count.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+
+        if (Want("latencystats"))
+        {
+            Header("Latencystats");
+            LatencyStats(server, server.Commands.All, sb);
+        }
+
+        if (Want("cluster"))
+        {
+            Header("Cluster");
+            Line(sb, "cluster_enabled", 0);
+        }
+
+        if (Want("keyspace"))
+        {
+            Header("Keyspace");
+            foreach (var db in server.Databases)
+            {
+                if (db.Count > 0 || db.VolatileCount > 0)
+                {
+                    sb.Append(CultureInfo.InvariantCulture, $"db{db.Index}:keys={db.Count},expires={db.VolatileCount},avg_ttl={db.AverageTtl}\r\n");
+                }
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Redis's bytesToHuman: 1023B, 1.00K, 2.50M ...</summary>
+    public static string BytesToHuman(long n)
+    {
+        const double K = 1024;
+        if (n < 1024)
+        {
+            return n.ToString(CultureInfo.InvariantCulture) + "B";
+        }
+
+        string[] units = ["K", "M", "G", "T", "P"];
+        double d = n;
+        for (int i = 0; i < units.Length; i++)
+        {
+            d /= K;
+            if (d < K || i == units.Length - 1)
+            {
+                return d.ToString("F2", CultureInfo.InvariantCulture) + units[i];
+            }
+        }
+
+        return n.ToString(CultureInfo.InvariantCulture) + "B";
+    }
+
+    /// <summary>used_memory: the managed heap in use.</summary>
+    public static long UsedMemory() => GC.GetTotalMemory(false);
+
+    /// <summary>Resident set size from /proc/self/statm (0 where unavailable).</summary>
+    public static long ResidentMemory()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/self/statm").Split(' ');
+            return long.Parse(parts[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        }
+        catch (IOException)
+        {
+            return Environment.WorkingSet;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Environment.WorkingSet;
+        }
+    }
+
+    private static void Server(CinnabarServer server, StringBuilder sb)
+    {
+        var now = server.Time.GetUtcNow();
+        long nowUs = (now - DateTimeOffset.UnixEpoch).Ticks / 10;
+        long uptime = (server.NowMs - server.StartTimeMs) / 1000;
+        Line(sb, "redis_version", Hosting.ServerHost.RedisVersion);
+        Line(sb, "cinnabar_version", CinnabarVersion);
+        Line(sb, "redis_git_sha1", "00000000");
+        Line(sb, "redis_git_dirty", 0);
+        Line(sb, "redis_build_id", "0");
+        Line(sb, "redis_mode", "standalone");
+        Line(sb, "os", OsName.Value);
+        Line(sb, "arch_bits", IntPtr.Size * 8);
+        Line(sb, "monotonic_clock", "POSIX clock_gettime");
+        Line(sb, "multiplexing_api", "epoll");
+        Line(sb, "atomicvar_api", "c11-builtin");
+        Line(sb, "gcc_version", "0.0.0");
+        Line(sb, "process_id", Environment.ProcessId);
+        Line(sb, "process_supervised", server.Config.Supervised is "upstart" or "systemd" ? server.Config.Supervised : "no");
+        Line(sb, "run_id", server.RunId);
+        Line(sb, "tcp_port", server.Config.Port);
+        Line(sb, "server_time_usec", nowUs);
+        Line(sb, "uptime_in_seconds", uptime);
+        Line(sb, "uptime_in_days", uptime / 86400);
+        Line(sb, "hz", server.Config.Hz);
+        Line(sb, "configured_hz", server.Config.Hz);
+        Line(sb, "lru_clock", (server.NowMs / 1000) & ((1 << 24) - 1));
+        Line(sb, "executable", Environment.ProcessPath ?? string.Empty);
+        Line(sb, "config_file", server.Config.ConfigFile);
+        Line(sb, "io_threads_active", 0);
+    }
+
+    private static void Clients(CinnabarServer server, StringBuilder sb)
+    {
+        int replicas = 0;
+        int blocked = 0;
+        long maxIn = 0;
+        long maxOut = 0;
+        foreach (var c in server.Clients.Values)
+        {
+            if (c.IsReplica)
+            {
+                replicas++;
+            }
+
+            if (c.Blocked)
+            {
+                blocked++;
+            }
+
+            maxIn = Math.Max(maxIn, c.QueryBufferLength);
+            maxOut = Math.Max(maxOut, c.Output.Length);
+        }
+
+        Line(sb, "connected_clients", server.Clients.Count - replicas);
+        Line(sb, "cluster_connections", 0);
+        Line(sb, "maxclients", server.Config.MaxClients);
+        Line(sb, "client_recent_max_input_buffer", maxIn);
+        Line(sb, "client_recent_max_output_buffer", maxOut);
+        Line(sb, "blocked_clients", blocked);
+        Line(sb, "tracking_clients", 0);
+        Line(sb, "clients_in_timeout_table", 0);
+    }
+
+    private static void Memory(CinnabarServer server, StringBuilder sb)
+    {
+        long used = UsedMemory();
+        server.Metrics.UpdatePeak(used);
+        long peak = server.Metrics.PeakMemory;
+        long rss = ResidentMemory();
+        long startup = Math.Min(server.Metrics.StartupMemory, used);
+        long overhead = startup;
+        long dataset = Math.Max(0, used - overhead);
+        long netUsed = used - startup;
+        long sys = SystemMemory.Value;
+        var gc = GC.GetGCMemoryInfo();
+        long committed = Math.Max(gc.TotalCommittedBytes, used);
+        Line(sb, "used_memory", used);
+        Line(sb, "used_memory_human", BytesToHuman(used));
+        Line(sb, "used_memory_rss", rss);
+        Line(sb, "used_memory_rss_human", BytesToHuman(rss));
+        Line(sb, "used_memory_peak", peak);
+        Line(sb, "used_memory_peak_human", BytesToHuman(peak));
+        Line(sb, "used_memory_peak_perc", Percent(used, peak) + "%");
+        Line(sb, "used_memory_overhead", overhead);
+        Line(sb, "used_memory_startup", startup);
+        Line(sb, "used_memory_dataset", dataset);
+        Line(sb, "used_memory_dataset_perc", Percent(dataset, netUsed <= 0 ? 1 : netUsed) + "%");
+        Line(sb, "allocator_allocated", used);
+        Line(sb, "allocator_active", committed);
+        Line(sb, "allocator_resident", committed);
+        Line(sb, "total_system_memory", sys);
+        Line(sb, "total_system_memory_human", BytesToHuman(sys));
+        Line(sb, "used_memory_lua", 0);
+        Line(sb, "used_memory_vm_eval", 0);
+        Line(sb, "used_memory_lua_human", "0B");
+        Line(sb, "used_memory_scripts_eval", 0);
+        Line(sb, "number_of_cached_scripts", 0);
+        Line(sb, "number_of_functions", 0);
+        Line(sb, "number_of_libraries", 0);
+        Line(sb, "used_memory_vm_functions", 0);
+        Line(sb, "used_memory_vm_total", 0);
+        Line(sb, "used_memory_vm_total_human", "0B");
+        Line(sb, "used_memory_functions", 0);
+        Line(sb, "used_memory_scripts", 0);
+        Line(sb, "used_memory_scripts_human", "0B");
+        Line(sb, "maxmemory", 0);
+        Line(sb, "maxmemory_human", "0B");
+        Line(sb, "maxmemory_policy", "noeviction");
+        Line(sb, "allocator_frag_ratio", Ratio(committed, used));
+        Line(sb, "allocator_frag_bytes", committed - used);
+        Line(sb, "allocator_rss_ratio", Ratio(committed, committed));
+        Line(sb, "allocator_rss_bytes", 0);
+        Line(sb, "rss_overhead_ratio", Ratio(rss, committed));
+        Line(sb, "rss_overhead_bytes", rss - committed);
+        Line(sb, "mem_fragmentation_ratio", Ratio(rss, used));
+        Line(sb, "mem_fragmentation_bytes", rss - used);
+        Line(sb, "mem_not_counted_for_evict", 0);
+        Line(sb, "mem_replication_backlog", 0);
+        Line(sb, "mem_total_replication_buffers", 0);
+        Line(sb, "mem_clients_slaves", 0);
+        Line(sb, "mem_clients_normal", server.Clients.Values.Sum(c => (long)c.Output.Capacity));
+        Line(sb, "mem_cluster_links", 0);
+        Line(sb, "mem_aof_buffer", 0);
+        Line(sb, "mem_allocator", "dotnet-" + Environment.Version.ToString(3));
+        Line(sb, "active_defrag_running", 0);
+        Line(sb, "lazyfree_pending_objects", 0);
+        Line(sb, "lazyfreed_objects", 0);
+    }
+
+    private static void Persistence(CinnabarServer server, StringBuilder sb)
+    {
+        Line(sb, "loading", server.Loading ? 1 : 0);
+        Line(sb, "async_loading", 0);
+        Line(sb, "current_cow_peak", 0);
+        Line(sb, "current_cow_size", 0);
+        Line(sb, "current_cow_size_age", 0);
+        Line(sb, "current_fork_perc", "0.00");
+        Line(sb, "current_save_keys_processed", 0);
+        Line(sb, "current_save_keys_total", 0);
+        Line(sb, "rdb_changes_since_last_save", server.Dirty);
+        Line(sb, "rdb_bgsave_in_progress", 0);
+        Line(sb, "rdb_last_save_time", LastSaveSeconds(server));
+        Line(sb, "rdb_last_bgsave_status", "ok");
+        Line(sb, "rdb_last_bgsave_time_sec", -1);
+        Line(sb, "rdb_current_bgsave_time_sec", -1);
+        Line(sb, "rdb_saves", 0);
+        Line(sb, "rdb_last_cow_size", 0);
+        Line(sb, "rdb_last_load_keys_expired", 0);
+        Line(sb, "rdb_last_load_keys_loaded", 0);
+        Line(sb, "aof_enabled", 0);
+        Line(sb, "aof_rewrite_in_progress", 0);
+        Line(sb, "aof_rewrite_scheduled", 0);
+        Line(sb, "aof_last_rewrite_time_sec", -1);
+        Line(sb, "aof_current_rewrite_time_sec", -1);
+        Line(sb, "aof_last_bgrewrite_status", "ok");
+        Line(sb, "aof_rewrites", 0);
+        Line(sb, "aof_rewrites_consecutive_failures", 0);
+        Line(sb, "aof_last_write_status", "ok");
+        Line(sb, "aof_last_cow_size", 0);
+        Line(sb, "module_fork_in_progress", 0);
+        Line(sb, "module_fork_last_cow_size", 0);
+    }
+
+    /// <summary>LASTSAVE / rdb_last_save_time: the last save, or the start time before any save.</summary>
+    public static long LastSaveSeconds(CinnabarServer server) =>
+        (server.LastSaveMs != 0 ? server.LastSaveMs : server.StartTimeMs) / 1000;
+
+    private static void Stats(CinnabarServer server, StringBuilder sb)
+    {
+        var s = server.Stats;
+        var m = server.Metrics;
+        Line(sb, "total_connections_received", s.ConnectionsReceived);
+        Line(sb, "total_commands_processed", s.CommandsProcessed);
+        Line(sb, "instantaneous_ops_per_sec", m.OpsPerSecond);
+        Line(sb, "total_net_input_bytes", Interlocked.Read(ref s.NetInputBytes));
+        Line(sb, "total_net_output_bytes", Interlocked.Read(ref s.NetOutputBytes));
+        Line(sb, "total_net_repl_input_bytes", 0);
+        Line(sb, "total_net_repl_output_bytes", 0);
+        Line(sb, "instantaneous_input_kbps", m.InputKbps.ToString("F2", CultureInfo.InvariantCulture));
+        Line(sb, "instantaneous_output_kbps", m.OutputKbps.ToString("F2", CultureInfo.InvariantCulture));
+        Line(sb, "instantaneous_input_repl_kbps", "0.00");
+        Line(sb, "instantaneous_output_repl_kbps", "0.00");
+        Line(sb, "rejected_connections", s.RejectedConnections);
+        Line(sb, "sync_full", 0);
+        Line(sb, "sync_partial_ok", 0);
+        Line(sb, "sync_partial_err", 0);
+        Line(sb, "expired_keys", s.ExpiredKeys);
+        Line(sb, "expired_stale_perc", s.ExpiredStalePercent.ToString("F2", CultureInfo.InvariantCulture));
+        Line(sb, "expired_time_cap_reached_count", s.ExpiredTimeCapReached);
+        Line(sb, "expire_cycle_cpu_milliseconds", s.ExpireCycleCpuMs);
+        Line(sb, "evicted_keys", s.EvictedKeys);
+        Line(sb, "evicted_clients", 0);
+        Line(sb, "total_eviction_exceeded_time", 0);
+        Line(sb, "current_eviction_exceeded_time", 0);
+        Line(sb, "keyspace_hits", s.KeyspaceHits);
+        Line(sb, "keyspace_misses", s.KeyspaceMisses);
+        Line(sb, "pubsub_channels", 0);
+        Line(sb, "pubsub_patterns", 0);
+        Line(sb, "pubsubshard_channels", 0);
+        Line(sb, "latest_fork_usec", 0);
+        Line(sb, "total_forks", 0);
+        Line(sb, "migrate_cached_sockets", 0);
+        Line(sb, "slave_expires_tracked_keys", 0);
+        Line(sb, "active_defrag_hits", 0);
+        Line(sb, "active_defrag_misses", 0);
+        Line(sb, "active_defrag_key_hits", 0);
+        Line(sb, "active_defrag_key_misses", 0);
+        Line(sb, "total_active_defrag_time", 0);
+        Line(sb, "current_active_defrag_time", 0);
+        Line(sb, "tracking_total_keys", 0);
+        Line(sb, "tracking_total_items", 0);
+        Line(sb, "tracking_total_prefixes", 0);
+        Line(sb, "unexpected_error_replies", s.UnexpectedErrorReplies);
+        Line(sb, "total_error_replies", s.ErrorReplies);
+        Line(sb, "dump_payload_sanitizations", 0);
+        Line(sb, "total_reads_processed", Interlocked.Read(ref s.ReadsProcessed));
+        Line(sb, "total_writes_processed", Interlocked.Read(ref s.WritesProcessed));
+        Line(sb, "io_threaded_reads_processed", 0);
+        Line(sb, "io_threaded_writes_processed", 0);
+        Line(sb, "reply_buffer_shrinks", 0);
+        Line(sb, "reply_buffer_expands", 0);
+    }
+
+    private static void Replication(CinnabarServer server, StringBuilder sb)
+    {
+        Line(sb, "role", "master");
+        Line(sb, "connected_slaves", 0);
+        Line(sb, "master_failover_state", "no-failover");
+        Line(sb, "master_replid", server.Metrics.ReplicationId);
+        Line(sb, "master_replid2", new string('0', 40));
+        Line(sb, "master_repl_offset", 0);
+        Line(sb, "second_repl_offset", -1);
+        Line(sb, "repl_backlog_active", 0);
+        Line(sb, "repl_backlog_size", 1048576);
+        Line(sb, "repl_backlog_first_byte_offset", 0);
+        Line(sb, "repl_backlog_histlen", 0);
+    }
+
+    private static void Cpu(StringBuilder sb)
+    {
+        using var p = Process.GetCurrentProcess();
+        string sys = Seconds(p.PrivilegedProcessorTime);
+        string user = Seconds(p.UserProcessorTime);
+        Line(sb, "used_cpu_sys", sys);
+        Line(sb, "used_cpu_user", user);
+        Line(sb, "used_cpu_sys_children", "0.000000");
+        Line(sb, "used_cpu_user_children", "0.000000");
+        Line(sb, "used_cpu_sys_main_thread", sys);
+        Line(sb, "used_cpu_user_main_thread", user);
+    }
+
+    private static void CommandStats(IEnumerable<CommandSpec> commands, StringBuilder sb)
+    {
+        foreach (var c in commands)
+        {
+            if (c.Calls != 0 || c.FailedCalls != 0 || c.RejectedCalls != 0)
+            {
+                double perCall = c.Calls == 0 ? 0 : (float)c.Microseconds / c.Calls;
+                sb.Append(CultureInfo.InvariantCulture, $"cmdstat_{SafeName(c.FullName)}:calls={c.Calls},usec={c.Microseconds},usec_per_call={perCall:F2},rejected_calls={c.RejectedCalls},failed_calls={c.FailedCalls}\r\n");
+            }
+
+            if (c.Subcommands is not null)
+            {
+                CommandStats(c.Subcommands.Values, sb);
+            }
+        }
+    }
+
+    private static void LatencyStats(CinnabarServer server, IEnumerable<CommandSpec> commands, StringBuilder sb)
+    {
+        foreach (var c in commands)
+        {
+            if (server.Metrics.Histograms.TryGetValue(c, out var h))
+            {
+                sb.Append("latency_percentiles_usec_").Append(SafeName(c.FullName)).Append(':');
+                sb.Append(CultureInfo.InvariantCulture, $"p50={h.ValueAtPercentile(50) / 1000.0:F3},p99={h.ValueAtPercentile(99) / 1000.0:F3},p99.9={h.ValueAtPercentile(99.9) / 1000.0:F3}\r\n");
+            }
+
+            if (c.Subcommands is not null)
+            {
+                LatencyStats(server, c.Subcommands.Values, sb);
+            }
+        }
+    }
+
+    // getSafeInfoString: characters that would break the "name:value" line format become '_'.
+    private static string SafeName(string s) =>
+        s.IndexOfAny([':', '\r', '\n', '#']) < 0 ? s : s.Replace(':', '_').Replace('\r', '_').Replace('\n', '_').Replace('#', '_');
+
+    private static string Seconds(TimeSpan t)
+    {
+        long micros = t.Ticks / 10;
+        return (micros / 1_000_000).ToString(CultureInfo.InvariantCulture) + "." + (micros % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+    }
+
+    private static string Percent(long part, long whole) =>
+        (whole <= 0 ? 0 : part * 100.0 / whole).ToString("F2", CultureInfo.InvariantCulture);
+
+    private static string Ratio(long a, long b) =>
+        (b <= 0 ? 0 : (double)a / b).ToString("F2", CultureInfo.InvariantCulture);
+
+    private static void Line(StringBuilder sb, string name, string value) => sb.Append(name).Append(':').Append(value).Append("\r\n");
+
+    private static void Line(StringBuilder sb, string name, long value) =>
+        sb.Append(name).Append(':').Append(value.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+
+    private static string ReadOsName()
+    {
+        static string Read(string path, string fallback)
+        {
+            try
+            {
+                return File.ReadAllText(path).Trim();
+            }
+            catch (IOException)
+            {
+                return fallback;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return fallback;
+            }
+        }
+
+        string machine = RuntimeInformation.OSArchitecture switch
+        {
+            Architecture.X64 => "x86_64",
+            Architecture.Arm64 => "aarch64",
+            Architecture.X86 => "i686",
+            Architecture.Arm => "armv7l",
+            var other => other.ToString().ToLowerInvariant(),
+        };
+        return $"{Read("/proc/sys/kernel/ostype", "Linux")} {Read("/proc/sys/kernel/osrelease", Environment.OSVersion.Version.ToString())} {machine}";
+    }
+
+    private static long ReadSystemMemory()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/meminfo"))
+            {
+                if (line.StartsWith("MemTotal:", StringComparison.Ordinal))
+                {
+                    var kb = line["MemTotal:".Length..].Trim().Split(' ')[0];
+                    return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Fall through to the GC's view below.
+        }
+
+        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    }
+}

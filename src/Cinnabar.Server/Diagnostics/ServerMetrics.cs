@@ -1,0 +1,127 @@
+// Figures INFO reports that need sampling or remembering over time: Redis's instantaneous
+// metrics (serverCron's trackInstantaneousMetric: 16 samples, one per 100 ms, averaged), the
+// memory peak, the memory in use at startup, and the per-command latency histograms of
+// INFO latencystats. The cron calls Sample; the dispatcher's post-call hook feeds histograms.
+using Cinnabar.Server.Commands;
+
+namespace Cinnabar.Server.Diagnostics;
+
+/// <summary>Sampled and remembered server figures.</summary>
+internal sealed class ServerMetrics
+{
+    private const int Samples = 16;
+    private const int SamplePeriodMs = 100;
+    private readonly Track _ops = new();
+    private readonly Track _input = new();
+    private readonly Track _output = new();
+    private readonly Dictionary<CommandSpec, LatencyHistogram> _histograms = [];
+
+    public ServerMetrics()
+    {
+        StartupMemory = GC.GetTotalMemory(false);
+        PeakMemory = StartupMemory;
+        Span<byte> bytes = stackalloc byte[20];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+        ReplicationId = Convert.ToHexStringLower(bytes);
+    }
+
+    /// <summary>used_memory_startup.</summary>
+    public long StartupMemory { get; }
+
+    /// <summary>used_memory_peak.</summary>
+    public long PeakMemory { get; private set; }
+
+    /// <summary>
+    /// master_replid of a primary that has never been a replica. The replication subsystem will
+    /// own this once it exists; until then it is made once per process, as Redis does at start.
+    /// </summary>
+    public string ReplicationId { get; set; }
+
+    /// <summary>instantaneous_ops_per_sec.</summary>
+    public long OpsPerSecond => _ops.Average;
+
+    /// <summary>instantaneous_input_kbps.</summary>
+    public double InputKbps => _input.Average / 1024.0;
+
+    /// <summary>instantaneous_output_kbps.</summary>
+    public double OutputKbps => _output.Average / 1024.0;
+
+    /// <summary>Per-command latency histograms (INFO latencystats).</summary>
+    public IReadOnlyDictionary<CommandSpec, LatencyHistogram> Histograms => _histograms;
+
+    /// <summary>Called from the cron: takes a sample every 100 ms and tracks the memory peak.</summary>
+    public void Sample(CinnabarServer server, long nowMs)
+    {
+        UpdatePeak(GC.GetTotalMemory(false));
+        _ops.Sample(nowMs, server.Stats.CommandsProcessed);
+        _input.Sample(nowMs, Interlocked.Read(ref server.Stats.NetInputBytes));
+        _output.Sample(nowMs, Interlocked.Read(ref server.Stats.NetOutputBytes));
+    }
+
+    /// <summary>Raises the peak if <paramref name="used"/> is above it.</summary>
+    public void UpdatePeak(long used)
+    {
+        if (used > PeakMemory)
+        {
+            PeakMemory = used;
+        }
+    }
+
+    /// <summary>Records one call's duration in the command's histogram.</summary>
+    public void RecordLatency(CommandSpec spec, long micros)
+    {
+        if (!_histograms.TryGetValue(spec, out var h))
+        {
+            h = new LatencyHistogram();
+            _histograms[spec] = h;
+        }
+
+        h.Record(micros * 1000);
+    }
+
+    /// <summary>Forgets the histograms (CONFIG RESETSTAT).</summary>
+    public void ResetHistograms() => _histograms.Clear();
+
+    private sealed class Track
+    {
+        private readonly long[] _samples = new long[Samples];
+        private long _lastMs;
+        private long _lastValue;
+        private int _index;
+
+        public long Average
+        {
+            get
+            {
+                long sum = 0;
+                foreach (var s in _samples)
+                {
+                    sum += s;
+                }
+
+                return sum / Samples;
+            }
+        }
+
+        public void Sample(long nowMs, long value)
+        {
+            if (_lastMs == 0)
+            {
+                _lastMs = nowMs;
+                _lastValue = value;
+                return;
+            }
+
+            long elapsed = nowMs - _lastMs;
+            if (elapsed < SamplePeriodMs)
+            {
+                return;
+            }
+
+            _samples[_index] = (value - _lastValue) * 1000 / elapsed;
+            _index = (_index + 1) % Samples;
+            _lastMs = nowMs;
+            _lastValue = value;
+        }
+    }
+}
