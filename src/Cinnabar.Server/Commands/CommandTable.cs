@@ -73,4 +73,46 @@ internal sealed class CommandTable
 
     /// <summary>Finds a command by name string.</summary>
     public CommandSpec? Lookup(string name) => _commands.TryGetValue(name, out var s) ? s : null;
+
+    /// <summary>
+    /// rename-command: removes <paramref name="from"/> and, unless <paramref name="to"/> is
+    /// empty, registers the same command under the new name. False when the command does not
+    /// exist or the new name is taken (the config loader reports Redis's texts for both).
+    /// </summary>
+    public RenameResult Rename(string from, string to)
+    {
+        if (!_commands.TryGetValue(from, out var spec))
+        {
+            return RenameResult.NoSuchCommand;
+        }
+
+        _commands.Remove(from);
+        _byAsciiLower.Remove(from.ToLowerInvariant());
+        if (to.Length == 0)
+        {
+            return RenameResult.Renamed;
+        }
+
+        if (_commands.ContainsKey(to))
+        {
+            return RenameResult.TargetExists;
+        }
+
+        _commands[to] = spec;
+        _byAsciiLower[to.ToLowerInvariant()] = spec;
+        return RenameResult.Renamed;
+    }
+}
+
+/// <summary>Outcome of CommandTable.Rename.</summary>
+internal enum RenameResult
+{
+    /// <summary>Done.</summary>
+    Renamed,
+
+    /// <summary>"No such command in rename-command".</summary>
+    NoSuchCommand,
+
+    /// <summary>"Target command name already exists".</summary>
+    TargetExists,
 }

@@ -1,10 +1,18 @@
-// The server's live configuration values. The config file parser and CONFIG SET write these;
-// everything else only reads them. Defaults are Redis 7.0.15's.
+// The server's live configuration values. The config file parser and CONFIG SET write the
+// ConfigStore (every parameter Redis knows, as text and raw values); after each change the typed
+// properties below are refreshed from it, and everything else only reads them. Defaults are Redis
+// 7.0.15's. Code that sets a property directly (tests, embedding) bypasses the store: CONFIG GET
+// then shows the store's value.
 namespace Cinnabar.Server.Config;
 
 /// <summary>Typed configuration.</summary>
 internal sealed class ServerConfig
 {
+    private ConfigStore? _store;
+
+    /// <summary>Every parameter's value with Redis's set/get/rewrite rules.</summary>
+    public ConfigStore Store => _store ??= new ConfigStore(this);
+
     public List<string> Bind { get; set; } = ["*", "-::*"];
 
     public int Port { get; set; } = 6379;
@@ -76,4 +84,107 @@ internal sealed class ServerConfig
 
     /// <summary>The config file path given on the command line (absolute), or empty.</summary>
     public string ConfigFile { get; set; } = string.Empty;
+
+    /// <summary>unixsocketperm (octal permission bits; 0 = leave the default).</summary>
+    public int UnixSocketPerm { get; set; }
+
+    /// <summary>notify-keyspace-events as Redis's NOTIFY_* bit flags.</summary>
+    public int NotifyKeyspaceEventsFlags { get; set; }
+
+    public bool LazyFreeLazyServerDel { get; set; }
+
+    public bool LazyFreeLazyEviction { get; set; }
+
+    public bool ReplicaLazyFlush { get; set; }
+
+    /// <summary>masterauth, empty when not set.</summary>
+    public string MasterAuth { get; set; } = string.Empty;
+
+    /// <summary>masteruser, empty when not set.</summary>
+    public string MasterUser { get; set; } = string.Empty;
+
+    /// <summary>replicaof host, empty when this server is a primary.</summary>
+    public string ReplicaOfHost { get; set; } = string.Empty;
+
+    public int ReplicaOfPort { get; set; }
+
+    /// <summary>Save points (seconds, changes); empty = no automatic saves.</summary>
+    public IReadOnlyList<(long Seconds, int Changes)> SavePoints { get; set; } = [(3600, 1), (300, 100), (60, 10000)];
+
+    public string DbFilename { get; set; } = "dump.rdb";
+
+    public long ReplBacklogSize { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Set by the host: applies a parameter that needs more than a new value (port and bind
+    /// rebind the listeners). Returns Redis's error text when it cannot, and CONFIG SET then
+    /// restores the previous values.
+    /// </summary>
+    public Func<string, string?>? ApplyHook { get; set; }
+
+    /// <summary>Copies a changed parameter from the store into the typed property that mirrors it.</summary>
+    public void Refresh(string name)
+    {
+        var s = Store;
+        switch (name)
+        {
+            case "bind": Bind = [.. s.Bind]; break;
+            case "port": Port = (int)s.GetNumber(name); break;
+            case "protected-mode": ProtectedMode = s.GetBool(name); break;
+            case "daemonize": Daemonize = s.GetBool(name); break;
+            case "pidfile": PidFile = s.GetString(name) ?? string.Empty; break;
+            case "logfile": LogFile = s.GetString(name) ?? string.Empty; break;
+            case "loglevel": LogLevel = Enum.Parse<LogLevel>(s.GetEnumName(name), ignoreCase: true); break;
+            case "databases": Databases = (int)s.GetNumber(name); break;
+            case "requirepass": RequirePass = s.GetString(name) ?? string.Empty; break;
+            case "masterauth": MasterAuth = s.GetString(name) ?? string.Empty; break;
+            case "masteruser": MasterUser = s.GetString(name) ?? string.Empty; break;
+            case "timeout": Timeout = (int)s.GetNumber(name); break;
+            case "tcp-keepalive": TcpKeepAlive = (int)s.GetNumber(name); break;
+            case "tcp-backlog": TcpBacklog = (int)s.GetNumber(name); break;
+            case "maxclients": MaxClients = (int)Math.Min(int.MaxValue, s.GetNumber(name)); break;
+            case "dir": Dir = Directory.GetCurrentDirectory(); break;
+            case "always-show-logo": AlwaysShowLogo = s.GetBool(name); break;
+            case "supervised": Supervised = s.GetEnumName(name); break;
+            case "proto-max-bulk-len": ProtoMaxBulkLen = s.GetNumber(name); break;
+            case "client-query-buffer-limit": ClientQueryBufferLimit = s.GetNumber(name); break;
+            case "hz": Hz = (int)Math.Clamp(s.GetNumber(name), 1, 500); break;
+            case "dynamic-hz": DynamicHz = s.GetBool(name); break;
+            case "enable-debug-command": EnableDebugCommand = s.GetEnumName(name); break;
+            case "slowlog-log-slower-than": SlowlogLogSlowerThan = s.GetNumber(name); break;
+            case "slowlog-max-len": SlowlogMaxLen = (int)Math.Min(int.MaxValue, s.GetNumber(name)); break;
+            case "latency-monitor-threshold": LatencyMonitorThreshold = s.GetNumber(name); break;
+            case "activerehashing": ActiveRehashing = s.GetBool(name); break;
+            case "lazyfree-lazy-user-del": LazyFreeLazyUserDel = s.GetBool(name); break;
+            case "lazyfree-lazy-user-flush": LazyFreeLazyUserFlush = s.GetBool(name); break;
+            case "lazyfree-lazy-expire": LazyFreeLazyExpire = s.GetBool(name); break;
+            case "lazyfree-lazy-server-del": LazyFreeLazyServerDel = s.GetBool(name); break;
+            case "lazyfree-lazy-eviction": LazyFreeLazyEviction = s.GetBool(name); break;
+            case "replica-lazy-flush": ReplicaLazyFlush = s.GetBool(name); break;
+            case "replica-read-only": ReplicaReadOnly = s.GetBool(name); break;
+            case "replica-serve-stale-data": ReplicaServeStaleData = s.GetBool(name); break;
+            case "notify-keyspace-events":
+                NotifyKeyspaceEventsFlags = s.NotifyKeyspaceEvents;
+                NotifyKeyspaceEvents = ConfigStore.NotifyFlagsToString(s.NotifyKeyspaceEvents);
+                break;
+            case "unixsocket": UnixSocket = s.GetString(name) ?? string.Empty; break;
+            case "unixsocketperm": UnixSocketPerm = (int)s.GetNumber(name); break;
+            case "active-expire-effort": ActiveExpireEffort = (int)s.GetNumber(name); break;
+            case "replicaof":
+                ReplicaOfHost = s.ReplicaOfHost ?? string.Empty;
+                ReplicaOfPort = s.ReplicaOfPort;
+                break;
+            case "save": SavePoints = [.. s.Save]; break;
+            case "dbfilename": DbFilename = s.GetString(name) ?? string.Empty; break;
+            case "repl-backlog-size": ReplBacklogSize = s.GetNumber(name); break;
+            default: break;
+        }
+    }
+
+    /// <summary>The CONFIG GET text of any parameter (name or alias), or null if unknown.</summary>
+    public string? GetText(string name)
+    {
+        var d = ConfigStore.Lookup(name);
+        return d is null ? null : Store.Get(d);
+    }
 }

@@ -17,6 +17,7 @@ internal sealed class ServerHost : IAsyncDisposable
     private readonly List<Task> _tasks = [];
     private readonly ServerCron _cron;
     private Timer? _cronTimer;
+    private bool _started;
 
     public ServerHost(CinnabarServer server)
     {
@@ -35,37 +36,167 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>The TCP ports actually bound (useful with port 0 in tests).</summary>
     public List<IPEndPoint> BoundEndPoints { get; } = [];
 
+    /// <summary>The unix socket listener's path, when one is open.</summary>
+    public string? UnixSocketPath { get; private set; }
+
     /// <summary>Binds the listeners; returns false (after logging Redis's messages) when a mandatory bind fails.</summary>
     public bool Listen()
     {
         var config = Server.Config;
-        if (config.Port == 0)
+        if (!TryBindTcp(config.Bind, config.Port, out var sockets))
+        {
+            Server.Log.Warning($"Failed listening on port {config.Port} (TCP), aborting.");
+            return false;
+        }
+
+        AddListeners(sockets);
+        if (config.UnixSocket.Length > 0)
+        {
+            var path = config.UnixSocket;
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                // Redis unlinks a stale socket file first and does not care if that fails.
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+                socket.Listen(config.TcpBacklog);
+                if (config.UnixSocketPerm != 0 && !OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(path, (UnixFileMode)config.UnixSocketPerm);
+                }
+            }
+            catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+            {
+                socket.Dispose();
+                Server.Log.Warning($"Failed opening Unix socket: {(e is SocketException se ? $"bind: {se.Message}" : OsErrorText(e))}");
+                return false;
+            }
+
+            UnixSocketPath = path;
+            lock (_listeners)
+            {
+                _listeners.Add(socket);
+            }
+        }
+
+        Server.Config.ApplyHook = ApplyConfig;
+        return true;
+    }
+
+    /// <summary>Closes the listeners and removes the unix socket file, logging as Redis does.</summary>
+    public void CloseListeners()
+    {
+        lock (_listeners)
+        {
+            foreach (var l in _listeners)
+            {
+                l.Dispose();
+            }
+
+            _listeners.Clear();
+        }
+
+        if (UnixSocketPath is not null)
+        {
+            Server.Log.Notice("Removing the unix socket file.");
+            try
+            {
+                File.Delete(UnixSocketPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Server.Log.Warning($"Error removing the unix socket file: {OsErrorText(e)}");
+            }
+
+            UnixSocketPath = null;
+        }
+    }
+
+    private static string OsErrorText(Exception e) => Config.OsError.Describe(e);
+
+    // CONFIG SET port / bind: bind the new set first and only then close the old one, so a
+    // failure leaves the server listening where it was (Redis's changeListenPort/changeBindAddr).
+    private string? ApplyConfig(string name)
+    {
+        if (name is not ("port" or "bind"))
+        {
+            return null;
+        }
+
+        var config = Server.Config;
+        if (!TryBindTcp(config.Bind, config.Port, out var sockets))
+        {
+            return name == "port" ? "Unable to listen on this port. Check server logs." : "Failed to bind to specified addresses.";
+        }
+
+        List<Socket> old;
+        lock (_listeners)
+        {
+            old = [.. _listeners.Where(l => l.AddressFamily != AddressFamily.Unix)];
+            _listeners.RemoveAll(old.Contains);
+        }
+
+        foreach (var l in old)
+        {
+            l.Dispose();
+        }
+
+        BoundEndPoints.Clear();
+        AddListeners(sockets);
+        if (_started)
+        {
+            foreach (var l in sockets)
+            {
+                _tasks.Add(Task.Run(() => AcceptLoopAsync(l)));
+            }
+        }
+
+        return null;
+    }
+
+    private void AddListeners(List<Socket> sockets)
+    {
+        lock (_listeners)
+        {
+            foreach (var socket in sockets)
+            {
+                _listeners.Add(socket);
+                BoundEndPoints.Add((IPEndPoint)socket.LocalEndPoint!);
+            }
+        }
+    }
+
+    // listenToPort: every address of bind; a "-" prefix makes an address optional (skipped
+    // when the address family or address is unavailable). Port 0 means no TCP listener.
+    private bool TryBindTcp(List<string> bind, int port, out List<Socket> bound)
+    {
+        bound = [];
+        if (port == 0)
         {
             return true;
         }
 
-        foreach (var raw in config.Bind)
+        // An empty bind list means "all interfaces", like Redis's bindaddr_count == 0.
+        IEnumerable<string> addresses = bind.Count == 0 ? ["*", "-::*"] : bind;
+        foreach (var raw in addresses)
         {
             bool optional = raw.StartsWith('-');
             var addr = optional ? raw[1..] : raw;
-            IPAddress ip;
-            if (addr == "*")
+            IPAddress? ip = addr switch
             {
-                ip = IPAddress.Any;
-            }
-            else if (addr == "::*")
+                "*" => IPAddress.Any,
+                "::*" => IPAddress.IPv6Any,
+                _ => IPAddress.TryParse(addr, out var parsed) ? parsed : null,
+            };
+            if (ip is null)
             {
-                ip = IPAddress.IPv6Any;
-            }
-            else if (!IPAddress.TryParse(addr, out ip!))
-            {
-                Server.Log.Warning($"Warning: Could not create server TCP listening socket {addr}:{config.Port}: Name or service not known");
+                Server.Log.Warning($"Warning: Could not create server TCP listening socket {addr}:{port}: Name or service not known");
                 if (optional)
                 {
                     continue;
                 }
 
-                Server.Log.Warning($"Failed listening on port {config.Port} (TCP), aborting.");
+                DisposeAll(bound);
                 return false;
             }
 
@@ -78,21 +209,20 @@ internal sealed class ServerHost : IAsyncDisposable
                 }
 
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-                socket.Bind(new IPEndPoint(ip, config.Port));
-                socket.Listen(config.TcpBacklog);
-                _listeners.Add(socket);
-                BoundEndPoints.Add((IPEndPoint)socket.LocalEndPoint!);
+                socket.Bind(new IPEndPoint(ip, port));
+                socket.Listen(Server.Config.TcpBacklog);
+                bound.Add(socket);
             }
             catch (SocketException e)
             {
                 socket.Dispose();
-                if (optional && e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.AddressNotAvailable)
+                if (optional && e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.AddressNotAvailable or SocketError.ProtocolNotSupported)
                 {
                     continue;
                 }
 
-                Server.Log.Warning($"Warning: Could not create server TCP listening socket {addr}:{config.Port}: bind: {e.Message}");
-                Server.Log.Warning($"Failed listening on port {config.Port} (TCP), aborting.");
+                Server.Log.Warning($"Warning: Could not create server TCP listening socket {addr}:{port}: bind: {e.Message}");
+                DisposeAll(bound);
                 return false;
             }
         }
@@ -100,12 +230,27 @@ internal sealed class ServerHost : IAsyncDisposable
         return true;
     }
 
+    private static void DisposeAll(List<Socket> sockets)
+    {
+        foreach (var s in sockets)
+        {
+            s.Dispose();
+        }
+
+        sockets.Clear();
+    }
+
     /// <summary>Starts accepting clients and the cron.</summary>
     public void Start()
     {
-        foreach (var l in _listeners)
+        lock (_listeners)
         {
-            _tasks.Add(Task.Run(() => AcceptLoopAsync(l)));
+            foreach (var l in _listeners)
+            {
+                _tasks.Add(Task.Run(() => AcceptLoopAsync(l)));
+            }
+
+            _started = true;
         }
 
         int period = Math.Max(1, 1000 / Math.Clamp(Server.Config.Hz, 1, 500));
@@ -120,10 +265,7 @@ internal sealed class ServerHost : IAsyncDisposable
             await _cronTimer.DisposeAsync().ConfigureAwait(false);
         }
 
-        foreach (var l in _listeners)
-        {
-            l.Dispose();
-        }
+        CloseListeners();
 
         List<IClientTransport> transports;
         lock (Server.Gate)
@@ -181,15 +323,19 @@ internal sealed class ServerHost : IAsyncDisposable
 
     private async Task ServeAsync(Socket socket)
     {
-        socket.NoDelay = true;
-        if (Server.Config.TcpKeepAlive > 0)
+        bool unix = socket.AddressFamily == AddressFamily.Unix;
+        if (!unix)
         {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Server.Config.TcpKeepAlive);
+            socket.NoDelay = true;
+            if (Server.Config.TcpKeepAlive > 0)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Server.Config.TcpKeepAlive);
+            }
         }
 
-        var remote = (IPEndPoint?)socket.RemoteEndPoint;
-        var local = (IPEndPoint?)socket.LocalEndPoint;
+        var remote = socket.RemoteEndPoint as IPEndPoint;
+        var local = socket.LocalEndPoint as IPEndPoint;
         ClientSession session;
         lock (Server.Gate)
         {
@@ -209,8 +355,10 @@ internal sealed class ServerHost : IAsyncDisposable
             }
 
             session = Server.CreateClient();
-            session.Address = FormatEndPoint(remote);
-            session.LocalAddress = FormatEndPoint(local);
+
+            // Unix socket clients show as "<path>:0" in CLIENT LIST, as in Redis.
+            session.Address = unix ? $"{Server.Config.UnixSocket}:0" : FormatEndPoint(remote);
+            session.LocalAddress = unix ? $"{Server.Config.UnixSocket}:0" : FormatEndPoint(local);
             session.Fd = socket.Handle.ToInt64();
         }
 

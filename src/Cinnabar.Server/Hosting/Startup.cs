@@ -1,81 +1,208 @@
-// The executable's main flow, like redis-server's main(): parse the command line and config,
-// print the startup banner, bind, run until SIGTERM/SIGINT or SHUTDOWN, then exit with Redis's
-// messages.
+// The executable's main flow, like redis-server's main(): parse the command line, load the
+// config (file, stdin, options) or print Redis's fatal config report and exit 1, detach when
+// daemonize is on and no supervisor is in charge, print the startup banner, bind, write the pid
+// file, tell systemd we are ready, run until SIGTERM/SIGINT or SHUTDOWN, then shut down with
+// Redis's log lines and exit 0.
 using System.Runtime.InteropServices;
+using Cinnabar.Server.Commands;
 using Cinnabar.Server.Config;
+using Cinnabar.Server.Diagnostics;
 
 namespace Cinnabar.Server.Hosting;
 
 /// <summary>Entry point logic of cinnabar-server.</summary>
 public static class Startup
 {
+    /// <summary>Redis's CONFIG_DEFAULT_PID_FILE, used when daemonized without a pidfile.</summary>
+    private const string DefaultPidFile = "/var/run/redis.pid";
+
     /// <summary>Runs the server; returns the process exit code.</summary>
     public static int Run(string[] args)
     {
+        string exe = "./cinnabar-server";
+        var cl = CommandLine.Parse(args);
+        switch (cl.Action)
+        {
+            case CommandLineAction.Version:
+                Console.Out.Write(VersionLine() + "\n");
+                return 0;
+            case CommandLineAction.Help:
+                Console.Error.Write(CommandLine.Usage(exe));
+                return 1;
+            case CommandLineAction.TestMemory:
+                Console.Error.Write("--test-memory is not supported by Cinnabar: it cannot test physical memory from a managed runtime. Use memtester or your platform's memory test instead.\n");
+                return 1;
+            case CommandLineAction.CheckSystem:
+                Console.Error.Write("--check-system is not supported by Cinnabar.\n");
+                return 1;
+            default:
+                break;
+        }
+
+        string startDirectory = Directory.GetCurrentDirectory();
+        bool isChild = Daemon.IsChild;
+        if (isChild)
+        {
+            Daemon.Detach();
+        }
+
         var config = new ServerConfig();
-        if (args.Length > 0 && args[0] is "-v" or "--version")
+        var bootLog = new Logger(TimeProvider.System) { Role = 'C' };
+        var commands = CommandTable.CreateDefault();
+        var loader = new ConfigFileLoader(config) { Commands = commands, LogWarning = bootLog.Warning };
+        string? stdinText = null;
+        try
         {
-            Console.WriteLine($"Cinnabar server v={ServerHost.CinnabarVersion} redis_version={ServerHost.RedisVersion} sha=00000000:0 malloc=dotnet bits=64 build=0");
-            return 0;
-        }
-
-        int i = 0;
-        if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal))
-        {
-            config.ConfigFile = Path.GetFullPath(args[0]);
-            foreach (var line in File.ReadAllLines(args[0]))
+            if (cl.ConfigFile is not null)
             {
-                ApplySimple(config, line);
+                config.ConfigFile = Path.GetFullPath(cl.ConfigFile);
             }
 
-            i = 1;
-        }
-
-        for (; i < args.Length; i++)
-        {
-            if (args[i].StartsWith("--", StringComparison.Ordinal))
+            if (cl.ConfigFromStdin)
             {
-                var parts = new List<string> { args[i][2..] };
-                while (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
-                {
-                    parts.Add(args[++i]);
-                }
-
-                ApplySimple(config, string.Join(' ', parts.Select(p => p.Length == 0 ? "\"\"" : p)));
+                stdinText = isChild ? Daemon.InheritedStdin ?? string.Empty : Console.In.ReadToEnd();
             }
-        }
 
-        var server = new CinnabarServer(config);
-        server.Log.File = config.LogFile;
-        server.Log.Level = config.LogLevel;
-        return RunServer(server);
-    }
-
-    private static int RunServer(CinnabarServer server)
-    {
-        var log = server.Log;
-        int pid = Environment.ProcessId;
-        log.Warning("oO0OoO0OoO0Oo Cinnabar is starting oO0OoO0OoO0Oo");
-        log.Warning($"Cinnabar version={ServerHost.CinnabarVersion}, redis_version={ServerHost.RedisVersion}, bits=64, commit=00000000, modified=0, pid={pid}, just started");
-        log.Warning("Configuration loaded");
-        var host = new ServerHost(server);
-        if (server.Config.AlwaysShowLogo)
-        {
-            log.WriteRaw(Logo(server.Config.Port, pid));
+            using var stdin = stdinText is null ? null : new StringReader(stdinText);
+            loader.Load(cl.ConfigFile, stdin, cl.Options);
         }
-        else
+        catch (ConfigLoadException e)
         {
-            log.Notice($"Running mode=standalone, port={server.Config.Port}.");
-        }
+            if (e.IsLogLine)
+            {
+                bootLog.File = config.LogFile;
+                bootLog.Warning(e.Report);
+            }
+            else
+            {
+                Console.Error.Write(e.Report);
+                Console.Error.Flush();
+            }
 
-        if (!host.Listen())
-        {
+            Daemon.Report(ok: false);
             return 1;
         }
 
+        var server = new CinnabarServer(config);
+        foreach (var (from, to) in loader.RenamedCommands)
+        {
+            server.Commands.Rename(from, to);
+        }
+
+        ConfigCommands.ApplyToServer(server);
+        var log = server.Log;
+        bool supervised = IsSupervised(config, log);
+        bool background = config.Daemonize && !supervised;
+        if (background && !isChild)
+        {
+            return Daemon.RunParent(args, startDirectory, stdinText);
+        }
+
+        return RunServer(server, args.Length == 0, background, supervised, loader.Mentioned);
+    }
+
+    /// <summary>The -v line: Redis's fields, naming Cinnabar and the Redis version it implements.</summary>
+    private static string VersionLine() =>
+        $"Cinnabar server v={ServerHost.CinnabarVersion} redis_version={ServerHost.RedisVersion} sha=00000000:0 malloc=dotnet bits=64 build=0";
+
+    // redisIsSupervised: "auto" picks upstart or systemd from the environment.
+    private static bool IsSupervised(ServerConfig config, Logger log)
+    {
+        string mode = config.Supervised;
+        if (mode == "auto")
+        {
+            if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("UPSTART_JOB")))
+            {
+                log.Verbose("Upstart supervision detected.");
+                mode = "upstart";
+            }
+            else if (SystemdNotifier.Available)
+            {
+                log.Verbose("Systemd supervision detected.");
+                mode = "systemd";
+            }
+        }
+
+        switch (mode)
+        {
+            case "systemd":
+                if (!SystemdNotifier.Notify("STATUS=Redis is loading...\n"))
+                {
+                    log.Warning("systemd supervision error: NOTIFY_SOCKET not found!");
+                    return false;
+                }
+
+                log.Notice("Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.");
+                config.Supervised = "systemd";
+                return true;
+            case "upstart":
+                log.Warning("upstart supervision requested, but Cinnabar cannot stop itself with SIGSTOP to signal readiness; running unsupervised.");
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private static int RunServer(CinnabarServer server, bool noArguments, bool background, bool supervised, List<string> mentioned)
+    {
+        var log = server.Log;
+        var config = server.Config;
+        int pid = Environment.ProcessId;
+        log.Warning("oO0OoO0OoO0Oo Cinnabar is starting oO0OoO0OoO0Oo");
+        log.Warning($"Cinnabar version={ServerHost.CinnabarVersion}, redis_version={ServerHost.RedisVersion}, bits=64, commit=00000000, modified=0, pid={pid}, just started");
+        if (noArguments)
+        {
+            log.Warning("Warning: no config file specified, using the default config. In order to specify a config file use ./cinnabar-server /path/to/redis.conf");
+        }
+        else
+        {
+            log.Warning("Configuration loaded");
+        }
+
+        var notImplemented = mentioned
+            .Where(n => !ConfigCatalog.Implemented.Contains(n) && config.Store.IsNonDefault(ConfigCatalog.ByName[n]))
+            .ToList();
+        if (notImplemented.Count > 0)
+        {
+            log.Warning("These configuration directives are accepted but not implemented: " + string.Join(", ", notImplemented));
+        }
+
+        var host = new ServerHost(server);
+        if (!host.Listen())
+        {
+            Daemon.Report(ok: false);
+            return 1;
+        }
+
+        string pidFile = config.PidFile;
+        bool writePid = background || pidFile.Length > 0;
+        if (writePid)
+        {
+            if (pidFile.Length == 0)
+            {
+                pidFile = DefaultPidFile;
+            }
+
+            try
+            {
+                File.WriteAllText(pidFile, pid.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Warning($"Failed to write PID file: {OsError.Describe(e)}");
+            }
+        }
+
+        if (config.AlwaysShowLogo)
+        {
+            log.WriteRaw(Logo(config.Port, pid));
+        }
+        else
+        {
+            log.Notice($"Running mode=standalone, port={config.Port}.");
+        }
+
         log.Warning("Server initialized");
-        host.Start();
-        log.Notice("Ready to accept connections");
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true;
@@ -88,8 +215,46 @@ public static class Startup
             log.Warning("Received SIGINT scheduling shutdown...");
             server.ShutdownRequested.Cancel();
         });
+        host.Start();
+        if (host.BoundEndPoints.Count > 0)
+        {
+            log.Notice("Ready to accept connections");
+        }
+
+        if (host.UnixSocketPath is not null)
+        {
+            log.Notice($"The server is now ready to accept connections at {host.UnixSocketPath}");
+        }
+
+        if (supervised)
+        {
+            SystemdNotifier.Notify(config.ReplicaOfHost.Length == 0
+                ? "STATUS=Ready to accept connections\n"
+                : "STATUS=Ready to accept connections in read-only mode. Waiting for MASTER <-> REPLICA sync\n");
+            SystemdNotifier.Notify("READY=1\n");
+        }
+
+        Daemon.Report(ok: true);
         server.ShutdownRequested.Token.WaitHandle.WaitOne();
         log.Warning("User requested shutdown...");
+        if (supervised)
+        {
+            SystemdNotifier.Notify("STOPPING=1\n");
+        }
+
+        if (writePid)
+        {
+            log.Notice("Removing the pid file.");
+            try
+            {
+                File.Delete(pidFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Warning($"Error removing the pid file: {OsError.Describe(e)}");
+            }
+        }
+
         host.DisposeAsync().AsTask().GetAwaiter().GetResult();
         log.Warning("Cinnabar is now ready to exit, bye bye...");
         return 0;
@@ -110,33 +275,5 @@ public static class Startup
             "          `-._        _.-'                                           ",
             "              `-.__.-'                                               ",
             string.Empty);
-    }
-
-    // Minimal directive handling until the full config subsystem lands.
-    private static void ApplySimple(ServerConfig config, string line)
-    {
-        var argv = Cinnabar.Protocol.SplitArgs.Split(System.Text.Encoding.UTF8.GetBytes(line));
-        if (argv is null || argv.Count == 0 || argv[0].Length == 0 || argv[0][0] == '#')
-        {
-            return;
-        }
-
-        var name = System.Text.Encoding.UTF8.GetString(argv[0]).ToLowerInvariant();
-        var values = argv.Skip(1).Select(a => System.Text.Encoding.UTF8.GetString(a)).ToList();
-        string v = values.Count > 0 ? values[0] : string.Empty;
-        switch (name)
-        {
-            case "port": config.Port = int.Parse(v, System.Globalization.CultureInfo.InvariantCulture); break;
-            case "bind": config.Bind = values; break;
-            case "requirepass": config.RequirePass = v; break;
-            case "logfile": config.LogFile = v; break;
-            case "loglevel": config.LogLevel = Enum.Parse<LogLevel>(v, ignoreCase: true); break;
-            case "databases": config.Databases = int.Parse(v, System.Globalization.CultureInfo.InvariantCulture); break;
-            case "always-show-logo": config.AlwaysShowLogo = v == "yes"; break;
-            case "protected-mode": config.ProtectedMode = v == "yes"; break;
-            case "enable-debug-command": config.EnableDebugCommand = v; break;
-            case "dir": Directory.SetCurrentDirectory(v); config.Dir = v; break;
-            default: break;
-        }
     }
 }
