@@ -129,6 +129,10 @@ public class StringCommandTests
         h.Run("SET", "k", "v", "PX", "100");
         h.Time.Advance(TimeSpan.FromMilliseconds(99));
         Assert.Equal("$1\r\nv\r\n", h.Run("GET", "k"));
+
+        // Redis's keyIsExpired is "now > when": at exactly the expire time the key still exists.
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal("$1\r\nv\r\n", h.Run("GET", "k"));
         h.Time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal("$-1\r\n", h.Run("GET", "k"));
     }
