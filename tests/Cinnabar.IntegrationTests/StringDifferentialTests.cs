@@ -183,18 +183,18 @@ public class StringDifferentialTests : IClassFixture<DifferentialPair>
     [Fact]
     public Task GetRangeAndSubstrMatchRedis()
     {
-        var script = new List<string[]>
-        {
-            new[] { "SET", "s", "Hello, World" },
-            new[] { "SET", "n", "1234567890" },
-            new[] { "SET", "e", string.Empty },
-            new[] { "SET", "b", Binary },
-            new[] { "GETRANGE", "missing", "0", "-1" },
-            new[] { "GETRANGE", "s", "x", "1" },
-            new[] { "GETRANGE", "s", "1", "9223372036854775808" },
-            new[] { "SUBSTR", "s", "0", "4" },
-            new[] { "GETRANGE", "s" },
-        };
+        List<string[]> script =
+        [
+            ["SET", "s", "Hello, World"],
+            ["SET", "n", "1234567890"],
+            ["SET", "e", string.Empty],
+            ["SET", "b", Binary],
+            ["GETRANGE", "missing", "0", "-1"],
+            ["GETRANGE", "s", "x", "1"],
+            ["GETRANGE", "s", "1", "9223372036854775808"],
+            ["SUBSTR", "s", "0", "4"],
+            ["GETRANGE", "s"],
+        ];
         string[] indexes = ["0", "1", "-1", "-2", "5", "11", "12", "100", "-12", "-13", "-100", "9223372036854775807", "-9223372036854775808"];
         foreach (var key in new[] { "s", "n", "e", "b" })
         {
