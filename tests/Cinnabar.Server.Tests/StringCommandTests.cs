@@ -315,6 +315,10 @@ public class StringCommandTests
     [InlineData("17179869184", "1.5", "17179869185.5")]
     [InlineData("0", "3.0000000000000000001", "3")]
     [InlineData("0", "-1.1", "-1.1")]
+    [InlineData("0", "0.000003814697265625", "0.00000381469726562")]
+    [InlineData("0", "0.000011444091796875", "0.00001144409179688")]
+    [InlineData("0", "1e-4940", "0")]
+    [InlineData("0", "0x1.8p1", "3")]
     public void IncrByFloatComputesInExtendedPrecisionAndTrimsZeros(string start, string by, string expected)
     {
         var h = new ServerHarness();
