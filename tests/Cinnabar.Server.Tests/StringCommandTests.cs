@@ -255,6 +255,19 @@ public class StringCommandTests
     }
 
     [Fact]
+    public void AppendAndSetRangeKeepTheTtl()
+    {
+        var h = new ServerHarness();
+        h.Run("SET", "k", "v", "EX", "100");
+        long ttl = ExpireOf(h, "k");
+        h.Run("APPEND", "k", "w");
+        Assert.Equal(ttl, ExpireOf(h, "k"));
+        h.Run("SETRANGE", "k", "5", "x");
+        Assert.Equal(ttl, ExpireOf(h, "k"));
+        Assert.Equal("$6\r\nvw\0\0\0x\r\n", h.Run("GET", "k"));
+    }
+
+    [Fact]
     public void SetRangePadsWithZeroBytesAndRejectsNegativeOffsets()
     {
         var h = new ServerHarness();
