@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Server.Storage;
 using Cinnabar.Server.Tests.Infrastructure;
 

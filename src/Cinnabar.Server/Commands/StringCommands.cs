@@ -13,6 +13,7 @@
 // absolute form (SET ... PXAT, PEXPIREAT), and GETSET/GETDEL/INCRBYFLOAT are propagated as the
 // plain writes they performed, so replicas and the AOF never re-evaluate time or float math.
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Storage;
 

@@ -2,6 +2,7 @@
 // Results are stored as their decimal text, inline, so OBJECT ENCODING reads "int" as in Redis;
 // INCRBYFLOAT computes in x87 extended precision (see LongDouble) and is propagated as a SET.
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Storage;
 

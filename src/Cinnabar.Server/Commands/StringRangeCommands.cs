@@ -2,6 +2,7 @@
 // StringCommands. APPEND and SETRANGE edit a RawString in place (Redis's sds with spare room), so
 // repeated appends are amortized O(1).
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Storage;
 
