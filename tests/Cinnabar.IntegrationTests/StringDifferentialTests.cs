@@ -183,18 +183,18 @@ public class StringDifferentialTests : IClassFixture<DifferentialPair>
     [Fact]
     public Task GetRangeAndSubstrMatchRedis()
     {
-        var script = new List<string[]>
-        {
-            new[] { "SET", "s", "Hello, World" },
-            new[] { "SET", "n", "1234567890" },
-            new[] { "SET", "e", string.Empty },
-            new[] { "SET", "b", Binary },
-            new[] { "GETRANGE", "missing", "0", "-1" },
-            new[] { "GETRANGE", "s", "x", "1" },
-            new[] { "GETRANGE", "s", "1", "9223372036854775808" },
-            new[] { "SUBSTR", "s", "0", "4" },
-            new[] { "GETRANGE", "s" },
-        };
+        List<string[]> script =
+        [
+            ["SET", "s", "Hello, World"],
+            ["SET", "n", "1234567890"],
+            ["SET", "e", string.Empty],
+            ["SET", "b", Binary],
+            ["GETRANGE", "missing", "0", "-1"],
+            ["GETRANGE", "s", "x", "1"],
+            ["GETRANGE", "s", "1", "9223372036854775808"],
+            ["SUBSTR", "s", "0", "4"],
+            ["GETRANGE", "s"],
+        ];
         string[] indexes = ["0", "1", "-1", "-2", "5", "11", "12", "100", "-12", "-13", "-100", "9223372036854775807", "-9223372036854775808"];
         foreach (var key in new[] { "s", "n", "e", "b" })
         {
@@ -268,6 +268,7 @@ public class StringDifferentialTests : IClassFixture<DifferentialPair>
             ["0", "nan"], ["0", "-nan"], ["0", " 1"], ["0", "1 "], ["0", ""], ["0", "1\0"], ["0", "abc"], ["0", "1e5000"],
             ["17179869184", "1.5"], ["9223372036854775807", "1"], ["-9223372036854775808", "-0.5"], ["0.1", "0.2"], ["1.1", "2.2"],
             ["123456789012345678", "0.5"], ["1234567890.123456789", "0"], ["0.3", "-0.1"], ["100", "-99.99"],
+            ["0", "0.000003814697265625"], ["0", "0.000011444091796875"], ["0", "-0.000011444091796875"], ["0", "0.0000019073486328125"],
             ["abc", "1"], ["1.5e", "1"], ["inf", "1"], ["-0", "0"], ["0", "-0"], ["1e-20", "0"],
         ];
         var script = new List<string[]>();

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Server.Storage;
 using Cinnabar.Server.Tests.Infrastructure;
 
@@ -259,6 +260,19 @@ public class StringCommandTests
     }
 
     [Fact]
+    public void AppendAndSetRangeKeepTheTtl()
+    {
+        var h = new ServerHarness();
+        h.Run("SET", "k", "v", "EX", "100");
+        long ttl = ExpireOf(h, "k");
+        h.Run("APPEND", "k", "w");
+        Assert.Equal(ttl, ExpireOf(h, "k"));
+        h.Run("SETRANGE", "k", "5", "x");
+        Assert.Equal(ttl, ExpireOf(h, "k"));
+        Assert.Equal("$6\r\nvw\0\0\0x\r\n", h.Run("GET", "k"));
+    }
+
+    [Fact]
     public void SetRangePadsWithZeroBytesAndRejectsNegativeOffsets()
     {
         var h = new ServerHarness();
@@ -319,6 +333,10 @@ public class StringCommandTests
     [InlineData("17179869184", "1.5", "17179869185.5")]
     [InlineData("0", "3.0000000000000000001", "3")]
     [InlineData("0", "-1.1", "-1.1")]
+    [InlineData("0", "0.000003814697265625", "0.00000381469726562")]
+    [InlineData("0", "0.000011444091796875", "0.00001144409179688")]
+    [InlineData("0", "1e-4940", "0")]
+    [InlineData("0", "0x1.8p1", "3")]
     public void IncrByFloatComputesInExtendedPrecisionAndTrimsZeros(string start, string by, string expected)
     {
         var h = new ServerHarness();

@@ -1,4 +1,5 @@
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Replication;
 using Cinnabar.Server.Tests.Infrastructure;

@@ -1,5 +1,7 @@
 // String commands (t_string.c). Registered: GET SET SETNX SETEX PSETEX MGET MSET MSETNX GETSET
 // GETDEL GETEX APPEND STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SETRANGE SUBSTR LCS.
+// This file holds the whole-value commands and the shared option parsing; counters live in
+// StringNumberCommands, partial-value edits in StringRangeCommands, LCS in LcsCommand.
 //
 // Storage: a string set whole (SET, INCR, MSET...) is kept inline in the slot's byte[] (one
 // allocation per key; OBJECT ENCODING "int"/"embstr"/"raw" by content, as Redis's
@@ -11,6 +13,7 @@
 // absolute form (SET ... PXAT, PEXPIREAT), and GETSET/GETDEL/INCRBYFLOAT are propagated as the
 // plain writes they performed, so replicas and the AOF never re-evaluate time or float math.
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Storage;
 
@@ -54,17 +57,17 @@ internal static class StringCommands
         t.Add("getset", 3, WriteOomFast, 1, 1, 1, GetSet, "string", "1.0.0", "write string fast", "Set the string value of a key and return its old value");
         t.Add("getdel", 2, WriteFast, 1, 1, 1, GetDel, "string", "6.2.0", "write string fast", "Get the value of a key and delete the key");
         t.Add("getex", -2, WriteFast, 1, 1, 1, GetEx, "string", "6.2.0", "write string fast", "Get the value of a key and optionally set its expiration");
-        t.Add("append", 3, WriteOomFast, 1, 1, 1, Append, "string", "2.0.0", "write string fast", "Append a value to a key");
-        t.Add("strlen", 2, ReadFast, 1, 1, 1, StrLen, "string", "2.2.0", "read string fast", "Get the length of the value stored in a key");
-        t.Add("incr", 2, WriteOomFast, 1, 1, 1, Incr, "string", "1.0.0", "write string fast", "Increment the integer value of a key by one");
-        t.Add("decr", 2, WriteOomFast, 1, 1, 1, Decr, "string", "1.0.0", "write string fast", "Decrement the integer value of a key by one");
-        t.Add("incrby", 3, WriteOomFast, 1, 1, 1, IncrBy, "string", "1.0.0", "write string fast", "Increment the integer value of a key by the given amount");
-        t.Add("decrby", 3, WriteOomFast, 1, 1, 1, DecrBy, "string", "1.0.0", "write string fast", "Decrement the integer value of a key by the given number");
-        t.Add("incrbyfloat", 3, WriteOomFast, 1, 1, 1, IncrByFloat, "string", "2.6.0", "write string fast", "Increment the float value of a key by the given amount");
-        t.Add("getrange", 4, Read, 1, 1, 1, GetRange, "string", "2.4.0", "read string slow", "Get a substring of the string stored at a key");
-        t.Add("setrange", 4, WriteOom, 1, 1, 1, SetRange, "string", "2.2.0", "write string slow", "Overwrite part of a string at key starting at the specified offset");
-        t.Add("substr", 4, Read, 1, 1, 1, GetRange, "string", "1.0.0", "read string slow", "Get a substring of the string stored at a key");
-        t.Add("lcs", -3, Read, 1, 2, 1, Lcs, "string", "7.0.0", "read string slow", "Find longest common substring");
+        t.Add("append", 3, WriteOomFast, 1, 1, 1, StringRangeCommands.Append, "string", "2.0.0", "write string fast", "Append a value to a key");
+        t.Add("strlen", 2, ReadFast, 1, 1, 1, StringRangeCommands.StrLen, "string", "2.2.0", "read string fast", "Get the length of the value stored in a key");
+        t.Add("incr", 2, WriteOomFast, 1, 1, 1, StringNumberCommands.Incr, "string", "1.0.0", "write string fast", "Increment the integer value of a key by one");
+        t.Add("decr", 2, WriteOomFast, 1, 1, 1, StringNumberCommands.Decr, "string", "1.0.0", "write string fast", "Decrement the integer value of a key by one");
+        t.Add("incrby", 3, WriteOomFast, 1, 1, 1, StringNumberCommands.IncrBy, "string", "1.0.0", "write string fast", "Increment the integer value of a key by the given amount");
+        t.Add("decrby", 3, WriteOomFast, 1, 1, 1, StringNumberCommands.DecrBy, "string", "1.0.0", "write string fast", "Decrement the integer value of a key by the given number");
+        t.Add("incrbyfloat", 3, WriteOomFast, 1, 1, 1, StringNumberCommands.IncrByFloat, "string", "2.6.0", "write string fast", "Increment the float value of a key by the given amount");
+        t.Add("getrange", 4, Read, 1, 1, 1, StringRangeCommands.GetRange, "string", "2.4.0", "read string slow", "Get a substring of the string stored at a key");
+        t.Add("setrange", 4, WriteOom, 1, 1, 1, StringRangeCommands.SetRange, "string", "2.2.0", "write string slow", "Overwrite part of a string at key starting at the specified offset");
+        t.Add("substr", 4, Read, 1, 1, 1, StringRangeCommands.GetRange, "string", "1.0.0", "read string slow", "Get a substring of the string stored at a key");
+        t.Add("lcs", -3, Read, 1, 2, 1, LcsCommand.Lcs, "string", "7.0.0", "read string slow", "Find longest common substring");
     }
 
     // GET key
@@ -326,516 +329,6 @@ internal static class StringCommands
         }
     }
 
-    // APPEND key value
-    private static void Append(CommandContext ctx)
-    {
-        var key = ctx.Args[1];
-        var tail = ctx.Args[2];
-        ref Slot s = ref ctx.LookupWrite(key);
-        long total;
-        if (Unsafe.IsNullRef(ref s))
-        {
-            // A new key stores the argument as SET would (embstr/int by content).
-            ctx.Db.SetString(key, tail, 0, keepTtl: false);
-            total = tail.Length;
-        }
-        else
-        {
-            if (!Entry.IsString(s.Data!))
-            {
-                ctx.Error(Errors.WrongType);
-                return;
-            }
-
-            var raw = s.Data as RawString;
-            long current = raw?.Length ?? Entry.StringValue(s.Data!).Length;
-            if (!CheckStringLengthOrReply(ctx, current, tail.Length))
-            {
-                return;
-            }
-
-            if (raw is null)
-            {
-                // Redis's dbUnshareStringValue: the value becomes a private raw sds.
-                raw = new RawString(Entry.KeyArray(s.Data!), Entry.StringValue(s.Data!), 0);
-                ctx.Db.Replace(ref s, raw, key);
-            }
-
-            raw.Append(tail);
-            ctx.Db.Table.Touch(key);
-            total = raw.Length;
-        }
-
-        ctx.SignalModifiedKey(key);
-        ctx.Dirty();
-        ctx.Reply.Integer(total);
-    }
-
-    // STRLEN key
-    private static void StrLen(CommandContext ctx)
-    {
-        ref Slot s = ref ctx.LookupRead(ctx.Args[1]);
-        if (Unsafe.IsNullRef(ref s))
-        {
-            ctx.Reply.Integer(0);
-            return;
-        }
-
-        if (!Entry.IsString(s.Data!))
-        {
-            ctx.Error(Errors.WrongType);
-            return;
-        }
-
-        ctx.Reply.Integer(Entry.StringValue(s.Data!).Length);
-    }
-
-    // INCR key
-    private static void Incr(CommandContext ctx) => IncrDecr(ctx, 1);
-
-    // DECR key
-    private static void Decr(CommandContext ctx) => IncrDecr(ctx, -1);
-
-    // INCRBY key increment
-    private static void IncrBy(CommandContext ctx)
-    {
-        if (!Number.TryParseInt64(ctx.Args[2], out long by))
-        {
-            ctx.Error(Errors.NotInteger);
-            return;
-        }
-
-        IncrDecr(ctx, by);
-    }
-
-    // DECRBY key decrement
-    private static void DecrBy(CommandContext ctx)
-    {
-        if (!Number.TryParseInt64(ctx.Args[2], out long by))
-        {
-            ctx.Error(Errors.NotInteger);
-            return;
-        }
-
-        // -LLONG_MIN does not exist; Redis says so with its own text.
-        if (by == long.MinValue)
-        {
-            ctx.Error(Errors.DecrementOverflow);
-            return;
-        }
-
-        IncrDecr(ctx, -by);
-    }
-
-    private static void IncrDecr(CommandContext ctx, long by)
-    {
-        var key = ctx.Args[1];
-        ref Slot s = ref ctx.LookupWrite(key);
-        long value = 0;
-        bool exists = !Unsafe.IsNullRef(ref s);
-        if (exists)
-        {
-            if (!Entry.IsString(s.Data!))
-            {
-                ctx.Error(Errors.WrongType);
-                return;
-            }
-
-            if (!Number.TryParseInt64(Entry.StringValue(s.Data!), out value))
-            {
-                ctx.Error(Errors.NotInteger);
-                return;
-            }
-        }
-
-        if ((by < 0 && value < 0 && by < long.MinValue - value) || (by > 0 && value > 0 && by > long.MaxValue - value))
-        {
-            ctx.Error(Errors.Overflow);
-            return;
-        }
-
-        value += by;
-        Span<byte> digits = stackalloc byte[24];
-        int n = Number.Format(value, digits);
-
-        // The TTL survives, as with Redis's dbOverwrite.
-        if (exists)
-        {
-            ctx.Db.Replace(ref s, Entry.MakeString(key, digits[..n]), key);
-        }
-        else
-        {
-            ctx.Db.SetString(key, digits[..n], 0, keepTtl: false);
-        }
-
-        ctx.SignalModifiedKey(key);
-        ctx.Dirty();
-        ctx.Reply.Integer(value);
-    }
-
-    // INCRBYFLOAT key increment
-    private static void IncrByFloat(CommandContext ctx)
-    {
-        var key = ctx.Args[1];
-        ref Slot s = ref ctx.LookupWrite(key);
-        bool exists = !Unsafe.IsNullRef(ref s);
-        var value = LongDouble.FromInt64(0);
-        if (exists && !Entry.IsString(s.Data!))
-        {
-            ctx.Error(Errors.WrongType);
-            return;
-        }
-
-        if ((exists && !LongDouble.TryParse(Entry.StringValue(s.Data!), out value)) || !LongDouble.TryParse(ctx.Args[2], out var by))
-        {
-            ctx.Error(Errors.NotFloat);
-            return;
-        }
-
-        if (!LongDouble.TryAdd(value, by, out var sum) || sum.IsInfinity)
-        {
-            ctx.Error(Errors.NaNOrInfinity);
-            return;
-        }
-
-        var formatted = sum.ToHumanBytes();
-        if (exists)
-        {
-            ctx.Db.Replace(ref s, Entry.MakeString(key, formatted), key);
-        }
-        else
-        {
-            ctx.Db.SetString(key, formatted, 0, keepTtl: false);
-        }
-
-        ctx.SignalModifiedKey(key);
-        ctx.Dirty();
-        ctx.Reply.Bulk(formatted);
-
-        // Float math and formatting may differ elsewhere: replicate the result, not the operation.
-        ctx.RewriteForPropagation(CommandArgs.From("SET"u8.ToArray(), key.ToArray(), formatted, "KEEPTTL"u8.ToArray()));
-    }
-
-    // GETRANGE key start end   (and SUBSTR key start end)
-    private static void GetRange(CommandContext ctx)
-    {
-        if (!Number.TryParseInt64(ctx.Args[2], out long start) || !Number.TryParseInt64(ctx.Args[3], out long end))
-        {
-            ctx.Error(Errors.NotInteger);
-            return;
-        }
-
-        ref Slot s = ref ctx.LookupRead(ctx.Args[1]);
-        if (Unsafe.IsNullRef(ref s))
-        {
-            ctx.Reply.Bulk(ReadOnlySpan<byte>.Empty);
-            return;
-        }
-
-        if (!Entry.IsString(s.Data!))
-        {
-            ctx.Error(Errors.WrongType);
-            return;
-        }
-
-        var str = Entry.StringValue(s.Data!);
-        long len = str.Length;
-        if (start < 0 && end < 0 && start > end)
-        {
-            ctx.Reply.Bulk(ReadOnlySpan<byte>.Empty);
-            return;
-        }
-
-        if (start < 0)
-        {
-            start = len + start;
-        }
-
-        if (end < 0)
-        {
-            end = len + end;
-        }
-
-        start = Math.Max(start, 0);
-        end = Math.Max(end, 0);
-        end = Math.Min(end, len - 1);
-        if (start > end || len == 0)
-        {
-            ctx.Reply.Bulk(ReadOnlySpan<byte>.Empty);
-            return;
-        }
-
-        ctx.Reply.Bulk(str.Slice((int)start, (int)(end - start + 1)));
-    }
-
-    // SETRANGE key offset value
-    private static void SetRange(CommandContext ctx)
-    {
-        if (!Number.TryParseInt64(ctx.Args[2], out long offset))
-        {
-            ctx.Error(Errors.NotInteger);
-            return;
-        }
-
-        if (offset < 0)
-        {
-            ctx.Error(Errors.OffsetOutOfRange);
-            return;
-        }
-
-        var key = ctx.Args[1];
-        var patch = ctx.Args[3];
-        ref Slot s = ref ctx.LookupWrite(key);
-        RawString raw;
-        if (Unsafe.IsNullRef(ref s))
-        {
-            // Setting nothing on a missing key creates nothing.
-            if (patch.Length == 0)
-            {
-                ctx.Reply.Integer(0);
-                return;
-            }
-
-            if (!CheckStringLengthOrReply(ctx, offset, patch.Length))
-            {
-                return;
-            }
-
-            raw = new RawString(key.ToArray(), ReadOnlySpan<byte>.Empty, (int)offset + patch.Length);
-            ctx.Db.SetObject(raw, 0, keepTtl: false);
-        }
-        else
-        {
-            if (!Entry.IsString(s.Data!))
-            {
-                ctx.Error(Errors.WrongType);
-                return;
-            }
-
-            if (patch.Length == 0)
-            {
-                ctx.Reply.Integer(Entry.StringValue(s.Data!).Length);
-                return;
-            }
-
-            if (!CheckStringLengthOrReply(ctx, offset, patch.Length))
-            {
-                return;
-            }
-
-            if (s.Data is RawString existing)
-            {
-                raw = existing;
-            }
-            else
-            {
-                raw = new RawString(Entry.KeyArray(s.Data!), Entry.StringValue(s.Data!), 0);
-                ctx.Db.Replace(ref s, raw, key);
-            }
-        }
-
-        raw.EnsureLength((int)offset + patch.Length);
-        patch.CopyTo(raw.Buffer.AsSpan((int)offset));
-        ctx.Db.Table.Touch(key);
-        ctx.SignalModifiedKey(key);
-        ctx.Dirty();
-        ctx.Reply.Integer(raw.Length);
-    }
-
-    // LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
-    private static void Lcs(CommandContext ctx)
-    {
-        ref Slot sa = ref ctx.LookupRead(ctx.Args[1]);
-        var dataA = Unsafe.IsNullRef(ref sa) ? null : sa.Data;
-        ref Slot sb = ref ctx.LookupRead(ctx.Args[2]);
-        var dataB = Unsafe.IsNullRef(ref sb) ? null : sb.Data;
-        if ((dataA is not null && !Entry.IsString(dataA)) || (dataB is not null && !Entry.IsString(dataB)))
-        {
-            ctx.Error(Errors.LcsNotStrings);
-            return;
-        }
-
-        bool getLen = false, getIdx = false, withMatchLen = false;
-        long minMatchLen = 0;
-        for (int j = 3; j < ctx.Args.Count; j++)
-        {
-            bool more = j < ctx.Args.Count - 1;
-            if (OptionIs(ctx.Args[j], "idx"u8))
-            {
-                getIdx = true;
-            }
-            else if (OptionIs(ctx.Args[j], "len"u8))
-            {
-                getLen = true;
-            }
-            else if (OptionIs(ctx.Args[j], "withmatchlen"u8))
-            {
-                withMatchLen = true;
-            }
-            else if (OptionIs(ctx.Args[j], "minmatchlen"u8) && more)
-            {
-                if (!Number.TryParseInt64(ctx.Args[j + 1], out minMatchLen))
-                {
-                    ctx.Error(Errors.NotInteger);
-                    return;
-                }
-
-                minMatchLen = Math.Max(minMatchLen, 0);
-                j++;
-            }
-            else
-            {
-                ctx.Error(Errors.Syntax);
-                return;
-            }
-        }
-
-        if (getLen && getIdx)
-        {
-            ctx.Error(Errors.LcsLenAndIdx);
-            return;
-        }
-
-        var a = dataA is null ? ReadOnlySpan<byte>.Empty : Entry.StringValue(dataA);
-        var b = dataB is null ? ReadOnlySpan<byte>.Empty : Entry.StringValue(dataB);
-        long cells = ((long)a.Length + 1) * ((long)b.Length + 1);
-        if (cells * sizeof(uint) > ctx.Server.Config.ProtoMaxBulkLen)
-        {
-            ctx.Error(Errors.LcsExceedsBulkLen);
-            return;
-        }
-
-        if (cells > Array.MaxLength)
-        {
-            ctx.Error(Errors.LcsAllocationFailed);
-            return;
-        }
-
-        var table = LcsTable(a, b);
-        int stride = b.Length + 1;
-        uint total = table[(a.Length * stride) + b.Length];
-        bool computeLcs = getIdx || !getLen;
-        var result = computeLcs ? new byte[total] : [];
-        int matchesSlot = -1;
-        long ranges = 0;
-        if (getIdx)
-        {
-            ctx.Reply.MapHeader(2);
-            ctx.Reply.Bulk("matches"u8);
-            matchesSlot = ctx.Reply.BeginDeferredLength();
-        }
-
-        // Walk the table back from the end, collecting the LCS and, for IDX, the matching
-        // ranges, exactly in Redis's order (from the end of the strings towards the start).
-        int i = a.Length, k = b.Length, idx = (int)total;
-        int aStart = a.Length, aEnd = 0, bStart = 0, bEnd = 0;
-        while (computeLcs && i > 0 && k > 0)
-        {
-            bool emit = false;
-            if (a[i - 1] == b[k - 1])
-            {
-                result[idx - 1] = a[i - 1];
-                if (aStart == a.Length)
-                {
-                    aStart = aEnd = i - 1;
-                    bStart = bEnd = k - 1;
-                }
-                else if (aStart == i && bStart == k)
-                {
-                    aStart--;
-                    bStart--;
-                }
-                else
-                {
-                    emit = true;
-                }
-
-                if (aStart == 0 || bStart == 0)
-                {
-                    emit = true;
-                }
-
-                idx--;
-                i--;
-                k--;
-            }
-            else
-            {
-                if (table[((i - 1) * stride) + k] > table[(i * stride) + k - 1])
-                {
-                    i--;
-                }
-                else
-                {
-                    k--;
-                }
-
-                if (aStart != a.Length)
-                {
-                    emit = true;
-                }
-            }
-
-            if (emit)
-            {
-                long matchLen = aEnd - aStart + 1;
-                if ((minMatchLen == 0 || matchLen >= minMatchLen) && getIdx)
-                {
-                    ctx.Reply.ArrayHeader(withMatchLen ? 3 : 2);
-                    ctx.Reply.ArrayHeader(2);
-                    ctx.Reply.Integer(aStart);
-                    ctx.Reply.Integer(aEnd);
-                    ctx.Reply.ArrayHeader(2);
-                    ctx.Reply.Integer(bStart);
-                    ctx.Reply.Integer(bEnd);
-                    if (withMatchLen)
-                    {
-                        ctx.Reply.Integer(matchLen);
-                    }
-
-                    ranges++;
-                }
-
-                aStart = a.Length;
-            }
-        }
-
-        if (getIdx)
-        {
-            ctx.Reply.Bulk("len"u8);
-            ctx.Reply.Integer(total);
-            ctx.Reply.EndDeferredLength(matchesSlot, ranges);
-        }
-        else if (getLen)
-        {
-            ctx.Reply.Integer(total);
-        }
-        else
-        {
-            ctx.Reply.Bulk(result);
-        }
-    }
-
-    // The dynamic-programming table: cell (i, j) holds the LCS length of a[..i] and b[..j].
-    private static uint[] LcsTable(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
-    {
-        int stride = b.Length + 1;
-        var table = new uint[(a.Length + 1) * stride];
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int row = i * stride;
-            int prev = row - stride;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                table[row + j] = a[i - 1] == b[j - 1]
-                    ? table[prev + j - 1] + 1
-                    : Math.Max(table[prev + j], table[row + j - 1]);
-            }
-        }
-
-        return table;
-    }
-
     // Redis's getGenericCommand: replies with the value (or nil); false after a WRONGTYPE reply.
     private static bool GetGenericOrReply(CommandContext ctx)
     {
@@ -964,16 +457,13 @@ internal static class StringCommands
     private static bool IsAlreadyExpired(CommandContext ctx, long when) =>
         when <= ctx.NowMs && !ctx.Server.Loading && !ctx.Server.IsReplica;
 
-    // Redis's checkStringLength: the primary's own stream is exempt (mustObeyClient).
-    private static bool CheckStringLengthOrReply(CommandContext ctx, long size, long append)
+    // Redis's checkStringLength. The primary's own stream is exempt from proto-max-bulk-len
+    // (mustObeyClient), but nothing can exceed what a .NET array holds.
+    internal static bool CheckStringLengthOrReply(CommandContext ctx, long size, long append)
     {
-        if (ctx.Client.IsPrimaryLink)
-        {
-            return true;
-        }
-
         long total = unchecked(size + append);
-        if (total > ctx.Server.Config.ProtoMaxBulkLen || total < size || total < append || total > Array.MaxLength)
+        bool overflow = total < size || total < append || total > Array.MaxLength;
+        if (overflow || (total > ctx.Server.Config.ProtoMaxBulkLen && !ctx.Client.IsPrimaryLink))
         {
             ctx.Error(Errors.StringTooLong);
             return false;
@@ -983,7 +473,7 @@ internal static class StringCommands
     }
 
     // Redis compares options as C strings: an argument is read only up to its first NUL byte.
-    private static bool OptionIs(ReadOnlySpan<byte> arg, ReadOnlySpan<byte> lowerName)
+    internal static bool OptionIs(ReadOnlySpan<byte> arg, ReadOnlySpan<byte> lowerName)
     {
         int nul = arg.IndexOf((byte)0);
         return System.Text.Ascii.EqualsIgnoreCase(nul < 0 ? arg : arg[..nul], lowerName);
