@@ -30,6 +30,7 @@ internal sealed class CinnabarServer
         }
 
         StartTimeMs = NowMs;
+        PropagationSinks.Add(ReplicationFeed);
         RunId = NewRunId();
         Dispatcher = new Dispatcher(this);
         ActiveExpiry = new Execution.ActiveExpire(this);
@@ -57,6 +58,9 @@ internal sealed class CinnabarServer
 
     /// <summary>Clients with MONITOR on.</summary>
     public List<ClientSession> Monitors { get; } = [];
+
+    /// <summary>The write stream sent to replicas.</summary>
+    public ReplicationFeed ReplicationFeed { get; } = new();
 
     /// <summary>Sinks fed with every propagated write.</summary>
     public List<IPropagationSink> PropagationSinks { get; } = [];
@@ -124,6 +128,7 @@ internal sealed class CinnabarServer
     {
         Clients.Remove(c.Id);
         Monitors.Remove(c);
+        ReplicationFeed.Detach(c);
         TransactionCommands.UnwatchAll(this, c);
     }
 
@@ -133,6 +138,15 @@ internal sealed class CinnabarServer
         foreach (var sink in PropagationSinks)
         {
             sink.Propagate(db, ops, atomic);
+        }
+    }
+
+    /// <summary>Feeds all ops of one top-level call, each with its database.</summary>
+    public void PropagateUnit(IReadOnlyList<int> dbs, IReadOnlyList<CommandArgs> ops, bool atomic)
+    {
+        foreach (var sink in PropagationSinks)
+        {
+            sink.PropagateUnit(dbs, ops, atomic);
         }
     }
 

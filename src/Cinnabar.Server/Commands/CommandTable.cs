@@ -29,6 +29,7 @@ internal sealed class CommandTable
         DebugCommands.Register(t);
         IntrospectionCommands.Register(t);
         ExpireCommands.Register(t);
+        ReplicationCommands.Register(t);
         return t;
     }
 

@@ -317,19 +317,7 @@ internal sealed class Dispatcher
 
         // Redis 7.0 propagatePendingCommands: several ops from one top-level call are wrapped
         // in MULTI/EXEC so replicas apply them atomically.
-        bool atomic = _topOps.Count > 1;
-        int start = 0;
-        if (!atomic)
-        {
-            _server.Propagate(_topDbs[0], [_topOps[0]], atomic: false);
-        }
-        else
-        {
-            // Group consecutive ops by database; the sink handles SELECT between groups.
-            var ops = new List<CommandArgs>(_topOps);
-            _server.Propagate(_topDbs[start], ops, atomic: true);
-        }
-
+        _server.PropagateUnit([.. _topDbs], [.. _topOps], atomic: _topOps.Count > 1);
         _topOps.Clear();
         _topDbs.Clear();
     }

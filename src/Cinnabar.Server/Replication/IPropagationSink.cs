@@ -11,4 +11,28 @@ namespace Cinnabar.Server.Replication;
 internal interface IPropagationSink
 {
     void Propagate(int db, IReadOnlyList<CommandArgs> ops, bool atomic);
+
+    /// <summary>
+    /// All ops of one top-level call, each with its database (a transaction may SELECT between
+    /// writes). The default splits them into runs of one database; the replication stream
+    /// overrides it to keep the whole unit inside one MULTI/EXEC.
+    /// </summary>
+    void PropagateUnit(IReadOnlyList<int> dbs, IReadOnlyList<CommandArgs> ops, bool atomic)
+    {
+        int start = 0;
+        for (int i = 1; i <= ops.Count; i++)
+        {
+            if (i == ops.Count || dbs[i] != dbs[start])
+            {
+                var run = new List<CommandArgs>(i - start);
+                for (int j = start; j < i; j++)
+                {
+                    run.Add(ops[j]);
+                }
+
+                Propagate(dbs[start], run, atomic);
+                start = i;
+            }
+        }
+    }
 }
