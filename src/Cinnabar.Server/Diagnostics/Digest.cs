@@ -1,6 +1,6 @@
 // DEBUG DIGEST and DEBUG DIGEST-VALUE with Redis's algorithm (debug.c), so that the same data
 // gives the same 40 hex digits here and in redis-server: the dataset digest XORs one digest per
-// key (order-free), each built by "mixing" (SHA1 of the running digest XOR SHA1 of the data,
+// key's digest (order-free; xorDigest hashes each key digest again), each built by "mixing" (SHA1 of the running digest XOR SHA1 of the data,
 // order-sensitive) the key, the big-endian type number, the value and, when the key has a TTL,
 // the marker "!!expire!!" (only its presence, not the time). Databases are mixed in by their
 // big-endian index. An empty dataset is 20 zero bytes.
@@ -123,10 +123,9 @@ internal static class Digest
                 Array.Clear(keyDigest);
                 Mix(keyDigest, Entry.KeyOf(data));
                 AddValue(keyDigest, data, expire);
-                for (int j = 0; j < 20; j++)
-                {
-                    final[j] ^= keyDigest[j];
-                }
+
+                // xorDigest(final, digest, 20): the key's digest is itself hashed before the XOR.
+                Xor(final, keyDigest);
             });
         }
 
