@@ -71,6 +71,7 @@ internal static class CommandDocs
         {
             Group = "server", Since = "7.0.0", AclCategories = acl, Summary = "Get array of specific Redis command documentation",
             Complexity = "O(N) where N is the number of commands to look up", Tips = order,
+            Arguments = [new CommandArg("command-name", "string") { Flags = "optional multiple" }],
         });
         command.AddSubcommand(new CommandSpec("getkeys", -4, F, 0, 0, 0, ctx => GetKeys(ctx, withFlags: false))
         {
@@ -90,11 +91,26 @@ internal static class CommandDocs
         {
             Group = "server", Since = "2.8.13", AclCategories = acl, Summary = "Get array of specific Redis command details, or all when no argument is given.",
             Complexity = "O(N) where N is the number of commands to look up", Tips = order,
+            History = [("7.0.0", "Allowed to be called with no argument to get info on all commands.")],
+            Arguments = [new CommandArg("command-name", "string") { Flags = "optional multiple" }],
         });
         command.AddSubcommand(new CommandSpec("list", -2, F, 0, 0, 0, List)
         {
             Group = "server", Since = "7.0.0", AclCategories = acl, Summary = "Get an array of Redis command names",
             Complexity = "O(N) where N is the total number of Redis commands", Tips = order,
+            Arguments =
+            [
+                new CommandArg("filterby", "oneof")
+                {
+                    Token = "FILTERBY", Flags = "optional",
+                    Arguments =
+                    [
+                        new CommandArg("module-name", "string") { Token = "MODULE" },
+                        new CommandArg("category", "string") { Token = "ACLCAT" },
+                        new CommandArg("pattern", "pattern") { Token = "PATTERN" },
+                    ],
+                },
+            ],
         });
     }
 
@@ -517,6 +533,8 @@ internal static class CommandDocs
         len += 1; // since
         len += spec.Complexity is null ? 0 : 1;
         len += spec.DocFlags.Length > 0 ? 1 : 0;
+        len += spec.History.Length > 0 ? 1 : 0;
+        len += spec.Arguments is null ? 0 : 1;
         len += spec.Subcommands is null ? 0 : 1;
         r.MapHeader(len);
         if (summary)
@@ -545,6 +563,24 @@ internal static class CommandDocs
             }
         }
 
+        if (spec.History.Length > 0)
+        {
+            r.Bulk("history"u8);
+            r.SetHeader(spec.History.Length);
+            foreach (var (since, changes) in spec.History)
+            {
+                r.ArrayHeader(2);
+                r.Bulk(since);
+                r.Bulk(changes);
+            }
+        }
+
+        if (spec.Arguments is not null)
+        {
+            r.Bulk("arguments"u8);
+            WriteArguments(r, spec.Arguments);
+        }
+
         if (spec.Subcommands is not null)
         {
             r.Bulk("subcommands"u8);
@@ -553,6 +589,68 @@ internal static class CommandDocs
             {
                 r.Bulk(sub.FullName);
                 WriteDocs(r, sub);
+            }
+        }
+    }
+
+    // addReplyCommandArgList: a map per argument, optional fields only when set.
+    private static void WriteArguments(ReplyWriter r, CommandArg[] args)
+    {
+        r.ArrayHeader(args.Length);
+        foreach (var a in args)
+        {
+            var flags = a.Flags.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            int len = 2 + (a.KeySpecIndex >= 0 ? 1 : 0) + (a.Token is null ? 0 : 1) + (a.Summary is null ? 0 : 1)
+                + (a.Since is null ? 0 : 1) + (a.DeprecatedSince is null ? 0 : 1) + (flags.Length > 0 ? 1 : 0) + (a.Arguments is null ? 0 : 1);
+            r.MapHeader(len);
+            r.Bulk("name"u8);
+            r.Bulk(a.Name);
+            r.Bulk("type"u8);
+            r.Bulk(a.Type);
+            if (a.KeySpecIndex >= 0)
+            {
+                r.Bulk("key_spec_index"u8);
+                r.Integer(a.KeySpecIndex);
+            }
+
+            if (a.Token is not null)
+            {
+                r.Bulk("token"u8);
+                r.Bulk(a.Token);
+            }
+
+            if (a.Summary is not null)
+            {
+                r.Bulk("summary"u8);
+                r.Bulk(a.Summary);
+            }
+
+            if (a.Since is not null)
+            {
+                r.Bulk("since"u8);
+                r.Bulk(a.Since);
+            }
+
+            if (a.DeprecatedSince is not null)
+            {
+                r.Bulk("deprecated_since"u8);
+                r.Bulk(a.DeprecatedSince);
+            }
+
+            if (flags.Length > 0)
+            {
+                r.Bulk("flags"u8);
+                r.SetHeader(flags.Length);
+                foreach (var f in flags)
+                {
+                    r.Simple(f);
+                }
+            }
+
+            if (a.Arguments is not null)
+            {
+                r.Bulk("arguments"u8);
+                WriteArguments(r, a.Arguments);
             }
         }
     }

@@ -374,16 +374,10 @@ internal static class DebugCommands
         }
     }
 
-    // getPositiveLongFromObjectOrReply with Redis's two messages.
+    // getPositiveLongFromObjectOrReply: one message for both non-numbers and negatives.
     private static bool PositiveLongOrReply(CommandContext ctx, ReadOnlySpan<byte> arg, out long value)
     {
-        if (!Number.TryParseInt64(arg, out value))
-        {
-            ctx.Error(Errors.NotInteger);
-            return false;
-        }
-
-        if (value < 0)
+        if (!Number.TryParseInt64(arg, out value) || value < 0)
         {
             ctx.Error("ERR value is out of range, must be positive");
             return false;

@@ -54,6 +54,8 @@ internal static class IntrospectionCommands
             Group = "server", Since = "1.0.0", AclCategories = ["slow", "dangerous"], Complexity = "O(1)",
             Summary = "Get information and statistics about the server",
             Tips = ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+            History = [("7.0.0", "Added support for taking multiple section arguments.")],
+            Arguments = [new CommandArg("section", "string") { Flags = "optional multiple" }],
         });
         t.Add(new CommandSpec("monitor", 1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Monitor)
         {
@@ -68,6 +70,8 @@ internal static class IntrospectionCommands
         {
             Group = "server", Since = "2.2.12", AclCategories = AdminAcl, Summary = "Get the slow log's entries",
             Complexity = "O(N) where N is the number of entries returned", Tips = ["request_policy:all_nodes", "nondeterministic_output"],
+            History = [("4.0.0", "Added client IP address, port and name to the reply.")],
+            Arguments = [new CommandArg("count", "integer") { Flags = "optional" }],
         });
         slowlog.AddSubcommand(new CommandSpec("help", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, ctx => Replies.Help(ctx, SlowlogHelp))
         {
@@ -94,7 +98,7 @@ internal static class IntrospectionCommands
         });
         latency.AddSubcommand(new CommandSpec("graph", 3, LatencyFlags, 0, 0, 0, LatencyGraph)
         {
-            Group = "server", Since = "2.8.13", AclCategories = AdminAcl, Summary = "Return a latency graph for the event.", Complexity = "O(1)", Tips = LatencyTips,
+            Group = "server", Since = "2.8.13", AclCategories = AdminAcl, Summary = "Return a latency graph for the event.", Complexity = "O(1)", Arguments = [new CommandArg("event", "string")],  Tips = LatencyTips,
         });
         latency.AddSubcommand(new CommandSpec("help", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, ctx => Replies.Help(ctx, LatencyHelp))
         {
@@ -104,10 +108,11 @@ internal static class IntrospectionCommands
         {
             Group = "server", Since = "7.0.0", AclCategories = AdminAcl, Summary = "Return the cumulative distribution of latencies of a subset of commands or all.",
             Complexity = "O(N) where N is the number of commands with latency information being retrieved.", Tips = LatencyTips,
+            Arguments = [new CommandArg("command", "string") { Flags = "optional multiple" }],
         });
         latency.AddSubcommand(new CommandSpec("history", 3, LatencyFlags, 0, 0, 0, LatencyHistory)
         {
-            Group = "server", Since = "2.8.13", AclCategories = AdminAcl, Summary = "Return timestamp-latency samples for the event.", Complexity = "O(1)", Tips = LatencyTips,
+            Group = "server", Since = "2.8.13", AclCategories = AdminAcl, Summary = "Return timestamp-latency samples for the event.", Complexity = "O(1)", Arguments = [new CommandArg("event", "string")],  Tips = LatencyTips,
         });
         latency.AddSubcommand(new CommandSpec("latest", 2, LatencyFlags, 0, 0, 0, LatencyLatest)
         {
@@ -116,6 +121,7 @@ internal static class IntrospectionCommands
         latency.AddSubcommand(new CommandSpec("reset", -2, LatencyFlags, 0, 0, 0, LatencyReset)
         {
             Group = "server", Since = "2.8.13", AclCategories = AdminAcl, Summary = "Reset latency data for one or more events.", Complexity = "O(1)",
+            Arguments = [new CommandArg("event", "string") { Flags = "optional multiple" }],
             Tips = ["request_policy:all_nodes", "response_policy:all_succeeded"],
         });
 

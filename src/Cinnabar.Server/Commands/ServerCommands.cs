@@ -31,6 +31,18 @@ internal static class ServerCommands
             Group = "server", Since = "1.0.0", AclCategories = ["admin", "slow", "dangerous"],
             Summary = "Synchronously save the dataset to disk and then shut down the server",
             Complexity = "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+            History = [("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
+            Arguments =
+            [
+                new CommandArg("nosave_save", "oneof")
+                {
+                    Flags = "optional",
+                    Arguments = [new CommandArg("nosave", "pure-token") { Token = "NOSAVE" }, new CommandArg("save", "pure-token") { Token = "SAVE" }],
+                },
+                new CommandArg("now", "pure-token") { Token = "NOW", Since = "7.0.0", Flags = "optional" },
+                new CommandArg("force", "pure-token") { Token = "FORCE", Since = "7.0.0", Flags = "optional" },
+                new CommandArg("abort", "pure-token") { Token = "ABORT", Since = "7.0.0", Flags = "optional" },
+            ],
         });
     }
 
