@@ -217,8 +217,11 @@ public class IntrospectionDifferentialTests : IClassFixture<DifferentialPair>
             await client.CommandAsync("GET", "12");
             await client.CommandAsync("CONFIG", "GET", "port");
             await client.CommandAsync("PING");
+            await client.CommandAsync("MULTI");
+            await client.CommandAsync("SET", "in", "multi");
+            await client.CommandAsync("EXEC");
             var lines = new List<string>();
-            for (int i = 0; i < 6; i++)
+            for (int i = 0; i < 9; i++)
             {
                 var line = await monitor.ReadReplyAsync(TimeSpan.FromSeconds(10));
                 Assert.Matches(@"^\+\d{10}\.\d{6} \[\d+ 127\.0\.0\.1:\d+\] .*\r\n$", line);

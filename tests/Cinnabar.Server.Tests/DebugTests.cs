@@ -29,6 +29,17 @@ public class DebugTests
     }
 
     [Fact]
+    public void DigestMarksKeysWithATimeToLive()
+    {
+        // The expected value follows debug.c: only the presence of a TTL counts, not its time.
+        var h = NewHarness();
+        h.Run("SET", "a", "b");
+        ref var slot = ref h.Server.Databases[0].FindRaw("a"u8);
+        h.Server.Databases[0].SetExpireOnSlot(ref slot, h.Time.NowMs + 100_000);
+        Assert.Equal("+f3ab785a0fb529fedf3d4009f7fbe16909f6078c\r\n", h.Run("DEBUG", "DIGEST"));
+    }
+
+    [Fact]
     public void DigestDependsOnTheDatabaseButNotOnInsertionOrder()
     {
         var a = NewHarness();
