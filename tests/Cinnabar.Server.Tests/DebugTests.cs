@@ -117,8 +117,31 @@ public class DebugTests
     }
 
     [Fact]
+    public void DigestOfATypeWithoutDigestSupportIsAnErrorNotACrash()
+    {
+        var h = NewHarness();
+        h.Server.Databases[0].SetObject(new OpaqueValue("l"u8.ToArray()), 0, keepTtl: false);
+        Assert.Equal("-ERR DEBUG DIGEST does not support List values yet\r\n", h.Run("DEBUG", "DIGEST"));
+        Assert.Equal("*1\r\n-ERR DEBUG DIGEST-VALUE does not support List values yet\r\n", h.Run("DEBUG", "DIGEST-VALUE", "l"));
+    }
+
+    [Fact]
     public void ErrorRepliesWithTheGivenText()
     {
         Assert.Equal("-FOO bar baz\r\n", NewHarness().Run("DEBUG", "ERROR", "FOO bar\nbaz"));
     }
+}
+
+internal sealed class OpaqueValue : Storage.RedisObject
+{
+    public OpaqueValue(byte[] key)
+        : base(key)
+    {
+    }
+
+    public override Storage.ObjectType Type => Storage.ObjectType.List;
+
+    public override string Encoding => "quicklist";
+
+    public override Storage.RedisObject CloneWithKey(byte[] key) => new OpaqueValue(key);
 }

@@ -253,6 +253,18 @@ public class IntrospectionTests
     }
 
     [Fact]
+    public void ResetCommandStatisticsClearsCommandstatsAndHistograms()
+    {
+        var h = new ServerHarness();
+        h.Run("SET", "a", "b");
+        h.Run("SLOWLOG", "LEN", "extra");
+        h.Server.Metrics.ResetCommandStatistics(h.Server.Commands);
+        Assert.Equal("*0\r\n", h.Run("LATENCY", "HISTOGRAM", "set", "slowlog"));
+        Assert.DoesNotContain("cmdstat_set", h.Run("INFO", "commandstats"), StringComparison.Ordinal);
+        Assert.DoesNotContain("cmdstat_slowlog|len", h.Run("INFO", "commandstats"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RoleOfAPrimaryHasNoReplicas()
     {
         var h = new ServerHarness();

@@ -159,6 +159,12 @@ internal static class DebugCommands
                 ObjectInfo(ctx);
                 return;
             case "digest" when argc == 2:
+                if (Digest.FirstUnsupportedType(ctx.Server.Databases) is { } type)
+                {
+                    ctx.Error($"ERR DEBUG DIGEST does not support {type} values yet");
+                    return;
+                }
+
                 ctx.Reply.Simple(Digest.Dataset(ctx.Server.Databases));
                 return;
             case "digest-value":
@@ -253,6 +259,12 @@ internal static class DebugCommands
         for (int j = 2; j < ctx.Args.Count; j++)
         {
             ref Slot s = ref ctx.Db.FindRaw(ctx.Args[j]);
+            if (!Unsafe.IsNullRef(ref s) && !Digest.CanDigest(s.Data!))
+            {
+                ctx.Reply.Error($"ERR DEBUG DIGEST-VALUE does not support {Entry.TypeOf(s.Data!)} values yet");
+                continue;
+            }
+
             ctx.Reply.Simple(Unsafe.IsNullRef(ref s) ? Digest.Value(null, 0) : Digest.Value(s.Data, s.Expire));
         }
     }

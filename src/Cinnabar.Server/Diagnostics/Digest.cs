@@ -94,13 +94,34 @@ internal static class Digest
         }
         else
         {
-            throw new NotSupportedException($"DEBUG DIGEST does not know the type {Entry.TypeOf(data)} yet");
+            throw new NotSupportedException($"DEBUG DIGEST does not know how to digest a {Entry.TypeOf(data)} value");
         }
 
         if (expire != 0)
         {
             Xor(digest, ExpireMarker);
         }
+    }
+
+    /// <summary>True when every value can be digested (strings, and types implementing <see cref="IDigestValue"/>).</summary>
+    public static bool CanDigest(object data) => Entry.IsString(data) || data is IDigestValue;
+
+    /// <summary>The first value type in the dataset that cannot be digested yet, or null.</summary>
+    public static ObjectType? FirstUnsupportedType(Database[] databases)
+    {
+        ObjectType? found = null;
+        foreach (var db in databases)
+        {
+            db.Table.ForEach((data, _) =>
+            {
+                if (found is null && !CanDigest(data))
+                {
+                    found = Entry.TypeOf(data);
+                }
+            });
+        }
+
+        return found;
     }
 
     /// <summary>The whole dataset's digest (DEBUG DIGEST) as 40 lower-case hex digits.</summary>

@@ -82,6 +82,35 @@ internal sealed class ServerMetrics
     /// <summary>Forgets the histograms (CONFIG RESETSTAT).</summary>
     public void ResetHistograms() => _histograms.Clear();
 
+    /// <summary>
+    /// What CONFIG RESETSTAT clears besides ServerStats (Redis's resetCommandTableStats and
+    /// resetServerStats): per-command calls, time, rejected and failed counts, the latency
+    /// histograms and the instantaneous samples.
+    /// </summary>
+    public void ResetCommandStatistics(CommandTable table)
+    {
+        static void Reset(IEnumerable<CommandSpec> specs)
+        {
+            foreach (var c in specs)
+            {
+                c.Calls = 0;
+                c.Microseconds = 0;
+                c.RejectedCalls = 0;
+                c.FailedCalls = 0;
+                if (c.Subcommands is not null)
+                {
+                    Reset(c.Subcommands.Values);
+                }
+            }
+        }
+
+        Reset(table.All);
+        _histograms.Clear();
+        _ops.Clear();
+        _input.Clear();
+        _output.Clear();
+    }
+
     private sealed class Track
     {
         private readonly long[] _samples = new long[Samples];
@@ -101,6 +130,13 @@ internal sealed class ServerMetrics
 
                 return sum / Samples;
             }
+        }
+
+        public void Clear()
+        {
+            Array.Clear(_samples);
+            _lastMs = 0;
+            _index = 0;
         }
 
         public void Sample(long nowMs, long value)
