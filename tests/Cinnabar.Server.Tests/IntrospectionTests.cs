@@ -265,6 +265,18 @@ public class IntrospectionTests
     }
 
     [Fact]
+    public void LatencystatsFollowTheConfiguredPercentiles()
+    {
+        var h = new ServerHarness();
+        h.Run("SET", "a", "b");
+        Assert.Matches(@"latency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n", h.Run("INFO", "latencystats"));
+        h.Server.Metrics.LatencyPercentiles = [0.0, 50.0, 100.0];
+        Assert.Matches(@"latency_percentiles_usec_set:p0=\d+\.\d{3},p50=\d+\.\d{3},p100=\d+\.\d{3}\r\n", h.Run("INFO", "latencystats"));
+        h.Server.Metrics.LatencyTracking = false;
+        Assert.EndsWith("# Latencystats\r\n\r\n", h.Run("INFO", "latencystats"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RoleOfAPrimaryHasNoReplicas()
     {
         var h = new ServerHarness();

@@ -128,7 +128,10 @@ internal static class InfoBuilder
         if (Want("latencystats"))
         {
             Header("Latencystats");
-            LatencyStats(server, server.Commands.All, sb);
+            if (server.Metrics.LatencyTracking)
+            {
+                LatencyStats(server, server.Commands.All, sb);
+            }
         }
 
         if (Want("cluster"))
@@ -472,7 +475,19 @@ internal static class InfoBuilder
             if (server.Metrics.Histograms.TryGetValue(c, out var h))
             {
                 sb.Append("latency_percentiles_usec_").Append(SafeName(c.FullName)).Append(':');
-                sb.Append(CultureInfo.InvariantCulture, $"p50={h.ValueAtPercentile(50) / 1000.0:F3},p99={h.ValueAtPercentile(99) / 1000.0:F3},p99.9={h.ValueAtPercentile(99.9) / 1000.0:F3}\r\n");
+                var percentiles = server.Metrics.LatencyPercentiles;
+                for (int j = 0; j < percentiles.Length; j++)
+                {
+                    // "p%s" of printf("%f") with trailing zeros trimmed (trimDoubleString), then "%.3f".
+                    string label = percentiles[j].ToString("F6", CultureInfo.InvariantCulture).TrimEnd('0').TrimEnd('.');
+                    sb.Append('p').Append(label).Append('=').Append((h.ValueAtPercentile(percentiles[j]) / 1000.0).ToString("F3", CultureInfo.InvariantCulture));
+                    if (j != percentiles.Length - 1)
+                    {
+                        sb.Append(',');
+                    }
+                }
+
+                sb.Append("\r\n");
             }
 
             if (c.Subcommands is not null)

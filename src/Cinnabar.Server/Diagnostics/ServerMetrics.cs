@@ -46,6 +46,12 @@ internal sealed class ServerMetrics
     /// <summary>instantaneous_output_kbps.</summary>
     public double OutputKbps => _output.Average / 1024.0;
 
+    /// <summary>latency-tracking: per-command histograms are kept (CONFIG SET wires this).</summary>
+    public bool LatencyTracking { get; set; } = true;
+
+    /// <summary>latency-tracking-info-percentiles: what INFO latencystats prints (CONFIG SET wires this).</summary>
+    public double[] LatencyPercentiles { get; set; } = [50.0, 99.0, 99.9];
+
     /// <summary>Per-command latency histograms (INFO latencystats).</summary>
     public IReadOnlyDictionary<CommandSpec, LatencyHistogram> Histograms => _histograms;
 
@@ -70,6 +76,11 @@ internal sealed class ServerMetrics
     /// <summary>Records one call's duration in the command's histogram.</summary>
     public void RecordLatency(CommandSpec spec, long micros)
     {
+        if (!LatencyTracking)
+        {
+            return;
+        }
+
         if (!_histograms.TryGetValue(spec, out var h))
         {
             h = new LatencyHistogram();
