@@ -235,6 +235,48 @@ public class IntrospectionDifferentialTests : IClassFixture<DifferentialPair>
     }
 
     [Fact]
+    public async Task InfoCountersMatchRedisAfterTheSameCommands()
+    {
+        await using var redis = await ServerProcess.StartAsync(ServerOptions.Redis());
+        await using var cinnabar = await ServerProcess.StartAsync(ServerOptions.Cinnabar());
+        static async Task<List<string>> Counters(int port)
+        {
+            await using var c = await RawConnection.ConnectAsync(port);
+            foreach (var cmd in new[] { new[] { "SET", "a", "1" }, ["GET", "a"], ["GET", "b"], ["GET"], ["nosuch"], ["SET", "x"], ["SELECT", "x"], ["DEL", "a", "b"], ["SET", "k", "v"], ["SELECT", "5"], ["SET", "k5", "v"] })
+            {
+                await c.CommandAsync(cmd);
+            }
+
+            var wanted = new HashSet<string>(StringComparer.Ordinal)
+            {
+                "keyspace_hits", "keyspace_misses", "total_error_replies", "total_commands_processed", "rdb_changes_since_last_save",
+                "connected_clients", "role", "master_repl_offset", "aof_enabled", "loading",
+            };
+            var lines = new List<string>();
+            foreach (var line in (await c.CommandAsync("INFO", "everything")).Split("\r\n"))
+            {
+                var name = line.Split(':')[0];
+                if (wanted.Contains(name) || Regex.IsMatch(name, "^(errorstat_|db[0-9]+$)"))
+                {
+                    lines.Add(line);
+                }
+                else if (name.StartsWith("cmdstat_", StringComparison.Ordinal))
+                {
+                    lines.Add(Regex.Replace(line, @"usec=\d+,usec_per_call=[0-9.]+", "usec=*"));
+                }
+            }
+
+            return [.. lines.Order(StringComparer.Ordinal)];
+        }
+
+        var expected = await Counters(redis.Port);
+        Assert.Contains("keyspace_hits:1", expected);
+        Assert.Contains("errorstat_ERR:count=4", expected);
+        Assert.Contains("db5:keys=1,expires=0,avg_ttl=0", expected);
+        Assert.Equal(expected, await Counters(cinnabar.Port));
+    }
+
+    [Fact]
     public async Task ShutdownClosesTheConnectionAndStopsTheServer()
     {
         await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar());
