@@ -21,9 +21,6 @@ internal static class InfoBuilder
     private static readonly Lazy<string> OsName = new(ReadOsName);
     private static readonly Lazy<long> SystemMemory = new(ReadSystemMemory);
 
-    /// <summary>Cinnabar's version, shown as cinnabar_version (set by the host).</summary>
-    public static string CinnabarVersion { get; set; } = typeof(InfoBuilder).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-
     /// <summary>Builds INFO for the section arguments (empty = default sections).</summary>
     public static string Build(CinnabarServer server, IReadOnlyList<string> args)
     {
@@ -205,7 +202,7 @@ internal static class InfoBuilder
         long nowUs = (now - DateTimeOffset.UnixEpoch).Ticks / 10;
         long uptime = (server.NowMs - server.StartTimeMs) / 1000;
         Line(sb, "redis_version", Hosting.ServerHost.RedisVersion);
-        Line(sb, "cinnabar_version", CinnabarVersion);
+        Line(sb, "cinnabar_version", Hosting.ServerHost.CinnabarVersion);
         Line(sb, "redis_git_sha1", "00000000");
         Line(sb, "redis_git_dirty", 0);
         Line(sb, "redis_build_id", "0");
