@@ -91,10 +91,10 @@ public class IntrospectionTests
     [Fact]
     public void BytesToHumanMatchesRedis()
     {
-        Assert.Equal("1023B", Diagnostics.InfoBuilder.BytesToHuman(1023));
-        Assert.Equal("1.00K", Diagnostics.InfoBuilder.BytesToHuman(1024));
-        Assert.Equal("943.15K", Diagnostics.InfoBuilder.BytesToHuman(965784));
-        Assert.Equal("23.54G", Diagnostics.InfoBuilder.BytesToHuman(25276514304));
+        Assert.Equal("1023B", Diagnostics.ProcessFacts.BytesToHuman(1023));
+        Assert.Equal("1.00K", Diagnostics.ProcessFacts.BytesToHuman(1024));
+        Assert.Equal("943.15K", Diagnostics.ProcessFacts.BytesToHuman(965784));
+        Assert.Equal("23.54G", Diagnostics.ProcessFacts.BytesToHuman(25276514304));
     }
 
     [Fact]
