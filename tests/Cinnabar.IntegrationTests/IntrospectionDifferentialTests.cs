@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+
 using Cinnabar.IntegrationTests.Infrastructure;
+
 using StackExchange.Redis;
 
 namespace Cinnabar.IntegrationTests;

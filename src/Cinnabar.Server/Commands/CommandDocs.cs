@@ -40,44 +40,74 @@ internal static class CommandDocs
         string[] order = ["nondeterministic_output_order"];
         var command = t.Add(new CommandSpec("command", -1, F, 0, 0, 0, All)
         {
-            Group = "server", Since = "2.8.13", AclCategories = acl, Summary = "Get array of Redis command details",
-            Complexity = "O(N) where N is the total number of Redis commands", Tips = order,
+            Group = "server",
+            Since = "2.8.13",
+            AclCategories = acl,
+            Summary = "Get array of Redis command details",
+            Complexity = "O(N) where N is the total number of Redis commands",
+            Tips = order,
         });
         command.AddSubcommand(new CommandSpec("count", 2, F, 0, 0, 0, ctx => ctx.Reply.Integer(ctx.Server.Commands.Count))
         {
-            Group = "server", Since = "2.8.13", AclCategories = acl, Summary = "Get total number of Redis commands", Complexity = "O(1)",
+            Group = "server",
+            Since = "2.8.13",
+            AclCategories = acl,
+            Summary = "Get total number of Redis commands",
+            Complexity = "O(1)",
         });
         command.AddSubcommand(new CommandSpec("docs", -2, F, 0, 0, 0, Docs)
         {
-            Group = "server", Since = "7.0.0", AclCategories = acl, Summary = "Get array of specific Redis command documentation",
-            Complexity = "O(N) where N is the number of commands to look up", Tips = order,
+            Group = "server",
+            Since = "7.0.0",
+            AclCategories = acl,
+            Summary = "Get array of specific Redis command documentation",
+            Complexity = "O(N) where N is the number of commands to look up",
+            Tips = order,
             Arguments = [new CommandArg("command-name", "string") { Flags = "optional multiple" }],
         });
         command.AddSubcommand(new CommandSpec("getkeys", -4, F, 0, 0, 0, ctx => GetKeys(ctx, withFlags: false))
         {
-            Group = "server", Since = "2.8.13", AclCategories = acl, Summary = "Extract keys given a full Redis command",
+            Group = "server",
+            Since = "2.8.13",
+            AclCategories = acl,
+            Summary = "Extract keys given a full Redis command",
             Complexity = "O(N) where N is the number of arguments to the command",
         });
         command.AddSubcommand(new CommandSpec("getkeysandflags", -4, F, 0, 0, 0, ctx => GetKeys(ctx, withFlags: true))
         {
-            Group = "server", Since = "7.0.0", AclCategories = acl, Summary = "Extract keys and access flags given a full Redis command",
+            Group = "server",
+            Since = "7.0.0",
+            AclCategories = acl,
+            Summary = "Extract keys and access flags given a full Redis command",
             Complexity = "O(N) where N is the number of arguments to the command",
         });
         command.AddSubcommand(new CommandSpec("help", 2, F, 0, 0, 0, ctx => Replies.Help(ctx, Help))
         {
-            Group = "server", Since = "5.0.0", AclCategories = acl, Summary = "Show helpful text about the different subcommands", Complexity = "O(1)",
+            Group = "server",
+            Since = "5.0.0",
+            AclCategories = acl,
+            Summary = "Show helpful text about the different subcommands",
+            Complexity = "O(1)",
         });
         command.AddSubcommand(new CommandSpec("info", -2, F, 0, 0, 0, Info)
         {
-            Group = "server", Since = "2.8.13", AclCategories = acl, Summary = "Get array of specific Redis command details, or all when no argument is given.",
-            Complexity = "O(N) where N is the number of commands to look up", Tips = order,
+            Group = "server",
+            Since = "2.8.13",
+            AclCategories = acl,
+            Summary = "Get array of specific Redis command details, or all when no argument is given.",
+            Complexity = "O(N) where N is the number of commands to look up",
+            Tips = order,
             History = [("7.0.0", "Allowed to be called with no argument to get info on all commands.")],
             Arguments = [new CommandArg("command-name", "string") { Flags = "optional multiple" }],
         });
         command.AddSubcommand(new CommandSpec("list", -2, F, 0, 0, 0, List)
         {
-            Group = "server", Since = "7.0.0", AclCategories = acl, Summary = "Get an array of Redis command names",
-            Complexity = "O(N) where N is the total number of Redis commands", Tips = order,
+            Group = "server",
+            Since = "7.0.0",
+            AclCategories = acl,
+            Summary = "Get an array of Redis command names",
+            Complexity = "O(N) where N is the total number of Redis commands",
+            Tips = order,
             Arguments =
             [
                 new CommandArg("filterby", "oneof")

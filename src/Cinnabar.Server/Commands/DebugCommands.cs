@@ -8,6 +8,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Diagnostics;
 using Cinnabar.Server.Storage;

@@ -7,6 +7,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
+
 using Cinnabar.Server.Storage;
 
 namespace Cinnabar.Server.Diagnostics;

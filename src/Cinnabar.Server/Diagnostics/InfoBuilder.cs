@@ -7,6 +7,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+
 using Cinnabar.Server.Commands;
 
 namespace Cinnabar.Server.Diagnostics;

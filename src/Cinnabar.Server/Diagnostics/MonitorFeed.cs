@@ -6,6 +6,7 @@
 // parameters.
 using System.Globalization;
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Commands;
 using Cinnabar.Server.Networking;
