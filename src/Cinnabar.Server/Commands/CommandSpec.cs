@@ -57,6 +57,12 @@ internal sealed class CommandSpec
     /// <summary>Doc flags (COMMAND DOCS "doc_flags"): "syscmd", "deprecated".</summary>
     public string[] DocFlags { get; init; } = [];
 
+    /// <summary>Changes by version (COMMAND DOCS "history"); empty = omitted.</summary>
+    public (string Since, string Changes)[] History { get; init; } = [];
+
+    /// <summary>Documented arguments (COMMAND DOCS "arguments"); null = omitted.</summary>
+    public CommandArg[]? Arguments { get; init; }
+
     /// <summary>Key specifications (COMMAND INFO); null = one derived from first/last/step.</summary>
     public KeySpec[]? KeySpecs { get; init; }
 

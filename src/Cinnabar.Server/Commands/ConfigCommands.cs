@@ -43,7 +43,7 @@ internal static class ConfigCommands
         for (int i = 2; i < ctx.Args.Count; i++)
         {
             string name = ctx.Args.GetString(i);
-            if (!GlobPattern.HasWildcard(name))
+            if (!PathGlob.HasWildcard(name))
             {
                 var def = ConfigStore.Lookup(name);
                 if (def is not null && seen.Add(name))
@@ -79,7 +79,7 @@ internal static class ConfigCommands
 
         void AddIfMatches(string pattern, string key, ConfigDefinition def)
         {
-            if (!seen.Contains(key) && GlobPattern.IsMatch(pattern, key, ignoreCase: true))
+            if (!seen.Contains(key) && PathGlob.IsMatch(pattern, key, ignoreCase: true))
             {
                 seen.Add(key);
                 matches.Add((key, def));

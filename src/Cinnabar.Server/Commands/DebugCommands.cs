@@ -8,6 +8,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Diagnostics;
 using Cinnabar.Server.Storage;
@@ -50,6 +51,10 @@ internal static class DebugCommands
         "    Flush the AOF buffers on disk and reload the AOF in memory.",
         "REPLICATE <string>",
         "    Replicates the provided string to replicas, allowing data divergence.",
+        "MALLCTL <key> [<val>]",
+        "    Get or set a malloc tuning integer.",
+        "MALLCTL-STR <key> [<val>]",
+        "    Get or set a malloc tuning string.",
         "OBJECT <key>",
         "    Show low level info about `key` and associated value.",
         "DROP-CLUSTER-PACKET-FILTER <packet-type>",
@@ -155,6 +160,12 @@ internal static class DebugCommands
                 ObjectInfo(ctx);
                 return;
             case "digest" when argc == 2:
+                if (Digest.FirstUnsupportedType(ctx.Server.Databases) is { } type)
+                {
+                    ctx.Error($"ERR DEBUG DIGEST does not support {type} values yet");
+                    return;
+                }
+
                 ctx.Reply.Simple(Digest.Dataset(ctx.Server.Databases));
                 return;
             case "digest-value":
@@ -249,6 +260,12 @@ internal static class DebugCommands
         for (int j = 2; j < ctx.Args.Count; j++)
         {
             ref Slot s = ref ctx.Db.FindRaw(ctx.Args[j]);
+            if (!Unsafe.IsNullRef(ref s) && !Digest.CanDigest(s.Data!))
+            {
+                ctx.Reply.Error($"ERR DEBUG DIGEST-VALUE does not support {Entry.TypeOf(s.Data!)} values yet");
+                continue;
+            }
+
             ctx.Reply.Simple(Unsafe.IsNullRef(ref s) ? Digest.Value(null, 0) : Digest.Value(s.Data, s.Expire));
         }
     }
@@ -370,16 +387,10 @@ internal static class DebugCommands
         }
     }
 
-    // getPositiveLongFromObjectOrReply with Redis's two messages.
+    // getPositiveLongFromObjectOrReply: one message for both non-numbers and negatives.
     private static bool PositiveLongOrReply(CommandContext ctx, ReadOnlySpan<byte> arg, out long value)
     {
-        if (!Number.TryParseInt64(arg, out value))
-        {
-            ctx.Error(Errors.NotInteger);
-            return false;
-        }
-
-        if (value < 0)
+        if (!Number.TryParseInt64(arg, out value) || value < 0)
         {
             ctx.Error("ERR value is out of range, must be positive");
             return false;

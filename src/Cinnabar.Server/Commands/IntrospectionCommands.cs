@@ -3,6 +3,7 @@
 // subcommands are table rows, so arity errors name "slowlog|get" like Redis 7.
 using System.Globalization;
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Diagnostics;
 
@@ -51,71 +52,141 @@ internal static class IntrospectionCommands
     {
         t.Add(new CommandSpec("info", -1, CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Sentinel, 0, 0, 0, Info)
         {
-            Group = "server", Since = "1.0.0", AclCategories = ["slow", "dangerous"], Complexity = "O(1)",
+            Group = "server",
+            Since = "1.0.0",
+            AclCategories = ["slow", "dangerous"],
+            Complexity = "O(1)",
             Summary = "Get information and statistics about the server",
             Tips = ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+            History = [("7.0.0", "Added support for taking multiple section arguments.")],
+            Arguments = [new CommandArg("section", "string") { Flags = "optional multiple" }],
         });
         t.Add(new CommandSpec("monitor", 1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Monitor)
         {
-            Group = "server", Since = "1.0.0", AclCategories = AdminAcl, Summary = "Listen for all requests received by the server in real time",
+            Group = "server",
+            Since = "1.0.0",
+            AclCategories = AdminAcl,
+            Summary = "Listen for all requests received by the server in real time",
         });
 
         var slowlog = t.Add(new CommandSpec("slowlog", -2, CommandFlags.None, 0, 0, 0, null)
         {
-            Group = "server", Since = "2.2.12", AclCategories = ["slow"], Summary = "A container for slow log commands", Complexity = "Depends on subcommand.",
+            Group = "server",
+            Since = "2.2.12",
+            AclCategories = ["slow"],
+            Summary = "A container for slow log commands",
+            Complexity = "Depends on subcommand.",
         });
         slowlog.AddSubcommand(new CommandSpec("get", -2, AdminLoadingStale, 0, 0, 0, SlowlogGet)
         {
-            Group = "server", Since = "2.2.12", AclCategories = AdminAcl, Summary = "Get the slow log's entries",
-            Complexity = "O(N) where N is the number of entries returned", Tips = ["request_policy:all_nodes", "nondeterministic_output"],
+            Group = "server",
+            Since = "2.2.12",
+            AclCategories = AdminAcl,
+            Summary = "Get the slow log's entries",
+            Complexity = "O(N) where N is the number of entries returned",
+            Tips = ["request_policy:all_nodes", "nondeterministic_output"],
+            History = [("4.0.0", "Added client IP address, port and name to the reply.")],
+            Arguments = [new CommandArg("count", "integer") { Flags = "optional" }],
         });
         slowlog.AddSubcommand(new CommandSpec("help", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, ctx => Replies.Help(ctx, SlowlogHelp))
         {
-            Group = "server", Since = "6.2.0", AclCategories = ["slow"], Summary = "Show helpful text about the different subcommands", Complexity = "O(1)",
+            Group = "server",
+            Since = "6.2.0",
+            AclCategories = ["slow"],
+            Summary = "Show helpful text about the different subcommands",
+            Complexity = "O(1)",
         });
         slowlog.AddSubcommand(new CommandSpec("len", 2, AdminLoadingStale, 0, 0, 0, ctx => ctx.Reply.Integer(ctx.Server.SlowlogData.Entries.Count))
         {
-            Group = "server", Since = "2.2.12", AclCategories = AdminAcl, Summary = "Get the slow log's length", Complexity = "O(1)",
+            Group = "server",
+            Since = "2.2.12",
+            AclCategories = AdminAcl,
+            Summary = "Get the slow log's length",
+            Complexity = "O(1)",
             Tips = ["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"],
         });
         slowlog.AddSubcommand(new CommandSpec("reset", 2, AdminLoadingStale, 0, 0, 0, SlowlogReset)
         {
-            Group = "server", Since = "2.2.12", AclCategories = AdminAcl, Summary = "Clear all entries from the slow log",
-            Complexity = "O(N) where N is the number of entries in the slowlog", Tips = ["request_policy:all_nodes", "response_policy:all_succeeded"],
+            Group = "server",
+            Since = "2.2.12",
+            AclCategories = AdminAcl,
+            Summary = "Clear all entries from the slow log",
+            Complexity = "O(N) where N is the number of entries in the slowlog",
+            Tips = ["request_policy:all_nodes", "response_policy:all_succeeded"],
         });
 
         var latency = t.Add(new CommandSpec("latency", -2, CommandFlags.None, 0, 0, 0, null)
         {
-            Group = "server", Since = "2.8.13", AclCategories = ["slow"], Summary = "A container for latency diagnostics commands", Complexity = "Depends on subcommand.",
+            Group = "server",
+            Since = "2.8.13",
+            AclCategories = ["slow"],
+            Summary = "A container for latency diagnostics commands",
+            Complexity = "Depends on subcommand.",
         });
         latency.AddSubcommand(new CommandSpec("doctor", 2, LatencyFlags, 0, 0, 0, LatencyDoctor)
         {
-            Group = "server", Since = "2.8.13", AclCategories = AdminAcl, Summary = "Return a human readable latency analysis report.", Complexity = "O(1)", Tips = LatencyTips,
+            Group = "server",
+            Since = "2.8.13",
+            AclCategories = AdminAcl,
+            Summary = "Return a human readable latency analysis report.",
+            Complexity = "O(1)",
+            Tips = LatencyTips,
         });
         latency.AddSubcommand(new CommandSpec("graph", 3, LatencyFlags, 0, 0, 0, LatencyGraph)
         {
-            Group = "server", Since = "2.8.13", AclCategories = AdminAcl, Summary = "Return a latency graph for the event.", Complexity = "O(1)", Tips = LatencyTips,
+            Group = "server",
+            Since = "2.8.13",
+            AclCategories = AdminAcl,
+            Summary = "Return a latency graph for the event.",
+            Complexity = "O(1)",
+            Arguments = [new CommandArg("event", "string")],
+            Tips = LatencyTips,
         });
         latency.AddSubcommand(new CommandSpec("help", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, ctx => Replies.Help(ctx, LatencyHelp))
         {
-            Group = "server", Since = "2.8.13", AclCategories = ["slow"], Summary = "Show helpful text about the different subcommands.", Complexity = "O(1)",
+            Group = "server",
+            Since = "2.8.13",
+            AclCategories = ["slow"],
+            Summary = "Show helpful text about the different subcommands.",
+            Complexity = "O(1)",
         });
         latency.AddSubcommand(new CommandSpec("histogram", -2, LatencyFlags, 0, 0, 0, LatencyHistogramCommand)
         {
-            Group = "server", Since = "7.0.0", AclCategories = AdminAcl, Summary = "Return the cumulative distribution of latencies of a subset of commands or all.",
-            Complexity = "O(N) where N is the number of commands with latency information being retrieved.", Tips = LatencyTips,
+            Group = "server",
+            Since = "7.0.0",
+            AclCategories = AdminAcl,
+            Summary = "Return the cumulative distribution of latencies of a subset of commands or all.",
+            Complexity = "O(N) where N is the number of commands with latency information being retrieved.",
+            Tips = LatencyTips,
+            Arguments = [new CommandArg("command", "string") { Flags = "optional multiple" }],
         });
         latency.AddSubcommand(new CommandSpec("history", 3, LatencyFlags, 0, 0, 0, LatencyHistory)
         {
-            Group = "server", Since = "2.8.13", AclCategories = AdminAcl, Summary = "Return timestamp-latency samples for the event.", Complexity = "O(1)", Tips = LatencyTips,
+            Group = "server",
+            Since = "2.8.13",
+            AclCategories = AdminAcl,
+            Summary = "Return timestamp-latency samples for the event.",
+            Complexity = "O(1)",
+            Arguments = [new CommandArg("event", "string")],
+            Tips = LatencyTips,
         });
         latency.AddSubcommand(new CommandSpec("latest", 2, LatencyFlags, 0, 0, 0, LatencyLatest)
         {
-            Group = "server", Since = "2.8.13", AclCategories = AdminAcl, Summary = "Return the latest latency samples for all events.", Complexity = "O(1)", Tips = LatencyTips,
+            Group = "server",
+            Since = "2.8.13",
+            AclCategories = AdminAcl,
+            Summary = "Return the latest latency samples for all events.",
+            Complexity = "O(1)",
+            Tips = LatencyTips,
         });
         latency.AddSubcommand(new CommandSpec("reset", -2, LatencyFlags, 0, 0, 0, LatencyReset)
         {
-            Group = "server", Since = "2.8.13", AclCategories = AdminAcl, Summary = "Reset latency data for one or more events.", Complexity = "O(1)",
+            Group = "server",
+            Since = "2.8.13",
+            AclCategories = AdminAcl,
+            Summary = "Reset latency data for one or more events.",
+            Complexity = "O(1)",
+            Arguments = [new CommandArg("event", "string") { Flags = "optional multiple" }],
             Tips = ["request_policy:all_nodes", "response_policy:all_succeeded"],
         });
 

@@ -13,24 +13,49 @@ internal static class ServerCommands
     {
         t.Add(new CommandSpec("time", 1, CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, 0, 0, 0, Time)
         {
-            Group = "server", Since = "2.6.0", AclCategories = ["fast"], Summary = "Return the current server time",
-            Complexity = "O(1)", Tips = ["nondeterministic_output"],
+            Group = "server",
+            Since = "2.6.0",
+            AclCategories = ["fast"],
+            Summary = "Return the current server time",
+            Complexity = "O(1)",
+            Tips = ["nondeterministic_output"],
         });
         t.Add(new CommandSpec("lastsave", 1, CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, 0, 0, 0, LastSave)
         {
-            Group = "server", Since = "1.0.0", AclCategories = ["admin", "fast", "dangerous"],
-            Summary = "Get the UNIX time stamp of the last successful save to disk", Complexity = "O(1)", Tips = ["nondeterministic_output"],
+            Group = "server",
+            Since = "1.0.0",
+            AclCategories = ["admin", "fast", "dangerous"],
+            Summary = "Get the UNIX time stamp of the last successful save to disk",
+            Complexity = "O(1)",
+            Tips = ["nondeterministic_output"],
         });
         t.Add(new CommandSpec("role", 1, CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast | CommandFlags.Sentinel, 0, 0, 0, Role)
         {
-            Group = "server", Since = "2.8.12", AclCategories = ["admin", "fast", "dangerous"],
-            Summary = "Return the role of the instance in the context of replication", Complexity = "O(1)",
+            Group = "server",
+            Since = "2.8.12",
+            AclCategories = ["admin", "fast", "dangerous"],
+            Summary = "Return the role of the instance in the context of replication",
+            Complexity = "O(1)",
         });
         t.Add(new CommandSpec("shutdown", -1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.NoMulti | CommandFlags.Sentinel | CommandFlags.AllowBusy, 0, 0, 0, Shutdown)
         {
-            Group = "server", Since = "1.0.0", AclCategories = ["admin", "slow", "dangerous"],
+            Group = "server",
+            Since = "1.0.0",
+            AclCategories = ["admin", "slow", "dangerous"],
             Summary = "Synchronously save the dataset to disk and then shut down the server",
             Complexity = "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+            History = [("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
+            Arguments =
+            [
+                new CommandArg("nosave_save", "oneof")
+                {
+                    Flags = "optional",
+                    Arguments = [new CommandArg("nosave", "pure-token") { Token = "NOSAVE" }, new CommandArg("save", "pure-token") { Token = "SAVE" }],
+                },
+                new CommandArg("now", "pure-token") { Token = "NOW", Since = "7.0.0", Flags = "optional" },
+                new CommandArg("force", "pure-token") { Token = "FORCE", Since = "7.0.0", Flags = "optional" },
+                new CommandArg("abort", "pure-token") { Token = "ABORT", Since = "7.0.0", Flags = "optional" },
+            ],
         });
     }
 

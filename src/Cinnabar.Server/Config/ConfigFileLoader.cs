@@ -150,7 +150,7 @@ internal sealed class ConfigFileLoader
     private static string ReadConfigFile(string fileName)
     {
         // A pattern that matches nothing is fine (an empty conf.d); a plain name must exist.
-        var files = GlobPattern.HasWildcard(fileName) ? GlobPattern.ExpandPath(fileName) : [fileName];
+        var files = PathGlob.HasWildcard(fileName) ? PathGlob.ExpandPath(fileName) : [fileName];
         var sb = new StringBuilder();
         foreach (var f in files)
         {

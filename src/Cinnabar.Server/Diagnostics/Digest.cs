@@ -1,12 +1,13 @@
 // DEBUG DIGEST and DEBUG DIGEST-VALUE with Redis's algorithm (debug.c), so that the same data
 // gives the same 40 hex digits here and in redis-server: the dataset digest XORs one digest per
-// key (order-free), each built by "mixing" (SHA1 of the running digest XOR SHA1 of the data,
+// key's digest (order-free; xorDigest hashes each key digest again), each built by "mixing" (SHA1 of the running digest XOR SHA1 of the data,
 // order-sensitive) the key, the big-endian type number, the value and, when the key has a TTL,
 // the marker "!!expire!!" (only its presence, not the time). Databases are mixed in by their
 // big-endian index. An empty dataset is 20 zero bytes.
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
+
 using Cinnabar.Server.Storage;
 
 namespace Cinnabar.Server.Diagnostics;
@@ -94,13 +95,34 @@ internal static class Digest
         }
         else
         {
-            throw new NotSupportedException($"DEBUG DIGEST does not know the type {Entry.TypeOf(data)} yet");
+            throw new NotSupportedException($"DEBUG DIGEST does not know how to digest a {Entry.TypeOf(data)} value");
         }
 
         if (expire != 0)
         {
             Xor(digest, ExpireMarker);
         }
+    }
+
+    /// <summary>True when every value can be digested (strings, and types implementing <see cref="IDigestValue"/>).</summary>
+    public static bool CanDigest(object data) => Entry.IsString(data) || data is IDigestValue;
+
+    /// <summary>The first value type in the dataset that cannot be digested yet, or null.</summary>
+    public static ObjectType? FirstUnsupportedType(Database[] databases)
+    {
+        ObjectType? found = null;
+        foreach (var db in databases)
+        {
+            db.Table.ForEach((data, _) =>
+            {
+                if (found is null && !CanDigest(data))
+                {
+                    found = Entry.TypeOf(data);
+                }
+            });
+        }
+
+        return found;
     }
 
     /// <summary>The whole dataset's digest (DEBUG DIGEST) as 40 lower-case hex digits.</summary>
@@ -123,10 +145,9 @@ internal static class Digest
                 Array.Clear(keyDigest);
                 Mix(keyDigest, Entry.KeyOf(data));
                 AddValue(keyDigest, data, expire);
-                for (int j = 0; j < 20; j++)
-                {
-                    final[j] ^= keyDigest[j];
-                }
+
+                // xorDigest(final, digest, 20): the key's digest is itself hashed before the XOR.
+                Xor(final, keyDigest);
             });
         }
 

@@ -6,8 +6,8 @@
 // latencystats; "everything" adds module sections (none here). Section names match in any case.
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
+
 using Cinnabar.Server.Commands;
 
 namespace Cinnabar.Server.Diagnostics;
@@ -18,11 +18,6 @@ internal static class InfoBuilder
     private static readonly string[] DefaultSections =
         ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "module_list", "errorstats", "cluster", "keyspace"];
 
-    private static readonly Lazy<string> OsName = new(ReadOsName);
-    private static readonly Lazy<long> SystemMemory = new(ReadSystemMemory);
-
-    /// <summary>Cinnabar's version, shown as cinnabar_version (set by the host).</summary>
-    public static string CinnabarVersion { get; set; } = typeof(InfoBuilder).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     /// <summary>Builds INFO for the section arguments (empty = default sections).</summary>
     public static string Build(CinnabarServer server, IReadOnlyList<string> args)
@@ -128,7 +123,10 @@ internal static class InfoBuilder
         if (Want("latencystats"))
         {
             Header("Latencystats");
-            LatencyStats(server, server.Commands.All, sb);
+            if (server.Metrics.LatencyTracking)
+            {
+                LatencyStats(server, server.Commands.All, sb);
+            }
         }
 
         if (Want("cluster"))
@@ -152,62 +150,18 @@ internal static class InfoBuilder
         return sb.ToString();
     }
 
-    /// <summary>Redis's bytesToHuman: 1023B, 1.00K, 2.50M ...</summary>
-    public static string BytesToHuman(long n)
-    {
-        const double K = 1024;
-        if (n < 1024)
-        {
-            return n.ToString(CultureInfo.InvariantCulture) + "B";
-        }
-
-        string[] units = ["K", "M", "G", "T", "P"];
-        double d = n;
-        for (int i = 0; i < units.Length; i++)
-        {
-            d /= K;
-            if (d < K || i == units.Length - 1)
-            {
-                return d.ToString("F2", CultureInfo.InvariantCulture) + units[i];
-            }
-        }
-
-        return n.ToString(CultureInfo.InvariantCulture) + "B";
-    }
-
-    /// <summary>used_memory: the managed heap in use.</summary>
-    public static long UsedMemory() => GC.GetTotalMemory(false);
-
-    /// <summary>Resident set size from /proc/self/statm (0 where unavailable).</summary>
-    public static long ResidentMemory()
-    {
-        try
-        {
-            var parts = File.ReadAllText("/proc/self/statm").Split(' ');
-            return long.Parse(parts[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
-        }
-        catch (IOException)
-        {
-            return Environment.WorkingSet;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return Environment.WorkingSet;
-        }
-    }
-
     private static void Server(CinnabarServer server, StringBuilder sb)
     {
         var now = server.Time.GetUtcNow();
         long nowUs = (now - DateTimeOffset.UnixEpoch).Ticks / 10;
         long uptime = (server.NowMs - server.StartTimeMs) / 1000;
         Line(sb, "redis_version", Hosting.ServerHost.RedisVersion);
-        Line(sb, "cinnabar_version", CinnabarVersion);
+        Line(sb, "cinnabar_version", Hosting.ServerHost.CinnabarVersion);
         Line(sb, "redis_git_sha1", "00000000");
         Line(sb, "redis_git_dirty", 0);
         Line(sb, "redis_build_id", "0");
         Line(sb, "redis_mode", "standalone");
-        Line(sb, "os", OsName.Value);
+        Line(sb, "os", ProcessFacts.OsName);
         Line(sb, "arch_bits", IntPtr.Size * 8);
         Line(sb, "monotonic_clock", "POSIX clock_gettime");
         Line(sb, "multiplexing_api", "epoll");
@@ -262,23 +216,23 @@ internal static class InfoBuilder
 
     private static void Memory(CinnabarServer server, StringBuilder sb)
     {
-        long used = UsedMemory();
+        long used = ProcessFacts.UsedMemory();
         server.Metrics.UpdatePeak(used);
         long peak = server.Metrics.PeakMemory;
-        long rss = ResidentMemory();
+        long rss = ProcessFacts.ResidentMemory();
         long startup = Math.Min(server.Metrics.StartupMemory, used);
         long overhead = startup;
         long dataset = Math.Max(0, used - overhead);
         long netUsed = used - startup;
-        long sys = SystemMemory.Value;
+        long sys = ProcessFacts.SystemMemory;
         var gc = GC.GetGCMemoryInfo();
         long committed = Math.Max(gc.TotalCommittedBytes, used);
         Line(sb, "used_memory", used);
-        Line(sb, "used_memory_human", BytesToHuman(used));
+        Line(sb, "used_memory_human", ProcessFacts.BytesToHuman(used));
         Line(sb, "used_memory_rss", rss);
-        Line(sb, "used_memory_rss_human", BytesToHuman(rss));
+        Line(sb, "used_memory_rss_human", ProcessFacts.BytesToHuman(rss));
         Line(sb, "used_memory_peak", peak);
-        Line(sb, "used_memory_peak_human", BytesToHuman(peak));
+        Line(sb, "used_memory_peak_human", ProcessFacts.BytesToHuman(peak));
         Line(sb, "used_memory_peak_perc", Percent(used, peak) + "%");
         Line(sb, "used_memory_overhead", overhead);
         Line(sb, "used_memory_startup", startup);
@@ -288,7 +242,7 @@ internal static class InfoBuilder
         Line(sb, "allocator_active", committed);
         Line(sb, "allocator_resident", committed);
         Line(sb, "total_system_memory", sys);
-        Line(sb, "total_system_memory_human", BytesToHuman(sys));
+        Line(sb, "total_system_memory_human", ProcessFacts.BytesToHuman(sys));
         Line(sb, "used_memory_lua", 0);
         Line(sb, "used_memory_vm_eval", 0);
         Line(sb, "used_memory_lua_human", "0B");
@@ -472,7 +426,19 @@ internal static class InfoBuilder
             if (server.Metrics.Histograms.TryGetValue(c, out var h))
             {
                 sb.Append("latency_percentiles_usec_").Append(SafeName(c.FullName)).Append(':');
-                sb.Append(CultureInfo.InvariantCulture, $"p50={h.ValueAtPercentile(50) / 1000.0:F3},p99={h.ValueAtPercentile(99) / 1000.0:F3},p99.9={h.ValueAtPercentile(99.9) / 1000.0:F3}\r\n");
+                var percentiles = server.Metrics.LatencyPercentiles;
+                for (int j = 0; j < percentiles.Length; j++)
+                {
+                    // "p%s" of printf("%f") with trailing zeros trimmed (trimDoubleString), then "%.3f".
+                    string label = percentiles[j].ToString("F6", CultureInfo.InvariantCulture).TrimEnd('0').TrimEnd('.');
+                    sb.Append('p').Append(label).Append('=').Append((h.ValueAtPercentile(percentiles[j]) / 1000.0).ToString("F3", CultureInfo.InvariantCulture));
+                    if (j != percentiles.Length - 1)
+                    {
+                        sb.Append(',');
+                    }
+                }
+
+                sb.Append("\r\n");
             }
 
             if (c.Subcommands is not null)
@@ -503,53 +469,5 @@ internal static class InfoBuilder
     private static void Line(StringBuilder sb, string name, long value) =>
         sb.Append(name).Append(':').Append(value.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
 
-    private static string ReadOsName()
-    {
-        static string Read(string path, string fallback)
-        {
-            try
-            {
-                return File.ReadAllText(path).Trim();
-            }
-            catch (IOException)
-            {
-                return fallback;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return fallback;
-            }
-        }
 
-        string machine = RuntimeInformation.OSArchitecture switch
-        {
-            Architecture.X64 => "x86_64",
-            Architecture.Arm64 => "aarch64",
-            Architecture.X86 => "i686",
-            Architecture.Arm => "armv7l",
-            var other => other.ToString().ToLowerInvariant(),
-        };
-        return $"{Read("/proc/sys/kernel/ostype", "Linux")} {Read("/proc/sys/kernel/osrelease", Environment.OSVersion.Version.ToString())} {machine}";
-    }
-
-    private static long ReadSystemMemory()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/meminfo"))
-            {
-                if (line.StartsWith("MemTotal:", StringComparison.Ordinal))
-                {
-                    var kb = line["MemTotal:".Length..].Trim().Split(' ')[0];
-                    return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
-                }
-            }
-        }
-        catch (IOException)
-        {
-            // Fall through to the GC's view below.
-        }
-
-        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-    }
 }

@@ -2,9 +2,11 @@
 // receives "+<unix>.<micros> [<db> <peer>] "arg" "arg"...\r\n" with Redis's quoting
 // (sdscatrepr). The peer is "ip:port", "unix:<socket path>" or "lua" for scripts. Arguments
 // that carry secrets are shown as "(redacted)", as Redis's redactClientCommandArgument does
-// for AUTH, HELLO ... AUTH, MIGRATE ... AUTH/AUTH2 and CONFIG SET of sensitive parameters.
+// for AUTH, HELLO ... AUTH, MIGRATE ... AUTH/AUTH2, ACL SETUSER and CONFIG SET of sensitive
+// parameters.
 using System.Globalization;
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Commands;
 using Cinnabar.Server.Networking;
@@ -122,6 +124,15 @@ internal static class MonitorFeed
                     {
                         break;
                     }
+                }
+
+                break;
+            case "acl" when spec.Name == "setuser":
+                // ACL SETUSER hides the user name and every rule (acl.c).
+                set = [];
+                for (int i = 2; i < args.Count; i++)
+                {
+                    set.Add(i);
                 }
 
                 break;

@@ -46,6 +46,12 @@ internal sealed class ServerMetrics
     /// <summary>instantaneous_output_kbps.</summary>
     public double OutputKbps => _output.Average / 1024.0;
 
+    /// <summary>latency-tracking: per-command histograms are kept (CONFIG SET wires this).</summary>
+    public bool LatencyTracking { get; set; } = true;
+
+    /// <summary>latency-tracking-info-percentiles: what INFO latencystats prints (CONFIG SET wires this).</summary>
+    public double[] LatencyPercentiles { get; set; } = [50.0, 99.0, 99.9];
+
     /// <summary>Per-command latency histograms (INFO latencystats).</summary>
     public IReadOnlyDictionary<CommandSpec, LatencyHistogram> Histograms => _histograms;
 
@@ -70,6 +76,11 @@ internal sealed class ServerMetrics
     /// <summary>Records one call's duration in the command's histogram.</summary>
     public void RecordLatency(CommandSpec spec, long micros)
     {
+        if (!LatencyTracking)
+        {
+            return;
+        }
+
         if (!_histograms.TryGetValue(spec, out var h))
         {
             h = new LatencyHistogram();
@@ -81,6 +92,35 @@ internal sealed class ServerMetrics
 
     /// <summary>Forgets the histograms (CONFIG RESETSTAT).</summary>
     public void ResetHistograms() => _histograms.Clear();
+
+    /// <summary>
+    /// What CONFIG RESETSTAT clears besides ServerStats (Redis's resetCommandTableStats and
+    /// resetServerStats): per-command calls, time, rejected and failed counts, the latency
+    /// histograms and the instantaneous samples.
+    /// </summary>
+    public void ResetCommandStatistics(CommandTable table)
+    {
+        static void Reset(IEnumerable<CommandSpec> specs)
+        {
+            foreach (var c in specs)
+            {
+                c.Calls = 0;
+                c.Microseconds = 0;
+                c.RejectedCalls = 0;
+                c.FailedCalls = 0;
+                if (c.Subcommands is not null)
+                {
+                    Reset(c.Subcommands.Values);
+                }
+            }
+        }
+
+        Reset(table.All);
+        _histograms.Clear();
+        _ops.Clear();
+        _input.Clear();
+        _output.Clear();
+    }
 
     private sealed class Track
     {
@@ -101,6 +141,13 @@ internal sealed class ServerMetrics
 
                 return sum / Samples;
             }
+        }
+
+        public void Clear()
+        {
+            Array.Clear(_samples);
+            _lastMs = 0;
+            _index = 0;
         }
 
         public void Sample(long nowMs, long value)

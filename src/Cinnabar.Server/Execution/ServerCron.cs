@@ -28,7 +28,11 @@ internal sealed class ServerCron
         long now = _server.NowMs;
         if (_server.ActiveExpireEnabled && !_server.IsReplica)
         {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             _server.ActiveExpiry.Cycle(fast: false);
+
+            // expire.c: the cycle's duration is a latency-monitor event of its own.
+            _server.Latency.AddSampleIfNeeded(_server, "expire-cycle", (long)System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
 
         foreach (var db in _server.Databases)

@@ -1,0 +1,114 @@
+// Facts about the process and the machine that INFO reports: memory figures (the managed heap
+// stands in for Redis's allocator, /proc/self/statm for RSS), the uname-like OS string and the
+// total system memory, plus Redis's bytesToHuman formatting.
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Cinnabar.Server.Diagnostics;
+
+/// <summary>Process and host facts for INFO.</summary>
+internal static class ProcessFacts
+{
+    private static readonly Lazy<string> OsNameValue = new(ReadOsName);
+    private static readonly Lazy<long> SystemMemoryValue = new(ReadSystemMemory);
+
+    /// <summary>"Linux 6.1.0 x86_64", like uname's sysname, release and machine.</summary>
+    public static string OsName => OsNameValue.Value;
+
+    /// <summary>Total physical memory in bytes.</summary>
+    public static long SystemMemory => SystemMemoryValue.Value;
+
+    /// <summary>Redis's bytesToHuman: 1023B, 1.00K, 2.50M ...</summary>
+    public static string BytesToHuman(long n)
+    {
+        const double K = 1024;
+        if (n < 1024)
+        {
+            return n.ToString(CultureInfo.InvariantCulture) + "B";
+        }
+
+        string[] units = ["K", "M", "G", "T", "P"];
+        double d = n;
+        for (int i = 0; i < units.Length; i++)
+        {
+            d /= K;
+            if (d < K || i == units.Length - 1)
+            {
+                return d.ToString("F2", CultureInfo.InvariantCulture) + units[i];
+            }
+        }
+
+        return n.ToString(CultureInfo.InvariantCulture) + "B";
+    }
+
+    /// <summary>used_memory: the managed heap in use.</summary>
+    public static long UsedMemory() => GC.GetTotalMemory(false);
+
+    /// <summary>Resident set size from /proc/self/statm (0 where unavailable).</summary>
+    public static long ResidentMemory()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/self/statm").Split(' ');
+            return long.Parse(parts[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        }
+        catch (IOException)
+        {
+            return Environment.WorkingSet;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Environment.WorkingSet;
+        }
+    }
+
+    private static string ReadOsName()
+    {
+        static string Read(string path, string fallback)
+        {
+            try
+            {
+                return File.ReadAllText(path).Trim();
+            }
+            catch (IOException)
+            {
+                return fallback;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return fallback;
+            }
+        }
+
+        string machine = RuntimeInformation.OSArchitecture switch
+        {
+            Architecture.X64 => "x86_64",
+            Architecture.Arm64 => "aarch64",
+            Architecture.X86 => "i686",
+            Architecture.Arm => "armv7l",
+            var other => other.ToString().ToLowerInvariant(),
+        };
+        return $"{Read("/proc/sys/kernel/ostype", "Linux")} {Read("/proc/sys/kernel/osrelease", Environment.OSVersion.Version.ToString())} {machine}";
+    }
+
+    private static long ReadSystemMemory()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/meminfo"))
+            {
+                if (line.StartsWith("MemTotal:", StringComparison.Ordinal))
+                {
+                    var kb = line["MemTotal:".Length..].Trim().Split(' ')[0];
+                    return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Fall through to the GC's view below.
+        }
+
+        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    }
+}
