@@ -210,7 +210,7 @@ internal sealed class Dispatcher
         ctx.Spec = savedSpec;
         if (_depth == 0)
         {
-            FlushPropagation();
+            FlushPropagation(spec);
         }
     }
 
@@ -238,7 +238,7 @@ internal sealed class Dispatcher
         return ctx;
     }
 
-    private void FlushPropagation()
+    private void FlushPropagation(CommandSpec spec)
     {
         if (_topOps.Count == 0)
         {
@@ -246,12 +246,17 @@ internal sealed class Dispatcher
         }
 
         // Redis 7.0 propagatePendingCommands: several ops from one top-level call are wrapped
-        // in MULTI/EXEC so replicas apply them atomically.
-        bool atomic = _topOps.Count > 1;
+        // in MULTI/EXEC so replicas apply them atomically, except for a command run directly
+        // that touches arbitrary keys (SCAN, RANDOMKEY): its lazy-expiry DELs go out one by one,
+        // like the active expire cycle's.
+        bool atomic = _topOps.Count > 1 && (spec.Flags & CommandFlags.TouchesArbitraryKeys) == 0;
         int start = 0;
         if (!atomic)
         {
-            _server.Propagate(_topDbs[0], [_topOps[0]], atomic: false);
+            for (int i = 0; i < _topOps.Count; i++)
+            {
+                _server.Propagate(_topDbs[i], [_topOps[i]], atomic: false);
+            }
         }
         else
         {

@@ -29,8 +29,8 @@ internal static class KeyCommands
         t.Add("copy", -3, CommandFlags.Write | CommandFlags.DenyOom, 1, 2, 1, Copy, "generic", "6.2.0", "keyspace write slow", "Copy a key");
         t.Add("touch", -2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, -1, 1, Touch, "generic", "3.2.1", "keyspace read fast", "Alters the last access time of a key(s). Returns the number of existing keys specified.");
         t.Add("keys", 2, CommandFlags.ReadOnly, 0, 0, 0, Keys, "generic", "1.0.0", "keyspace read slow dangerous", "Find all keys matching the given pattern");
-        t.Add("scan", -2, CommandFlags.ReadOnly, 0, 0, 0, Scan, "generic", "2.8.0", "keyspace read slow", "Incrementally iterate the keys space");
-        t.Add("randomkey", 1, CommandFlags.ReadOnly, 0, 0, 0, RandomKey, "generic", "1.0.0", "keyspace read slow", "Return a random key from the keyspace");
+        t.Add("scan", -2, CommandFlags.ReadOnly | CommandFlags.TouchesArbitraryKeys, 0, 0, 0, Scan, "generic", "2.8.0", "keyspace read slow", "Incrementally iterate the keys space");
+        t.Add("randomkey", 1, CommandFlags.ReadOnly | CommandFlags.TouchesArbitraryKeys, 0, 0, 0, RandomKey, "generic", "1.0.0", "keyspace read slow", "Return a random key from the keyspace");
         t.Add("dbsize", 1, CommandFlags.ReadOnly | CommandFlags.Fast, 0, 0, 0, DbSize, "server", "1.0.0", "keyspace read fast", "Return the number of keys in the selected database");
         t.Add("flushdb", -1, CommandFlags.Write, 0, 0, 0, FlushDb, "server", "1.0.0", "keyspace write slow dangerous", "Remove all keys from the current database");
         t.Add("flushall", -1, CommandFlags.Write, 0, 0, 0, FlushAll, "server", "1.0.0", "keyspace write slow dangerous", "Remove all keys from all databases");
