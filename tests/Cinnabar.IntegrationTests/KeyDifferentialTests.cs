@@ -258,4 +258,49 @@ public class KeyDifferentialTests : IClassFixture<DifferentialPair>
         ["OBJECT", "ENCODING"],
         ["OBJECT", "ENCODING", "a", "b"],
         ["TOUCH"]);
+
+    [Theory]
+    [InlineData("COUNT", "5", null, null)]
+    [InlineData("COUNT", "100", "MATCH", "key:1*")]
+    [InlineData("MATCH", "*9", "TYPE", "string")]
+    [InlineData("TYPE", "list", null, null)]
+    public async Task AFullScanReturnsTheSameKeysAsRedis(string opt1, string val1, string? opt2, string? val2)
+    {
+        var (r, c) = await _pair.ConnectAsync();
+        await using var _ = r;
+        await using var __ = c;
+        foreach (var conn in new[] { r, c })
+        {
+            await conn.CommandAsync("FLUSHALL");
+            for (int i = 0; i < 1000; i++)
+            {
+                await conn.CommandAsync("SET", "key:" + i, "v");
+            }
+        }
+
+        var extra = opt2 is null ? new[] { opt1, val1 } : new[] { opt1, val1, opt2, val2! };
+        Assert.Equal(await FullScanAsync(r, extra), await FullScanAsync(c, extra));
+    }
+
+    private static async Task<SortedSet<string>> FullScanAsync(RawConnection conn, string[] extra)
+    {
+        var keys = new SortedSet<string>(StringComparer.Ordinal);
+        string cursor = "0";
+        int calls = 0;
+        do
+        {
+            var reply = await conn.CommandAsync(["SCAN", cursor, .. extra]);
+            var lines = reply.Split("\r\n");
+            cursor = lines[2];
+            for (int i = 5; i < lines.Length; i += 2)
+            {
+                keys.Add(lines[i]);
+            }
+
+            Assert.True(++calls < 10000, "SCAN did not terminate");
+        }
+        while (cursor != "0");
+
+        return keys;
+    }
 }

@@ -40,6 +40,57 @@ public class KeyCommandTests
     }
 
     [Fact]
+    public void ScanReturnsEveryKeyThatExistsForTheWholeScanDespiteWritesAndResizes()
+    {
+        var h = new ServerHarness();
+        for (int i = 0; i < 300; i++)
+        {
+            h.Run("SET", "stable:" + i, "v");
+        }
+
+        var seen = new HashSet<string>();
+        string cursor = "0";
+        int step = 0;
+        do
+        {
+            var lines = h.Run("SCAN", cursor, "COUNT", "5").Split("\r\n");
+            cursor = lines[2];
+            for (int i = 5; i < lines.Length; i += 2)
+            {
+                seen.Add(lines[i]);
+            }
+
+            // Grow the table, then shrink it again, while the scan is in progress.
+            for (int i = 0; i < 40; i++)
+            {
+                h.Run("SET", $"churn:{step}:{i}", "v");
+            }
+
+            if (step % 3 == 2)
+            {
+                h.Run("KEYS", "nothing");
+                foreach (var line in h.Run("KEYS", "churn:*").Split("\r\n").Where(l => l.StartsWith("churn:", StringComparison.Ordinal)))
+                {
+                    h.Run("DEL", line);
+                }
+
+                lock (h.Server.Gate)
+                {
+                    h.Server.Databases[0].Table.ShrinkIfNeeded();
+                }
+            }
+
+            step++;
+        }
+        while (cursor != "0");
+
+        for (int i = 0; i < 300; i++)
+        {
+            Assert.Contains("stable:" + i, seen);
+        }
+    }
+
+    [Fact]
     public void ScanMatchAndTypeFilterTheReturnedKeys()
     {
         var h = new ServerHarness();
