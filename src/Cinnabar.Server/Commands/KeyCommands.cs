@@ -477,6 +477,8 @@ internal static class KeyCommands
             removed += EmptyDatabase(ctx.Server, db);
         }
 
+        ctx.Server.ActiveExpiry.ForgetReplicaKeys();
+
         // flushAllDataAndResetRDB counts one more change on top of the removed keys.
         ctx.Dirty(removed + 1);
         ctx.RewriteForPropagation(ctx.Args.Clone());
@@ -512,6 +514,7 @@ internal static class KeyCommands
             TransactionCommands.TouchAllWatchedKeys(ctx.Server, a, b, ctx.NowMs);
             TransactionCommands.TouchAllWatchedKeys(ctx.Server, b, a, ctx.NowMs);
             a.SwapContents(b);
+            ctx.Server.ActiveExpiry.ForgetReplicaKeys();
         }
 
         ctx.Dirty();

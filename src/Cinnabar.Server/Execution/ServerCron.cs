@@ -26,9 +26,18 @@ internal sealed class ServerCron
     public void Tick()
     {
         long now = _server.NowMs;
-        if (_server.ActiveExpireEnabled && !_server.IsReplica)
+        // Redis's databasesCron: a primary samples its keys; a replica only expires keys its own
+        // clients gave a TTL (writable replica), everything else waits for the primary's DEL.
+        if (_server.ActiveExpireEnabled)
         {
-            _server.ActiveExpiry.Cycle(fast: false);
+            if (!_server.IsReplica)
+            {
+                _server.ActiveExpiry.Cycle(fast: false);
+            }
+            else
+            {
+                _server.ActiveExpiry.ExpireReplicaKeys();
+            }
         }
 
         foreach (var db in _server.Databases)
