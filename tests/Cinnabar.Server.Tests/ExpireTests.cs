@@ -1,4 +1,3 @@
-using Cinnabar.Server.Execution;
 using Cinnabar.Server.Tests.Infrastructure;
 
 namespace Cinnabar.Server.Tests;
@@ -305,91 +304,5 @@ public class ExpireTests
         }
 
         Assert.Equal(":1\r\n", h.Run("DBSIZE"));
-    }
-}
-
-internal static class CronExtensions
-{
-    /// <summary>A cron bound to the harness server, ticked under the gate.</summary>
-    public static CronTicker Cron(this CinnabarServer server) => new(server);
-
-    internal sealed class CronTicker(CinnabarServer server)
-    {
-        public void Tick()
-        {
-            var cron = new ServerCron(server);
-            lock (server.Gate)
-            {
-                cron.Tick();
-            }
-        }
-    }
-}
-
-public class WritableReplicaExpireTests
-{
-    [Fact]
-    public void AWritableReplicaExpiresKeysItsOwnClientsGaveATtl()
-    {
-        var h = new ServerHarness(c => c.ReplicaReadOnly = false);
-        h.Server.IsReplica = true;
-        var primary = h.NewClient();
-        primary.IsPrimaryLink = true;
-        h.Run(primary, "SET", "fromprimary", "v");
-        h.Run(primary, "PEXPIRE", "fromprimary", "10");
-        h.Run("SET", "local", "v");
-        h.Run("PEXPIRE", "local", "10");
-        Assert.Equal(1, h.Server.ActiveExpiry.ReplicaKeysWithExpire);
-
-        h.Time.Advance(TimeSpan.FromMilliseconds(11));
-        h.Server.Cron().Tick();
-        lock (h.Server.Gate)
-        {
-            Assert.True(System.Runtime.CompilerServices.Unsafe.IsNullRef(ref h.Server.Databases[0].FindRaw("local"u8)));
-            Assert.False(System.Runtime.CompilerServices.Unsafe.IsNullRef(ref h.Server.Databases[0].FindRaw("fromprimary"u8)));
-        }
-
-        Assert.Equal(0, h.Server.ActiveExpiry.ReplicaKeysWithExpire);
-    }
-
-    [Fact]
-    public void AReadOnlyReplicaTracksNothing()
-    {
-        var h = new ServerHarness();
-        h.Run("SET", "k", "v");
-        h.Server.IsReplica = true;
-        var primary = h.NewClient();
-        primary.IsPrimaryLink = true;
-        h.Run(primary, "PEXPIRE", "k", "10");
-        Assert.Equal(0, h.Server.ActiveExpiry.ReplicaKeysWithExpire);
-    }
-
-    [Fact]
-    public void FlushallForgetsTrackedReplicaKeys()
-    {
-        var h = new ServerHarness(c => c.ReplicaReadOnly = false);
-        h.Server.IsReplica = true;
-        h.Run("SET", "local", "v");
-        h.Run("PEXPIRE", "local", "100000");
-        h.Run("FLUSHALL");
-        Assert.Equal(0, h.Server.ActiveExpiry.ReplicaKeysWithExpire);
-    }
-}
-
-public class ExpireWatchTests
-{
-    [Fact]
-    public void AWatchedKeyRemovedByTheActiveCycleFailsTheTransaction()
-    {
-        var h = new ServerHarness();
-        h.Run("SET", "x", "foo");
-        h.Run("EXPIRE", "x", "1");
-        h.Run("WATCH", "x");
-        h.Time.Advance(TimeSpan.FromSeconds(2));
-        h.Server.Cron().Tick();
-        Assert.Equal(":0\r\n", h.Run("DBSIZE"));
-        h.Run("MULTI");
-        h.Run("PING");
-        Assert.Equal("*-1\r\n", h.Run("EXEC"));
     }
 }

@@ -362,12 +362,14 @@ internal static class KeyCommands
         var db = ctx.Db;
         var keys = new List<byte[]>();
         SlotVisitorState state = new(keys);
-        long maxIterations = count * 10;
+        // Redis bounds the steps at COUNT*10, testing the counter for non-zero, so a COUNT so large
+        // that the product wraps negative simply means "no bound"; unchecked keeps that.
+        long maxIterations = unchecked(count * 10);
         do
         {
             cursor = db.Table.Scan(cursor, state.Collect);
         }
-        while (cursor != 0 && maxIterations-- > 0 && keys.Count < count);
+        while (cursor != 0 && maxIterations-- != 0 && keys.Count < count);
 
         // Filter afterwards, as Redis does: the pattern, then TYPE (a NOTOUCH read lookup that
         // counts a hit or miss), then expiry, which deletes expired keys on a primary.
