@@ -133,6 +133,17 @@ public class KeyDifferentialTests : IClassFixture<DifferentialPair>
         ["DBSIZE", "x"]);
 
     [Fact]
+    public Task PatternRangesCompareBytesAsSignedCharsLikeRedis() => _pair.AssertSameRepliesAsync(
+        ["SET", "\u00e9", "1"],
+        ["SET", "a", "1"],
+        ["KEYS", "[a-\u00ff]"],
+        ["KEYS", "[\u00ff-a]"],
+        ["KEYS", "[\u0080-\u00ff]"],
+        ["KEYS", "[^\u0080-\u00ff]"],
+        ["KEYS", "[\u00e0-\u00f0]"],
+        ["SCAN", "0", "MATCH", "[\u0080-\u00ff]"]);
+
+    [Fact]
     public Task ScanArgumentsAndErrorsMatchRedis() => _pair.AssertSameRepliesAsync(
         ["SCAN", "0"],
         ["SET", "k", "v"],

@@ -214,6 +214,8 @@ internal sealed class ActiveExpire
                     break;
                 }
 
+                // Redis also skips an expires dict under 1% full (sampling its empty buckets is
+                // waste until it shrinks); our sampler skips free slots cheaply, so it does not.
                 SampleOnce(db, Math.Min(db.VolatileCount, keysPerLoop), out sampled, out expired);
                 totalSampled += sampled;
                 totalExpired += expired;
