@@ -118,7 +118,7 @@ public class KeyCommandTests
     [InlineData("18446744073709551615", ulong.MaxValue)]
     public void ScanCursorsParseLikeStrtoul(string text, ulong expected)
     {
-        Assert.True(Commands.KeyCommands.TryParseCursor(System.Text.Encoding.ASCII.GetBytes(text), out var cursor));
+        Assert.True(Commands.ScanCommands.TryParseCursor(System.Text.Encoding.ASCII.GetBytes(text), out var cursor));
         Assert.Equal(expected, cursor);
     }
 
