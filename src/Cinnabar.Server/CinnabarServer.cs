@@ -158,6 +158,8 @@ internal sealed class CinnabarServer
         {
             Databases[i] = new Database(i);
         }
+
+        ActiveExpiry.HookDatabases();
     }
 
     private static string NewRunId()

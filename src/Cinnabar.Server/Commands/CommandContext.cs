@@ -185,10 +185,19 @@ internal sealed class CommandContext
     /// <summary>Deletes an expired key and propagates the deletion (DEL, or UNLINK with lazyfree-lazy-expire).</summary>
     public static void DeleteExpired(CinnabarServer server, Database db, ReadOnlySpan<byte> key, CommandContext? ctx)
     {
-        var keyCopy = key.ToArray();
-        db.Delete(keyCopy);
-        TransactionCommands.TouchWatchedKey(server, db, keyCopy);
-        var op = CommandArgs.From(server.Config.LazyFreeLazyExpire ? "UNLINK"u8.ToArray() : "DEL"u8.ToArray(), keyCopy);
+        // The span may point into the deleted entry; it stays valid because the span keeps the
+        // entry's array alive.
+        db.Delete(key);
+        TransactionCommands.TouchWatchedKey(server, db, key);
+        server.Stats.ExpiredKeys++;
+
+        // Nobody to tell (no replica, no AOF): skip building the DEL, the common standalone case.
+        if (server.PropagationSinks.Count == 0)
+        {
+            return;
+        }
+
+        var op = CommandArgs.From(server.Config.LazyFreeLazyExpire ? "UNLINK"u8.ToArray() : "DEL"u8.ToArray(), key.ToArray());
         if (ctx is not null)
         {
             ctx.AlsoPropagateExpire(db.Index, op);
@@ -197,8 +206,6 @@ internal sealed class CommandContext
         {
             server.Propagate(db.Index, [op], atomic: false);
         }
-
-        server.Stats.ExpiredKeys++;
     }
 
     /// <summary>Signals that a key changed (invalidates WATCH; Redis's signalModifiedKey).</summary>

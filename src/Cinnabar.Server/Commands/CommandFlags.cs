@@ -69,4 +69,7 @@ internal enum CommandFlags
 
     /// <summary>movablekeys (key positions depend on arguments)</summary>
     MovableKeys = 1 << 20,
+
+    /// <summary>May touch keys not named in its arguments (SCAN, RANDOMKEY): its lazy-expiry DELs are not wrapped in MULTI.</summary>
+    TouchesArbitraryKeys = 1 << 21,
 }

@@ -22,6 +22,9 @@ internal sealed class CommandTable
         ConnectionCommands.Register(t);
         StringCommands.Register(t);
         KeyCommands.Register(t);
+        ScanCommands.Register(t);
+        DatabaseCommands.Register(t);
+        ObjectCommands.Register(t);
         TransactionCommands.Register(t);
         ServerCommands.Register(t);
         ClientCommands.Register(t);

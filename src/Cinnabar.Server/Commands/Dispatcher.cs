@@ -276,7 +276,7 @@ internal sealed class Dispatcher
         ctx.Spec = savedSpec;
         if (_depth == 0)
         {
-            FlushPropagation();
+            FlushPropagation(spec);
         }
     }
 
@@ -308,7 +308,7 @@ internal sealed class Dispatcher
         return ctx;
     }
 
-    private void FlushPropagation()
+    private void FlushPropagation(CommandSpec spec)
     {
         if (_topOps.Count == 0)
         {
@@ -316,8 +316,22 @@ internal sealed class Dispatcher
         }
 
         // Redis 7.0 propagatePendingCommands: several ops from one top-level call are wrapped
-        // in MULTI/EXEC so replicas apply them atomically.
-        _server.PropagateUnit([.. _topDbs], [.. _topOps], atomic: _topOps.Count > 1);
+        // in MULTI/EXEC so replicas apply them atomically, except for a command run directly
+        // that touches arbitrary keys (SCAN, RANDOMKEY): its lazy-expiry DELs go out one by one,
+        // like the active expire cycle's.
+        bool atomic = _topOps.Count > 1 && (spec.Flags & CommandFlags.TouchesArbitraryKeys) == 0;
+        if (atomic)
+        {
+            _server.PropagateUnit([.. _topDbs], [.. _topOps], atomic: true);
+        }
+        else
+        {
+            for (int i = 0; i < _topOps.Count; i++)
+            {
+                _server.PropagateUnit([_topDbs[i]], [_topOps[i]], atomic: false);
+            }
+        }
+
         _topOps.Clear();
         _topDbs.Clear();
     }

@@ -1,7 +1,5 @@
-// Generic keyspace commands (Redis's db.c and object.c). Registered:
-//   DEL UNLINK EXISTS TYPE RENAME RENAMENX MOVE COPY TOUCH
-//   KEYS SCAN RANDOMKEY DBSIZE FLUSHDB FLUSHALL SWAPDB
-//   OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT|HELP
+// Generic key commands (Redis's db.c). Registered:
+//   DEL UNLINK EXISTS TYPE RENAME RENAMENX MOVE COPY TOUCH RANDOMKEY
 // Every lookup goes through the command context so lazy expiry, LRU stamps and hit/miss
 // statistics follow Redis's lookupKey flags exactly (which commands count hits is visible in
 // INFO, so TYPE/EXISTS/TTL/OBJECT use NOTOUCH, DEL/RENAME use WRITE, and so on).
@@ -11,12 +9,9 @@ using Cinnabar.Server.Storage;
 
 namespace Cinnabar.Server.Commands;
 
-/// <summary>Keyspace commands.</summary>
+/// <summary>Generic key commands.</summary>
 internal static class KeyCommands
 {
-    // Redis shares the integers 0..9999 (OBJ_SHARED_INTEGERS); their refcount reads as INT_MAX.
-    private const int SharedIntegers = 10000;
-
     public static void Register(CommandTable t)
     {
         t.Add("del", -2, CommandFlags.Write, 1, -1, 1, Del, "generic", "1.0.0", "keyspace write slow", "Delete a key");
@@ -28,20 +23,7 @@ internal static class KeyCommands
         t.Add("move", 3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, Move, "generic", "1.0.0", "keyspace write fast", "Move a key to another database");
         t.Add("copy", -3, CommandFlags.Write | CommandFlags.DenyOom, 1, 2, 1, Copy, "generic", "6.2.0", "keyspace write slow", "Copy a key");
         t.Add("touch", -2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, -1, 1, Touch, "generic", "3.2.1", "keyspace read fast", "Alters the last access time of a key(s). Returns the number of existing keys specified.");
-        t.Add("keys", 2, CommandFlags.ReadOnly, 0, 0, 0, Keys, "generic", "1.0.0", "keyspace read slow dangerous", "Find all keys matching the given pattern");
-        t.Add("scan", -2, CommandFlags.ReadOnly, 0, 0, 0, Scan, "generic", "2.8.0", "keyspace read slow", "Incrementally iterate the keys space");
-        t.Add("randomkey", 1, CommandFlags.ReadOnly, 0, 0, 0, RandomKey, "generic", "1.0.0", "keyspace read slow", "Return a random key from the keyspace");
-        t.Add("dbsize", 1, CommandFlags.ReadOnly | CommandFlags.Fast, 0, 0, 0, DbSize, "server", "1.0.0", "keyspace read fast", "Return the number of keys in the selected database");
-        t.Add("flushdb", -1, CommandFlags.Write, 0, 0, 0, FlushDb, "server", "1.0.0", "keyspace write slow dangerous", "Remove all keys from the current database");
-        t.Add("flushall", -1, CommandFlags.Write, 0, 0, 0, FlushAll, "server", "1.0.0", "keyspace write slow dangerous", "Remove all keys from all databases");
-        t.Add("swapdb", 3, CommandFlags.Write | CommandFlags.Fast, 0, 0, 0, SwapDb, "server", "4.0.0", "keyspace write fast dangerous", "Swaps two Redis databases");
-
-        var obj = t.Add("object", -2, CommandFlags.None, 0, 0, 0, null, "generic", "2.2.3", "", "A container for object introspection commands");
-        obj.AddSubcommand(Sub("encoding", 3, CommandFlags.ReadOnly, 2, ObjectEncoding, "2.2.3", "keyspace read slow", "Inspect the internal encoding of a Redis object"));
-        obj.AddSubcommand(Sub("freq", 3, CommandFlags.ReadOnly, 2, ObjectFreq, "4.0.0", "keyspace read slow", "Get the logarithmic access frequency counter of a Redis object"));
-        obj.AddSubcommand(Sub("idletime", 3, CommandFlags.ReadOnly, 2, ObjectIdleTime, "2.2.3", "keyspace read slow", "Get the time since a Redis object was last accessed"));
-        obj.AddSubcommand(Sub("refcount", 3, CommandFlags.ReadOnly, 2, ObjectRefCount, "2.2.3", "keyspace read slow", "Get the number of references to the value of the key"));
-        obj.AddSubcommand(Sub("help", 2, CommandFlags.Loading | CommandFlags.Stale, 0, ObjectHelp, "6.2.0", "keyspace slow", "Show helpful text about the different subcommands"));
+        t.Add("randomkey", 1, CommandFlags.ReadOnly | CommandFlags.TouchesArbitraryKeys, 0, 0, 0, RandomKey, "generic", "1.0.0", "keyspace read slow", "Return a random key from the keyspace");
     }
 
     // DEL key [key ...]
@@ -290,124 +272,6 @@ internal static class KeyCommands
         ctx.Reply.Integer(n);
     }
 
-    // KEYS pattern
-    // Logically expired keys are skipped but not deleted (Redis's keysCommand uses keyIsExpired).
-    private static void Keys(CommandContext ctx)
-    {
-        var pattern = ctx.Args.ToArray(1);
-        bool all = GlobPattern.MatchesEverything(pattern);
-        var reply = ctx.Reply;
-        int slot = reply.BeginDeferredLength();
-        long n = 0;
-        ctx.Db.Table.ForEach((data, expire) =>
-        {
-            var key = Entry.KeyOf(data);
-            if ((all || GlobPattern.IsMatch(pattern, key)) && !ctx.IsExpired(expire))
-            {
-                reply.Bulk(key);
-                n++;
-            }
-        });
-        reply.EndDeferredLength(slot, n);
-    }
-
-    // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
-    private static void Scan(CommandContext ctx)
-    {
-        if (!TryParseCursorOrReply(ctx, ctx.Args[1], out ulong cursor))
-        {
-            return;
-        }
-
-        long count = 10;
-        byte[]? pattern = null;
-        byte[]? typeName = null;
-        for (int i = 2; i < ctx.Args.Count; i++)
-        {
-            int remaining = ctx.Args.Count - i;
-            if (ctx.Args.Is(i, "count"u8) && remaining >= 2)
-            {
-                if (!Number.TryParseInt64(ctx.Args[i + 1], out count))
-                {
-                    ctx.Error(Errors.NotInteger);
-                    return;
-                }
-
-                if (count < 1)
-                {
-                    ctx.Error(Errors.Syntax);
-                    return;
-                }
-
-                i++;
-            }
-            else if (ctx.Args.Is(i, "match"u8) && remaining >= 2)
-            {
-                pattern = ctx.Args.ToArray(i + 1);
-                i++;
-            }
-            else if (ctx.Args.Is(i, "type"u8) && remaining >= 2)
-            {
-                typeName = ctx.Args.ToArray(i + 1);
-                i++;
-            }
-            else
-            {
-                ctx.Error(Errors.Syntax);
-                return;
-            }
-        }
-
-        bool usePattern = pattern is not null && !GlobPattern.MatchesEverything(pattern);
-        var db = ctx.Db;
-        var keys = new List<byte[]>();
-        SlotVisitorState state = new(keys);
-        long maxIterations = count * 10;
-        do
-        {
-            cursor = db.Table.Scan(cursor, state.Collect);
-        }
-        while (cursor != 0 && maxIterations-- > 0 && keys.Count < count);
-
-        // Filter afterwards, as Redis does: the pattern, then TYPE (a NOTOUCH read lookup that
-        // counts a hit or miss), then expiry, which deletes expired keys on a primary.
-        int kept = 0;
-        for (int i = 0; i < keys.Count; i++)
-        {
-            var key = keys[i];
-            if (usePattern && !GlobPattern.IsMatch(pattern, key))
-            {
-                continue;
-            }
-
-            if (typeName is not null)
-            {
-                ref Slot t = ref ctx.Lookup(db, key, LookupFlags.NoTouch);
-                if (!Ascii.EqualsIgnoreCase(typeName, TypeName(ref t)))
-                {
-                    continue;
-                }
-            }
-
-            ref Slot s = ref db.FindRaw(key);
-            if (!Unsafe.IsNullRef(ref s) && ctx.IsExpired(s.Expire) && ctx.ExpireIfNeeded(db, key))
-            {
-                continue;
-            }
-
-            keys[kept++] = key;
-        }
-
-        ctx.Reply.ArrayHeader(2);
-        Span<byte> digits = stackalloc byte[20];
-        ctx.Reply.Bulk(digits[..FormatUnsigned(cursor, digits)]);
-        ctx.Reply.ArrayHeader(kept);
-        for (int i = 0; i < kept; i++)
-        {
-            ctx.Reply.Bulk(keys[i]);
-        }
-    }
-
     // RANDOMKEY
     private static void RandomKey(CommandContext ctx)
     {
@@ -445,166 +309,6 @@ internal static class KeyCommands
         }
     }
 
-    // DBSIZE
-    private static void DbSize(CommandContext ctx) => ctx.Reply.Integer(ctx.Db.Count);
-
-    // FLUSHDB [ASYNC|SYNC]
-    private static void FlushDb(CommandContext ctx)
-    {
-        if (!CheckFlushOptionOrReply(ctx))
-        {
-            return;
-        }
-
-        ctx.Dirty(EmptyDatabase(ctx.Server, ctx.Db));
-
-        // Redis forces propagation: an empty database still replicates its FLUSHDB.
-        ctx.RewriteForPropagation(ctx.Args.Clone());
-        ctx.Reply.Ok();
-    }
-
-    // FLUSHALL [ASYNC|SYNC]
-    private static void FlushAll(CommandContext ctx)
-    {
-        if (!CheckFlushOptionOrReply(ctx))
-        {
-            return;
-        }
-
-        long removed = 0;
-        foreach (var db in ctx.Server.Databases)
-        {
-            removed += EmptyDatabase(ctx.Server, db);
-        }
-
-        // flushAllDataAndResetRDB counts one more change on top of the removed keys.
-        ctx.Dirty(removed + 1);
-        ctx.RewriteForPropagation(ctx.Args.Clone());
-        ctx.Reply.Ok();
-    }
-
-    // SWAPDB index1 index2
-    private static void SwapDb(CommandContext ctx)
-    {
-        if (!Number.TryParseInt64(ctx.Args[1], out long id1) || id1 is < int.MinValue or > int.MaxValue)
-        {
-            ctx.Error(Errors.InvalidFirstDbIndex);
-            return;
-        }
-
-        if (!Number.TryParseInt64(ctx.Args[2], out long id2) || id2 is < int.MinValue or > int.MaxValue)
-        {
-            ctx.Error(Errors.InvalidSecondDbIndex);
-            return;
-        }
-
-        var dbs = ctx.Server.Databases;
-        if (id1 < 0 || id1 >= dbs.Length || id2 < 0 || id2 >= dbs.Length)
-        {
-            ctx.Error(Errors.DbIndexOutOfRange);
-            return;
-        }
-
-        if (id1 != id2)
-        {
-            var a = dbs[id1];
-            var b = dbs[id2];
-            TransactionCommands.TouchAllWatchedKeys(ctx.Server, a, b, ctx.NowMs);
-            TransactionCommands.TouchAllWatchedKeys(ctx.Server, b, a, ctx.NowMs);
-            a.SwapContents(b);
-        }
-
-        ctx.Dirty();
-        ctx.Reply.Ok();
-    }
-
-    // OBJECT ENCODING key
-    private static void ObjectEncoding(CommandContext ctx)
-    {
-        ref Slot s = ref ObjectLookup(ctx);
-        if (Unsafe.IsNullRef(ref s))
-        {
-            ctx.Reply.NullBulk();
-            return;
-        }
-
-        ctx.Reply.Bulk(Entry.EncodingOf(s.Data!));
-    }
-
-    // OBJECT FREQ key
-    // Cinnabar has no LFU maxmemory policy yet, so FREQ always answers Redis's "not selected" error.
-    private static void ObjectFreq(CommandContext ctx)
-    {
-        ref Slot s = ref ObjectLookup(ctx);
-        if (Unsafe.IsNullRef(ref s))
-        {
-            ctx.Reply.NullBulk();
-            return;
-        }
-
-        ctx.Error(Errors.LfuNotSelected);
-    }
-
-    // OBJECT IDLETIME key
-    private static void ObjectIdleTime(CommandContext ctx)
-    {
-        ref Slot s = ref ObjectLookup(ctx);
-        if (Unsafe.IsNullRef(ref s))
-        {
-            ctx.Reply.NullBulk();
-            return;
-        }
-
-        ctx.Reply.Integer(CommandContext.IdleMilliseconds(s.Lru, ctx.NowMs) / 1000);
-    }
-
-    // OBJECT REFCOUNT key
-    private static void ObjectRefCount(CommandContext ctx)
-    {
-        ref Slot s = ref ObjectLookup(ctx);
-        if (Unsafe.IsNullRef(ref s))
-        {
-            ctx.Reply.NullBulk();
-            return;
-        }
-
-        // Small integers are shared objects in Redis, whose refcount is pinned at INT_MAX.
-        bool shared = s.Data is byte[] && Number.TryParseInt64(Entry.StringValue(s.Data), out long v) && v is >= 0 and < SharedIntegers;
-        ctx.Reply.Integer(shared ? int.MaxValue : 1);
-    }
-
-    // OBJECT HELP
-    private static void ObjectHelp(CommandContext ctx)
-    {
-        WriteHelp(ctx, "OBJECT",
-            "ENCODING <key>",
-            "    Return the kind of internal representation used in order to store the value",
-            "    associated with a <key>.",
-            "FREQ <key>",
-            "    Return the access frequency index of the <key>. The returned integer is",
-            "    proportional to the logarithm of the recent access frequency of the key.",
-            "IDLETIME <key>",
-            "    Return the idle time of the <key>, that is the approximated number of",
-            "    seconds elapsed since the last access to the key.",
-            "REFCOUNT <key>",
-            "    Return the number of references of the value associated with the specified",
-            "    <key>.");
-    }
-
-    /// <summary>Redis's addReplyHelp: a header line, the lines, and the HELP footer, as status replies.</summary>
-    internal static void WriteHelp(CommandContext ctx, string command, params string[] lines)
-    {
-        ctx.Reply.ArrayHeader(lines.Length + 3);
-        ctx.Reply.Simple($"{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-        foreach (var line in lines)
-        {
-            ctx.Reply.Simple(line);
-        }
-
-        ctx.Reply.Simple("HELP");
-        ctx.Reply.Simple("    Prints this help.");
-    }
-
     /// <summary>The TYPE name of a slot ("none" for a null ref).</summary>
     internal static ReadOnlySpan<byte> TypeName(ref Slot s)
     {
@@ -624,9 +328,6 @@ internal static class KeyCommands
             _ => "unknown"u8,
         };
     }
-
-    // Redis's objectCommandLookup: a NOTOUCH read lookup (it still counts a hit or a miss).
-    private static ref Slot ObjectLookup(CommandContext ctx) => ref ctx.Lookup(ctx.Db, ctx.Args[2], LookupFlags.NoTouch);
 
     /// <summary>Parses a DB index argument like getIntFromObjectOrReply + selectDb.</summary>
     private static bool TryParseDbIndexOrReply(CommandContext ctx, int arg, out Database db)
@@ -653,119 +354,5 @@ internal static class KeyCommands
 
         db = dbs[id];
         return true;
-    }
-
-    // Redis's getFlushCommandFlags: nothing, or exactly one of ASYNC/SYNC (the effect is the same here).
-    private static bool CheckFlushOptionOrReply(CommandContext ctx)
-    {
-        if (ctx.Args.Count == 1 || (ctx.Args.Count == 2 && (ctx.Args.Is(1, "sync"u8) || ctx.Args.Is(1, "async"u8))))
-        {
-            return true;
-        }
-
-        ctx.Error(Errors.Syntax);
-        return false;
-    }
-
-    // Redis's emptyData for one database: WATCHers of keys that exist are touched first.
-    private static long EmptyDatabase(CinnabarServer server, Database db)
-    {
-        TransactionCommands.TouchAllWatchedKeys(server, db, null, server.NowMs);
-        return db.Clear();
-    }
-
-    /// <summary>
-    /// Redis's parseScanCursorOrReply (strtoul): optional sign ('-' wraps around), decimal digits,
-    /// nothing else; an empty cursor is 0; a leading space or a value past 2^64-1 is invalid.
-    /// </summary>
-    internal static bool TryParseCursorOrReply(CommandContext ctx, ReadOnlySpan<byte> s, out ulong cursor)
-    {
-        if (TryParseCursor(s, out cursor))
-        {
-            return true;
-        }
-
-        ctx.Error(Errors.InvalidCursor);
-        return false;
-    }
-
-    /// <summary>strtoul(s, &amp;end, 10) accepting only a fully consumed string, as SCAN does.</summary>
-    internal static bool TryParseCursor(ReadOnlySpan<byte> s, out ulong cursor)
-    {
-        cursor = 0;
-        if (s.IsEmpty)
-        {
-            return true;
-        }
-
-        if (IsCSpace(s[0]))
-        {
-            return false;
-        }
-
-        int i = 0;
-        bool negative = false;
-        if (s[0] is (byte)'+' or (byte)'-')
-        {
-            negative = s[0] == (byte)'-';
-            i = 1;
-        }
-
-        if (i == s.Length)
-        {
-            // strtoul consumed nothing, so the end pointer is the sign: invalid.
-            return false;
-        }
-
-        ulong value = 0;
-        for (; i < s.Length; i++)
-        {
-            uint d = (uint)(s[i] - '0');
-            if (d > 9)
-            {
-                return false;
-            }
-
-            if (value > (ulong.MaxValue - d) / 10)
-            {
-                return false;
-            }
-
-            value = (value * 10) + d;
-        }
-
-        cursor = negative ? unchecked(0UL - value) : value;
-        return true;
-    }
-
-    private static bool IsCSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r';
-
-    private static int FormatUnsigned(ulong value, Span<byte> destination)
-    {
-        value.TryFormat(destination, out int written, default, System.Globalization.CultureInfo.InvariantCulture);
-        return written;
-    }
-
-    private static CommandSpec Sub(string name, int arity, CommandFlags flags, int firstKey, CommandHandler handler, string since, string acl, string summary) =>
-        new(name, arity, flags, firstKey, firstKey, firstKey == 0 ? 0 : 1, handler)
-        {
-            Group = "generic",
-            Since = since,
-            AclCategories = acl.Split(' ', StringSplitOptions.RemoveEmptyEntries),
-            Summary = summary,
-        };
-
-    // Collects keys visited by one SCAN step; a class so the delegate is created once per call.
-    private sealed class SlotVisitorState
-    {
-        private readonly List<byte[]> _keys;
-
-        public SlotVisitorState(List<byte[]> keys)
-        {
-            _keys = keys;
-            Collect = (data, _) => _keys.Add(Entry.KeyArray(data));
-        }
-
-        public KeyTable.SlotVisitor Collect { get; }
     }
 }

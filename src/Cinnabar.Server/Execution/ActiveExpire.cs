@@ -9,11 +9,14 @@
 //   every 16 sampling loops.
 // - Fast cycle before the executor goes idle: 1 ms at most, not more often than every 2 ms, and
 //   only when the previous cycle hit its time limit (see the quirk in Cycle); so calling it
-//   after every batch costs a clock read.
+//   after every batch costs two comparisons.
 // - A database keeps being sampled, 20 volatile keys per loop (+25% per effort step), while more
 //   than 10% (-1% per effort step) of the sampled keys were expired.
 // - avg_ttl is a running estimate: each loop's mean TTL of live sampled keys moves it by 2%.
 // - Each expired key is deleted and propagated as its own DEL/UNLINK, never wrapped in MULTI.
+// - A replica runs no cycle (its primary sends DELs), except for keys that its own clients gave
+//   a TTL on a writable replica: those are remembered (key -> bitmap of databases, as Redis's
+//   slaveKeysWithExpire) and expired from the cron, since no primary will ever delete them.
 using System.Diagnostics;
 using Cinnabar.Server.Commands;
 using Cinnabar.Server.Storage;
@@ -38,9 +41,116 @@ internal sealed class ActiveExpire
     private long _lastFastCycleMicros = long.MinValue / 2;
     private long _cycleMicrosTotal;
 
+    // Writable-replica keys with a TTL set by the replica's own clients (Redis's slaveKeysWithExpire).
+    private readonly Dictionary<byte[], ulong> _replicaKeys = new(ByteArrayComparer.Instance);
+    private readonly Database.ExpireSetHandler _remember;
+    private int _replicaKeysOffset;
+
     public ActiveExpire(CinnabarServer server)
     {
         _server = server;
+        _remember = RememberReplicaKey;
+        HookDatabases();
+    }
+
+    /// <summary>Number of keys a writable replica tracks for expiry (DEBUG/INFO introspection, tests).</summary>
+    public int ReplicaKeysWithExpire => _replicaKeys.Count;
+
+    /// <summary>Attaches the TTL hook to every database (again after the database array is replaced).</summary>
+    public void HookDatabases()
+    {
+        foreach (var db in _server.Databases)
+        {
+            db.ExpireSet = _remember;
+        }
+    }
+
+    /// <summary>Forgets tracked replica keys (Redis's flushSlaveKeysWithExpireList: FLUSHALL, SWAPDB).</summary>
+    public void ForgetReplicaKeys() => _replicaKeys.Clear();
+
+    /// <summary>
+    /// Redis's expireSlaveKeys, from the cron of a replica: checks tracked keys, deleting expired
+    /// ones, until more than 3 live ones were seen or about 1 ms passed.
+    /// </summary>
+    public void ExpireReplicaKeys()
+    {
+        if (_replicaKeys.Count == 0)
+        {
+            return;
+        }
+
+        // Redis draws keys at random; we walk a snapshot from a moving offset, which is as fair.
+        var keys = new byte[_replicaKeys.Count][];
+        _replicaKeys.Keys.CopyTo(keys, 0);
+        long now = _server.NowMs;
+        long start = NowMicros();
+        int noExpire = 0;
+        var dbs = _server.Databases;
+        for (int cycles = 1; cycles <= keys.Length; cycles++)
+        {
+            var key = keys[(_replicaKeysOffset++ & int.MaxValue) % keys.Length];
+            ulong ids = _replicaKeys[key];
+            ulong kept = 0;
+            for (int id = 0; ids != 0 && id < dbs.Length; id++, ids >>= 1)
+            {
+                if ((ids & 1) == 0)
+                {
+                    continue;
+                }
+
+                ref Slot s = ref dbs[id].FindRaw(key);
+                if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref s) || s.Expire == 0)
+                {
+                    continue;
+                }
+
+                if (now > s.Expire)
+                {
+                    CommandContext.DeleteExpired(_server, dbs[id], key, null);
+                }
+                else
+                {
+                    noExpire++;
+                    kept |= 1UL << id;
+                }
+            }
+
+            if (kept != 0)
+            {
+                _replicaKeys[key] = kept;
+            }
+            else
+            {
+                _replicaKeys.Remove(key);
+            }
+
+            if (noExpire > 3 || ((cycles % 64) == 0 && NowMicros() - start > 1000))
+            {
+                break;
+            }
+        }
+    }
+
+    // Redis's rememberSlaveKeyWithExpire, called from setExpire on a writable replica for
+    // commands that do not come from the primary.
+    private void RememberReplicaKey(Database db, ReadOnlySpan<byte> key)
+    {
+        if (!_server.IsReplica || _server.Config.ReplicaReadOnly || db.Index >= 64 ||
+            _server.CurrentClient is null || _server.CurrentClient.IsPrimaryLink)
+        {
+            return;
+        }
+
+        var lookup = _replicaKeys.GetAlternateLookup<ReadOnlySpan<byte>>();
+        ulong bit = 1UL << db.Index;
+        if (lookup.TryGetValue(key, out ulong ids))
+        {
+            lookup[key] = ids | bit;
+        }
+        else
+        {
+            _replicaKeys[key.ToArray()] = bit;
+        }
     }
 
     /// <summary>The fast cycle Redis runs in beforeSleep (primary only, active expiry enabled).</summary>
@@ -61,17 +171,19 @@ internal sealed class ActiveExpire
         long slowTimePercent = SlowTimePercent + (2 * effort);
         long acceptableStale = AcceptableStalePercent - effort;
 
-        long start = NowMicros();
         var stats = _server.Stats;
+
+        // Redis compares its stale *fraction* (0..1) with a *percentage* (10), so in practice
+        // the fast cycle only runs after a cycle that hit its time limit; we keep that. The
+        // check comes before reading the clock, which keeps the per-batch call nearly free.
+        if (fast && !_timeLimitExit && stats.ExpiredStalePercent / 100 < acceptableStale)
+        {
+            return;
+        }
+
+        long start = NowMicros();
         if (fast)
         {
-            // Redis compares its stale *fraction* (0..1) with a *percentage* (10), so in practice
-            // the fast cycle only runs after a cycle that hit its time limit; we keep that.
-            if (!_timeLimitExit && stats.ExpiredStalePercent / 100 < acceptableStale)
-            {
-                return;
-            }
-
             if (start < _lastFastCycleMicros + (fastDuration * 2))
             {
                 return;
@@ -102,6 +214,8 @@ internal sealed class ActiveExpire
                     break;
                 }
 
+                // Redis also skips an expires dict under 1% full (sampling its empty buckets is
+                // waste until it shrinks); our sampler skips free slots cheaply, so it does not.
                 SampleOnce(db, Math.Min(db.VolatileCount, keysPerLoop), out sampled, out expired);
                 totalSampled += sampled;
                 totalExpired += expired;
@@ -119,6 +233,7 @@ internal sealed class ActiveExpire
         long elapsed = NowMicros() - start;
         _cycleMicrosTotal += elapsed;
         stats.ExpireCycleCpuMs = _cycleMicrosTotal / 1000;
+        // Kept as a percentage (INFO expired_stale_perc prints it as is); Redis keeps the fraction.
         double currentPercent = totalSampled == 0 ? 0 : (double)totalExpired * 100 / totalSampled;
         stats.ExpiredStalePercent = (currentPercent * 0.05) + (stats.ExpiredStalePercent * 0.95);
     }

@@ -26,10 +26,19 @@ internal sealed class ServerCron
     public void Tick()
     {
         long now = _server.NowMs;
-        if (_server.ActiveExpireEnabled && !_server.IsReplica)
+        // Redis's databasesCron: a primary samples its keys; a replica only expires keys its own
+        // clients gave a TTL (writable replica), everything else waits for the primary's DEL.
+        if (_server.ActiveExpireEnabled)
         {
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            _server.ActiveExpiry.Cycle(fast: false);
+            if (!_server.IsReplica)
+            {
+                _server.ActiveExpiry.Cycle(fast: false);
+            }
+            else
+            {
+                _server.ActiveExpiry.ExpireReplicaKeys();
+            }
 
             // expire.c: the cycle's duration is a latency-monitor event of its own.
             _server.Latency.AddSampleIfNeeded(_server, "expire-cycle", (long)System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);

@@ -9,6 +9,9 @@ namespace Cinnabar.Server.Storage;
 /// <summary>A Redis database (SELECT index).</summary>
 internal sealed class Database
 {
+    /// <summary>Receives keys that just got a TTL.</summary>
+    public delegate void ExpireSetHandler(Database db, ReadOnlySpan<byte> key);
+
     public Database(int index)
     {
         Index = index;
@@ -28,6 +31,12 @@ internal sealed class Database
 
     /// <summary>Slot position where the active expire cycle samples next.</summary>
     public long ExpireCursor { get; set; }
+
+    /// <summary>
+    /// Told about every TTL that is set (Redis's setExpire hook): a writable replica remembers
+    /// keys its own clients gave a TTL, since no primary will ever send their DEL.
+    /// </summary>
+    public ExpireSetHandler? ExpireSet { get; set; }
 
     /// <summary>Number of keys.</summary>
     public int Count => Table.Count;
@@ -106,6 +115,10 @@ internal sealed class Database
         if (expire != 0)
         {
             VolatileCount++;
+            if (ExpireSet is not null && slot.Data is not null)
+            {
+                ExpireSet(this, Entry.KeyOf(slot.Data));
+            }
         }
     }
 

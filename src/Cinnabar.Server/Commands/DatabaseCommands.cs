@@ -1,0 +1,113 @@
+// Whole-database commands (Redis's db.c and server.c). Registered: DBSIZE FLUSHDB FLUSHALL SWAPDB
+// FLUSHDB/FLUSHALL are always propagated, even when nothing was removed, as Redis forces it.
+using Cinnabar.Protocol;
+using Cinnabar.Server.Storage;
+
+namespace Cinnabar.Server.Commands;
+
+/// <summary>Whole-database commands.</summary>
+internal static class DatabaseCommands
+{
+    public static void Register(CommandTable t)
+    {
+        t.Add("dbsize", 1, CommandFlags.ReadOnly | CommandFlags.Fast, 0, 0, 0, DbSize, "server", "1.0.0", "keyspace read fast", "Return the number of keys in the selected database");
+        t.Add("flushdb", -1, CommandFlags.Write, 0, 0, 0, FlushDb, "server", "1.0.0", "keyspace write slow dangerous", "Remove all keys from the current database");
+        t.Add("flushall", -1, CommandFlags.Write, 0, 0, 0, FlushAll, "server", "1.0.0", "keyspace write slow dangerous", "Remove all keys from all databases");
+        t.Add("swapdb", 3, CommandFlags.Write | CommandFlags.Fast, 0, 0, 0, SwapDb, "server", "4.0.0", "keyspace write fast dangerous", "Swaps two Redis databases");
+    }
+
+    // DBSIZE
+    private static void DbSize(CommandContext ctx) => ctx.Reply.Integer(ctx.Db.Count);
+
+    // FLUSHDB [ASYNC|SYNC]
+    private static void FlushDb(CommandContext ctx)
+    {
+        if (!CheckFlushOptionOrReply(ctx))
+        {
+            return;
+        }
+
+        ctx.Dirty(EmptyDatabase(ctx.Server, ctx.Db));
+
+        // Redis forces propagation: an empty database still replicates its FLUSHDB.
+        ctx.RewriteForPropagation(ctx.Args.Clone());
+        ctx.Reply.Ok();
+    }
+
+    // FLUSHALL [ASYNC|SYNC]
+    private static void FlushAll(CommandContext ctx)
+    {
+        if (!CheckFlushOptionOrReply(ctx))
+        {
+            return;
+        }
+
+        long removed = 0;
+        foreach (var db in ctx.Server.Databases)
+        {
+            removed += EmptyDatabase(ctx.Server, db);
+        }
+
+        ctx.Server.ActiveExpiry.ForgetReplicaKeys();
+
+        // flushAllDataAndResetRDB counts one more change on top of the removed keys.
+        ctx.Dirty(removed + 1);
+        ctx.RewriteForPropagation(ctx.Args.Clone());
+        ctx.Reply.Ok();
+    }
+
+    // SWAPDB index1 index2
+    private static void SwapDb(CommandContext ctx)
+    {
+        if (!Number.TryParseInt64(ctx.Args[1], out long id1) || id1 is < int.MinValue or > int.MaxValue)
+        {
+            ctx.Error(Errors.InvalidFirstDbIndex);
+            return;
+        }
+
+        if (!Number.TryParseInt64(ctx.Args[2], out long id2) || id2 is < int.MinValue or > int.MaxValue)
+        {
+            ctx.Error(Errors.InvalidSecondDbIndex);
+            return;
+        }
+
+        var dbs = ctx.Server.Databases;
+        if (id1 < 0 || id1 >= dbs.Length || id2 < 0 || id2 >= dbs.Length)
+        {
+            ctx.Error(Errors.DbIndexOutOfRange);
+            return;
+        }
+
+        if (id1 != id2)
+        {
+            var a = dbs[id1];
+            var b = dbs[id2];
+            TransactionCommands.TouchAllWatchedKeys(ctx.Server, a, b, ctx.NowMs);
+            TransactionCommands.TouchAllWatchedKeys(ctx.Server, b, a, ctx.NowMs);
+            a.SwapContents(b);
+            ctx.Server.ActiveExpiry.ForgetReplicaKeys();
+        }
+
+        ctx.Dirty();
+        ctx.Reply.Ok();
+    }
+
+    // Redis's getFlushCommandFlags: nothing, or exactly one of ASYNC/SYNC (the effect is the same here).
+    private static bool CheckFlushOptionOrReply(CommandContext ctx)
+    {
+        if (ctx.Args.Count == 1 || (ctx.Args.Count == 2 && (ctx.Args.Is(1, "sync"u8) || ctx.Args.Is(1, "async"u8))))
+        {
+            return true;
+        }
+
+        ctx.Error(Errors.Syntax);
+        return false;
+    }
+
+    // Redis's emptyData for one database: WATCHers of keys that exist are touched first.
+    private static long EmptyDatabase(CinnabarServer server, Database db)
+    {
+        TransactionCommands.TouchAllWatchedKeys(server, db, null, server.NowMs);
+        return db.Clear();
+    }
+}
