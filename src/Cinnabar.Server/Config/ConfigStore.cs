@@ -737,6 +737,8 @@ internal sealed class ConfigStore
         int argc = argv.Count;
         if (argc == 1 && argv[0].Length == 0)
         {
+            // save "" empties the list even in the middle of a config file.
+            Save.Clear();
             argc = 0;
         }
 
