@@ -201,8 +201,18 @@ internal sealed class ConfigRewriter
         var state = FromOldContent(old);
         store.Rewrite(state);
 
-        // Users and modules: we keep no ACL users or modules of our own, so their lines are
-        // left as the file has them (Redis would regenerate them from its ACL table).
+        // Redis regenerates "user" lines from its ACL table, which always has the default user.
+        // Until Cinnabar has ACL users of its own, user lines already in the file are left as
+        // they are, and a file without any gets the default user's line as Redis writes it.
+        if (!state._optionToLines.ContainsKey("user"))
+        {
+            var pass = store.GetString("requirepass");
+            string secret = pass is null
+                ? "nopass"
+                : "#" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(pass)));
+            state.RewriteLine("user", $"user default on {secret} ~* &* +@all", force: true);
+        }
+
         var content = state.GetContent();
         var dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
         var tmp = Path.Combine(dir, Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..6]);
