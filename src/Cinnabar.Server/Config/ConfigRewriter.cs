@@ -24,6 +24,9 @@ internal sealed class ConfigRewriter
     private readonly HashSet<string> _rewritten = new(StringComparer.OrdinalIgnoreCase);
     private bool _needsSignature = true;
 
+    /// <summary>Write every parameter, defaults included (DEBUG CONFIG-REWRITE-FORCE-ALL).</summary>
+    public bool ForceWrite { get; set; }
+
     /// <summary>Builds the state from the old file's text (rewriteConfigReadOldFile).</summary>
     public static ConfigRewriter FromOldContent(string content)
     {
@@ -127,7 +130,7 @@ internal sealed class ConfigRewriter
             return;
         }
 
-        if (!force)
+        if (!force && !ForceWrite)
         {
             return;
         }
@@ -184,9 +187,10 @@ internal sealed class ConfigRewriter
 
     /// <summary>
     /// Rewrites the file at <paramref name="path"/> with the store's values; returns null on
-    /// success or the error text (strerror-like) on failure.
+    /// success or the error text (strerror-like) on failure. <paramref name="forceAll"/> writes
+    /// defaults too (what DEBUG CONFIG-REWRITE-FORCE-ALL asks for).
     /// </summary>
-    public static string? RewriteFile(string path, ConfigStore store)
+    public static string? RewriteFile(string path, ConfigStore store, bool forceAll = false)
     {
         string old;
         try
@@ -199,6 +203,7 @@ internal sealed class ConfigRewriter
         }
 
         var state = FromOldContent(old);
+        state.ForceWrite = forceAll;
         store.Rewrite(state);
 
         // Redis regenerates "user" lines from its ACL table, which always has the default user.
