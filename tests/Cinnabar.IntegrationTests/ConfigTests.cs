@@ -71,6 +71,9 @@ public sealed class ConfigTests : IDisposable
         var memtest = await RunToExitAsync(Cinnabar, ["--test-memory", "10"]);
         Assert.Equal(1, memtest.Code);
         Assert.Contains("--test-memory is not supported", memtest.Stderr, StringComparison.Ordinal);
+        var sentinel = await RunToExitAsync(Cinnabar, ["--port", "1", "--sentinel"]);
+        Assert.Equal(1, sentinel.Code);
+        Assert.StartsWith("Sentinel mode is not supported by Cinnabar", sentinel.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
