@@ -24,6 +24,9 @@ internal sealed class ConfigRewriter
     private readonly HashSet<string> _rewritten = new(StringComparer.OrdinalIgnoreCase);
     private bool _needsSignature = true;
 
+    /// <summary>Write every parameter, defaults included (DEBUG CONFIG-REWRITE-FORCE-ALL).</summary>
+    public bool ForceWrite { get; set; }
+
     /// <summary>Builds the state from the old file's text (rewriteConfigReadOldFile).</summary>
     public static ConfigRewriter FromOldContent(string content)
     {
@@ -127,7 +130,7 @@ internal sealed class ConfigRewriter
             return;
         }
 
-        if (!force)
+        if (!force && !ForceWrite)
         {
             return;
         }
@@ -184,9 +187,10 @@ internal sealed class ConfigRewriter
 
     /// <summary>
     /// Rewrites the file at <paramref name="path"/> with the store's values; returns null on
-    /// success or the error text (strerror-like) on failure.
+    /// success or the error text (strerror-like) on failure. <paramref name="forceAll"/> writes
+    /// defaults too (what DEBUG CONFIG-REWRITE-FORCE-ALL asks for).
     /// </summary>
-    public static string? RewriteFile(string path, ConfigStore store)
+    public static string? RewriteFile(string path, ConfigStore store, bool forceAll = false)
     {
         string old;
         try
@@ -199,10 +203,21 @@ internal sealed class ConfigRewriter
         }
 
         var state = FromOldContent(old);
+        state.ForceWrite = forceAll;
         store.Rewrite(state);
 
-        // Users and modules: we keep no ACL users or modules of our own, so their lines are
-        // left as the file has them (Redis would regenerate them from its ACL table).
+        // Redis regenerates "user" lines from its ACL table, which always has the default user.
+        // Until Cinnabar has ACL users of its own, user lines already in the file are left as
+        // they are, and a file without any gets the default user's line as Redis writes it.
+        if (!state._optionToLines.ContainsKey("user"))
+        {
+            var pass = store.GetString("requirepass");
+            string secret = pass is null
+                ? "nopass"
+                : "#" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(pass)));
+            state.RewriteLine("user", $"user default on {secret} ~* &* +@all", force: true);
+        }
+
         var content = state.GetContent();
         var dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
         var tmp = Path.Combine(dir, Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..6]);

@@ -1,6 +1,6 @@
 // The live value of every configuration parameter, with config.c's set/get semantics: one
-// parser per kind (bool, string, enum, numeric) plus the special ones (save, bind, dir,
-// client-output-buffer-limit, ...). Set returns Redis's three-way result (failed, changed,
+// parser per kind (bool, string, enum, numeric); the special ones (save, bind, dir, ...) live
+// in SpecialConfigs. Set returns Redis's three-way result (failed, changed,
 // unchanged) and Redis's error reasons, which the config file loader and CONFIG SET both report.
 // After every successful set the typed ServerConfig properties the rest of the server reads are
 // refreshed, so a CONFIG SET takes effect on the next command.
@@ -12,24 +12,9 @@ namespace Cinnabar.Server.Config;
 /// <summary>Configuration values by definition.</summary>
 internal sealed class ConfigStore
 {
-    /// <summary>Redis's CONFIG_BINDADDR_MAX.</summary>
-    public const int MaxBindAddresses = 16;
-
-    private static readonly string[] DefaultBind = ["*", "-::*"];
-    private static readonly ObufLimit[] DefaultObufLimits =
-    [
-        new("normal", 0, 0, 0),
-        new("slave", 256L * 1024 * 1024, 64L * 1024 * 1024, 60),
-        new("pubsub", 32L * 1024 * 1024, 8L * 1024 * 1024, 60),
-    ];
-
-    private static readonly int[] DefaultOomValues = [0, 200, 800];
-
     private readonly ServerConfig _config;
     private readonly Dictionary<ConfigDefinition, object?> _values = [];
-    private readonly ObufLimit[] _obuf = [.. DefaultObufLimits];
-    private readonly int[] _oom = [.. DefaultOomValues];
-    private bool _saveLoadedFromFile;
+    private readonly SpecialConfigs _special = new();
 
     public ConfigStore(ServerConfig config)
     {
@@ -51,19 +36,17 @@ internal sealed class ConfigStore
     public bool ReadingConfigFile { get; set; }
 
     /// <summary>Save points (seconds, changes).</summary>
-    public List<(long Seconds, int Changes)> Save { get; } = [(3600, 1), (300, 100), (60, 10000)];
+    public IReadOnlyList<(long Seconds, int Changes)> Save => _special.Save;
 
-    public List<string> Bind { get; } = [.. DefaultBind];
+    public IReadOnlyList<string> Bind => _special.Bind;
 
     /// <summary>replicaof host, or null when this server is a primary.</summary>
-    public string? ReplicaOfHost { get; private set; }
+    public string? ReplicaOfHost => _special.ReplicaOfHost;
 
-    public int ReplicaOfPort { get; private set; }
+    public int ReplicaOfPort => _special.ReplicaOfPort;
 
     /// <summary>notify-keyspace-events as Redis's NOTIFY_* bit flags.</summary>
-    public int NotifyKeyspaceEvents { get; private set; }
-
-    public List<double> LatencyPercentiles { get; } = [50, 99, 99.9];
+    public int NotifyKeyspaceEvents => _special.NotifyKeyspaceEvents;
 
     /// <summary>Looks a parameter up by name or alias.</summary>
     public static ConfigDefinition? Lookup(string name) =>
@@ -86,17 +69,7 @@ internal sealed class ConfigStore
     {
         if (d.Kind == ConfigKind.Special)
         {
-            return d.Name switch
-            {
-                "dir" => false,
-                "save" => Get(d) != "3600 1 300 100 60 10000",
-                "bind" => !Bind.SequenceEqual(DefaultBind),
-                "replicaof" => ReplicaOfHost is not null,
-                "notify-keyspace-events" => NotifyKeyspaceEvents != 0,
-                "client-output-buffer-limit" => !_obuf.SequenceEqual(DefaultObufLimits),
-                "oom-score-adj-values" => !_oom.SequenceEqual(DefaultOomValues),
-                _ => Get(d) != "50 99 99.9",
-            };
+            return _special.IsNonDefault(d.Name);
         }
 
         return d.Kind switch
@@ -121,7 +94,7 @@ internal sealed class ConfigStore
             ConfigKind.String => SetString(d, argv[0], out error),
             ConfigKind.Enum => SetEnum(d, argv, out error),
             ConfigKind.Numeric => SetNumeric(d, argv[0], out error),
-            _ => SetSpecial(d, argv, out error),
+            _ => _special.Set(d.Name, argv, ReadingConfigFile, out error),
         };
         if (result == 2 && d.Is(ConfigFlags.Volatile))
         {
@@ -172,20 +145,8 @@ internal sealed class ConfigStore
             case ConfigKind.Numeric:
                 return FormatNumber(d, (long)_values[d]!);
             default:
-                break;
+                return _special.Get(d.Name);
         }
-
-        return d.Name switch
-        {
-            "dir" => Directory.GetCurrentDirectory(),
-            "save" => string.Join(' ', Save.Select(s => $"{s.Seconds} {s.Changes}")),
-            "client-output-buffer-limit" => string.Join(' ', _obuf.Select(o => $"{o.Class} {o.Hard} {o.Soft} {o.Seconds}")),
-            "oom-score-adj-values" => string.Join(' ', _oom),
-            "notify-keyspace-events" => NotifyFlagsToString(NotifyKeyspaceEvents),
-            "bind" => string.Join(' ', Bind),
-            "replicaof" => ReplicaOfHost is null ? string.Empty : $"{ReplicaOfHost} {ReplicaOfPort}",
-            _ => string.Join(' ', LatencyPercentiles.Select(FormatPercentile)),
-        };
     }
 
     /// <summary>Writes every parameter into a rewrite state (config.c rewriteConfig step 2).</summary>
@@ -221,146 +182,6 @@ internal sealed class ConfigStore
         return names.Count == 0 || unmatched != 0 ? "unknown" : string.Join(' ', names);
     }
 
-    /// <summary>Redis's keyspaceEventsStringToFlags; -1 for an unknown class character.</summary>
-    public static int NotifyFlagsFromString(string classes)
-    {
-        int flags = 0;
-        foreach (char c in classes)
-        {
-            flags |= c switch
-            {
-                'A' => NotifyAll,
-                'g' => 1 << 2,
-                '$' => 1 << 3,
-                'l' => 1 << 4,
-                's' => 1 << 5,
-                'h' => 1 << 6,
-                'z' => 1 << 7,
-                'x' => 1 << 8,
-                'e' => 1 << 9,
-                'K' => 1 << 0,
-                'E' => 1 << 1,
-                't' => 1 << 10,
-                'm' => 1 << 11,
-                'd' => 1 << 13,
-                'n' => 1 << 14,
-                _ => -1,
-            };
-            if (flags < 0)
-            {
-                return -1;
-            }
-        }
-
-        return flags;
-    }
-
-    /// <summary>Redis's keyspaceEventsFlagsToString.</summary>
-    public static string NotifyFlagsToString(int flags)
-    {
-        var sb = new StringBuilder();
-        if ((flags & NotifyAll) == NotifyAll)
-        {
-            sb.Append('A');
-        }
-        else
-        {
-            (int Bit, char C)[] order = [(1 << 2, 'g'), (1 << 3, '$'), (1 << 4, 'l'), (1 << 5, 's'), (1 << 6, 'h'), (1 << 7, 'z'), (1 << 8, 'x'), (1 << 9, 'e'), (1 << 10, 't'), (1 << 13, 'd'), (1 << 14, 'n')];
-            foreach (var (bit, c) in order)
-            {
-                if ((flags & bit) != 0)
-                {
-                    sb.Append(c);
-                }
-            }
-        }
-
-        if ((flags & 1) != 0)
-        {
-            sb.Append('K');
-        }
-
-        if ((flags & 2) != 0)
-        {
-            sb.Append('E');
-        }
-
-        if ((flags & (1 << 11)) != 0)
-        {
-            sb.Append('m');
-        }
-
-        return sb.ToString();
-    }
-
-    /// <summary>Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit.</summary>
-    public static bool TryParseMemory(string p, out ulong value)
-    {
-        value = 0;
-        if (p.StartsWith('-'))
-        {
-            return false;
-        }
-
-        int u = 0;
-        while (u < p.Length && char.IsAsciiDigit(p[u]))
-        {
-            u++;
-        }
-
-        ulong mul = p[u..].ToLowerInvariant() switch
-        {
-            "" or "b" => 1,
-            "k" => 1000,
-            "kb" => 1024,
-            "m" => 1000 * 1000,
-            "mb" => 1024 * 1024,
-            "g" => 1000UL * 1000 * 1000,
-            "gb" => 1024UL * 1024 * 1024,
-            _ => 0,
-        };
-        if (mul == 0)
-        {
-            return false;
-        }
-
-        // strtoull of an empty digit run yields 0 without an error, as in Redis.
-        ulong digits = 0;
-        if (u > 0 && !ulong.TryParse(p.AsSpan(0, u), NumberStyles.None, CultureInfo.InvariantCulture, out digits))
-        {
-            digits = ulong.MaxValue;
-        }
-
-        value = unchecked(digits * mul);
-        return true;
-    }
-
-    /// <summary>Formats bytes as Redis's rewriteConfigFormatMemory (1gb, 64mb, 3kb or plain).</summary>
-    public static string FormatMemory(long bytes)
-    {
-        const long Gb = 1024L * 1024 * 1024;
-        const long Mb = 1024L * 1024;
-        const long Kb = 1024;
-        if (bytes != 0 && bytes % Gb == 0)
-        {
-            return $"{bytes / Gb}gb";
-        }
-
-        if (bytes != 0 && bytes % Mb == 0)
-        {
-            return $"{bytes / Mb}mb";
-        }
-
-        if (bytes != 0 && bytes % Kb == 0)
-        {
-            return $"{bytes / Kb}kb";
-        }
-
-        return bytes.ToString(CultureInfo.InvariantCulture);
-    }
-
-    private const int NotifyAll = (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 13);
-
     private static string? NormalizeString(ConfigDefinition d, string? value) =>
         d.EmptyIsNull && string.IsNullOrEmpty(value) ? null : value;
 
@@ -389,13 +210,6 @@ internal sealed class ConfigStore
         }
 
         return value.ToString(CultureInfo.InvariantCulture);
-    }
-
-    private static string FormatPercentile(double p)
-    {
-        // "%f" then trimDoubleString: six decimals with trailing zeros (and a bare '.') removed.
-        var s = p.ToString("F6", CultureInfo.InvariantCulture);
-        return s.Contains('.', StringComparison.Ordinal) ? s.TrimEnd('0').TrimEnd('.') : s;
     }
 
     private int SetBool(ConfigDefinition d, string arg, out string? error)
@@ -538,7 +352,7 @@ internal sealed class ConfigStore
     {
         error = null;
         var f = d.NumericFlags;
-        if ((f & NumericFlags.Memory) != 0 && TryParseMemory(value, out ulong mem))
+        if ((f & NumericFlags.Memory) != 0 && ConfigText.TryParseMemory(value, out ulong mem))
         {
             result = unchecked((long)mem);
             return true;
@@ -551,7 +365,7 @@ internal sealed class ConfigStore
             return true;
         }
 
-        if ((f & NumericFlags.Octal) != 0 && TryParseOctal(value, out result))
+        if ((f & NumericFlags.Octal) != 0 && ConfigText.TryParseOctal(value, out result))
         {
             return true;
         }
@@ -580,51 +394,6 @@ internal sealed class ConfigStore
         }
 
         return false;
-    }
-
-    // strtoll(value, &end, 8) with no trailing characters and no overflow.
-    private static bool TryParseOctal(string value, out long result)
-    {
-        result = 0;
-        int i = 0;
-        while (i < value.Length && char.IsWhiteSpace(value[i]))
-        {
-            i++;
-        }
-
-        bool negative = false;
-        if (i < value.Length && value[i] is '+' or '-')
-        {
-            negative = value[i] == '-';
-            i++;
-        }
-
-        int start = i;
-        Int128 acc = 0;
-        while (i < value.Length && value[i] is >= '0' and <= '7')
-        {
-            acc = (acc * 8) + (value[i] - '0');
-            if (acc > long.MaxValue)
-            {
-                return false;
-            }
-
-            i++;
-        }
-
-        if (i == start)
-        {
-            // No digits: strtoll leaves end at the start, so only an empty string passes.
-            return value.Length == 0;
-        }
-
-        if (i != value.Length)
-        {
-            return false;
-        }
-
-        result = (long)(negative ? -acc : acc);
-        return true;
     }
 
     private static bool CheckBounds(ConfigDefinition d, long ll, out string? error)
@@ -665,253 +434,6 @@ internal sealed class ConfigStore
         return true;
     }
 
-    private int SetSpecial(ConfigDefinition d, IReadOnlyList<string> argv, out string? error)
-    {
-        error = null;
-        switch (d.Name)
-        {
-            case "dir":
-                if (argv.Count != 1)
-                {
-                    error = "wrong number of arguments";
-                    return 0;
-                }
-
-                try
-                {
-                    Directory.SetCurrentDirectory(argv[0]);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-                {
-                    error = e is UnauthorizedAccessException ? "Permission denied" : "No such file or directory";
-                    return 0;
-                }
-
-                return 1;
-            case "save":
-                return SetSave(argv, out error);
-            case "client-output-buffer-limit":
-                return SetObufLimits(argv, out error);
-            case "oom-score-adj-values":
-                return SetOomValues(argv, out error);
-            case "notify-keyspace-events":
-                if (argv.Count != 1)
-                {
-                    error = "wrong number of arguments";
-                    return 0;
-                }
-
-                int flags = NotifyFlagsFromString(argv[0]);
-                if (flags == -1)
-                {
-                    error = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
-                    return 0;
-                }
-
-                NotifyKeyspaceEvents = flags;
-                return 1;
-            case "bind":
-                if (argv.Count > MaxBindAddresses)
-                {
-                    error = "Too many bind addresses specified.";
-                    return 0;
-                }
-
-                Bind.Clear();
-                if (!(argv.Count == 1 && argv[0].Length == 0))
-                {
-                    Bind.AddRange(argv);
-                }
-
-                return 1;
-            case "replicaof":
-                return SetReplicaOf(argv, out error);
-            default:
-                return SetPercentiles(argv, out error);
-        }
-    }
-
-    private int SetSave(IReadOnlyList<string> argv, out string? error)
-    {
-        error = null;
-        int argc = argv.Count;
-        if (argc == 1 && argv[0].Length == 0)
-        {
-            argc = 0;
-        }
-
-        var numbers = new long[argc];
-        bool valid = (argc & 1) == 0;
-        for (int j = 0; valid && j < argc; j++)
-        {
-            valid = TryParseSaveNumber(argv[j], out numbers[j]) && numbers[j] >= ((j & 1) == 0 ? 1 : 0);
-        }
-
-        if (!valid)
-        {
-            error = "Invalid save parameters";
-            return 0;
-        }
-
-        // While reading the file, the first save line replaces the defaults and later ones
-        // add points; from CONFIG SET every call replaces the whole list.
-        if (!ReadingConfigFile || !_saveLoadedFromFile)
-        {
-            Save.Clear();
-            _saveLoadedFromFile |= ReadingConfigFile;
-        }
-
-        for (int j = 0; j < argc; j += 2)
-        {
-            Save.Add((numbers[j], unchecked((int)numbers[j + 1])));
-        }
-
-        return 1;
-    }
-
-    // strtoll(arg, &end, 10) that must consume everything (an empty string gives 0).
-    private static bool TryParseSaveNumber(string s, out long value)
-    {
-        value = 0;
-        var t = s.TrimStart();
-        if (t.Length == 0)
-        {
-            return s.Length == 0;
-        }
-
-        return long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
-    }
-
-    private int SetObufLimits(IReadOnlyList<string> argv, out string? error)
-    {
-        error = null;
-        if (argv.Count % 4 != 0)
-        {
-            error = "Wrong number of arguments in buffer limit configuration.";
-            return 0;
-        }
-
-        var updates = new List<(int Index, ObufLimit Limit)>();
-        for (int j = 0; j < argv.Count; j += 4)
-        {
-            int cls = argv[j].ToLowerInvariant() switch
-            {
-                "normal" => 0,
-                "slave" or "replica" => 1,
-                "pubsub" => 2,
-                _ => -1,
-            };
-            if (cls < 0)
-            {
-                error = "Invalid client class specified in buffer limit configuration.";
-                return 0;
-            }
-
-            if (!TryParseMemory(argv[j + 1], out ulong hard) || !TryParseMemory(argv[j + 2], out ulong soft)
-                || !TryParseSaveNumber(argv[j + 3], out long seconds) || seconds < 0)
-            {
-                error = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
-                return 0;
-            }
-
-            updates.Add((cls, new ObufLimit(DefaultObufLimits[cls].Class, (long)hard, (long)soft, seconds)));
-        }
-
-        foreach (var (index, limit) in updates)
-        {
-            _obuf[index] = limit;
-        }
-
-        return 1;
-    }
-
-    private int SetOomValues(IReadOnlyList<string> argv, out string? error)
-    {
-        error = null;
-        if (argv.Count != 3)
-        {
-            error = "wrong number of arguments";
-            return 0;
-        }
-
-        var values = new int[3];
-        for (int i = 0; i < 3; i++)
-        {
-            if (!TryParseSaveNumber(argv[i], out long v) || v < -2000 || v > 2000)
-            {
-                error = "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
-                return 0;
-            }
-
-            values[i] = (int)v;
-        }
-
-        if (values.SequenceEqual(_oom))
-        {
-            return 2;
-        }
-
-        values.CopyTo(_oom, 0);
-        return 1;
-    }
-
-    private int SetReplicaOf(IReadOnlyList<string> argv, out string? error)
-    {
-        error = null;
-        if (argv.Count != 2)
-        {
-            error = "wrong number of arguments";
-            return 0;
-        }
-
-        ReplicaOfHost = null;
-        if (argv[0].Equals("no", StringComparison.OrdinalIgnoreCase) && argv[1].Equals("one", StringComparison.OrdinalIgnoreCase))
-        {
-            return 1;
-        }
-
-        if (!TryParseSaveNumber(argv[1], out long port) || port < 0 || port > 65535)
-        {
-            error = "Invalid master port";
-            return 0;
-        }
-
-        ReplicaOfPort = (int)port;
-        ReplicaOfHost = argv[0];
-        return 1;
-    }
-
-    private int SetPercentiles(IReadOnlyList<string> argv, out string? error)
-    {
-        error = null;
-        LatencyPercentiles.Clear();
-        if (argv.Count == 1 && argv[0].Length == 0)
-        {
-            return 1;
-        }
-
-        foreach (var a in argv)
-        {
-            if (!Cinnabar.Protocol.Number.TryParseDouble(Encoding.UTF8.GetBytes(a), out double p))
-            {
-                error = "Invalid latency-tracking-info-percentiles parameters";
-                LatencyPercentiles.Clear();
-                return 0;
-            }
-
-            if (p > 100.0 || p < 0.0)
-            {
-                error = "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
-                LatencyPercentiles.Clear();
-                return 0;
-            }
-
-            LatencyPercentiles.Add(p);
-        }
-
-        return 1;
-    }
-
     private void RewriteOne(ConfigDefinition d, ConfigRewriter state)
     {
         string name = d.Name;
@@ -932,7 +454,7 @@ internal sealed class ConfigStore
                 RewriteNumber(state, d, (long)_values[d]!);
                 return;
             default:
-                RewriteSpecial(state, d);
+                _special.Rewrite(state, name);
                 return;
         }
     }
@@ -959,7 +481,7 @@ internal sealed class ConfigStore
         }
         else if ((d.NumericFlags & NumericFlags.Memory) != 0)
         {
-            state.RewriteLine(name, $"{name} {FormatMemory(value)}", force);
+            state.RewriteLine(name, $"{name} {ConfigText.FormatMemory(value)}", force);
         }
         else if ((d.NumericFlags & NumericFlags.Octal) != 0)
         {
@@ -970,68 +492,4 @@ internal sealed class ConfigStore
             state.RewriteLine(name, $"{name} {value.ToString(CultureInfo.InvariantCulture)}", force);
         }
     }
-
-    private void RewriteSpecial(ConfigRewriter state, ConfigDefinition d)
-    {
-        string name = d.Name;
-        switch (name)
-        {
-            case "dir":
-                RewriteString(state, name, Directory.GetCurrentDirectory(), null);
-                return;
-            case "save":
-                if (Save.Count == 0)
-                {
-                    state.RewriteLine(name, "save \"\"", true);
-                }
-
-                foreach (var (seconds, changes) in Save)
-                {
-                    state.RewriteLine(name, $"save {seconds} {changes}", true);
-                }
-
-                state.MarkProcessed(name);
-                return;
-            case "client-output-buffer-limit":
-                for (int j = 0; j < _obuf.Length; j++)
-                {
-                    var o = _obuf[j];
-                    string cls = o.Class == "slave" ? "replica" : o.Class;
-                    state.RewriteLine(name, $"{name} {cls} {FormatMemory(o.Hard)} {FormatMemory(o.Soft)} {o.Seconds}", o != DefaultObufLimits[j]);
-                }
-
-                return;
-            case "oom-score-adj-values":
-                state.RewriteLine(name, $"{name} {string.Join(' ', _oom)}", !_oom.SequenceEqual(DefaultOomValues));
-                return;
-            case "notify-keyspace-events":
-                state.RewriteLine(name, $"{name} {ConfigRewriter.Repr(NotifyFlagsToString(NotifyKeyspaceEvents))}", NotifyKeyspaceEvents != 0);
-                return;
-            case "bind":
-                if (Bind.SequenceEqual(DefaultBind))
-                {
-                    state.MarkProcessed(name);
-                    return;
-                }
-
-                state.RewriteLine(name, $"{name} {(Bind.Count > 0 ? string.Join(' ', Bind) : "\"\"")}", true);
-                return;
-            case "replicaof":
-                if (ReplicaOfHost is null)
-                {
-                    state.MarkProcessed(name);
-                    return;
-                }
-
-                state.RewriteLine(name, $"{name} {ReplicaOfHost} {ReplicaOfPort}", true);
-                return;
-            default:
-                string list = LatencyPercentiles.Count == 0 ? "\"\"" : string.Join(' ', LatencyPercentiles.Select(FormatPercentile));
-                state.RewriteLine(name, $"{name} {list}", true);
-                return;
-        }
-    }
-
-    /// <summary>One client class's output buffer limits.</summary>
-    private sealed record ObufLimit(string Class, long Hard, long Soft, long Seconds);
 }

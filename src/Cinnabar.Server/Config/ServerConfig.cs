@@ -165,7 +165,7 @@ internal sealed class ServerConfig
             case "replica-serve-stale-data": ReplicaServeStaleData = s.GetBool(name); break;
             case "notify-keyspace-events":
                 NotifyKeyspaceEventsFlags = s.NotifyKeyspaceEvents;
-                NotifyKeyspaceEvents = ConfigStore.NotifyFlagsToString(s.NotifyKeyspaceEvents);
+                NotifyKeyspaceEvents = ConfigText.NotifyFlagsToString(s.NotifyKeyspaceEvents);
                 break;
             case "unixsocket": UnixSocket = s.GetString(name) ?? string.Empty; break;
             case "unixsocketperm": UnixSocketPerm = (int)s.GetNumber(name); break;

@@ -111,11 +111,45 @@ internal static class Daemon
         }
 
         _ = SetSid();
+
+        // The runtime may hold duplicates of the inherited stdout/stderr (a pipe the caller
+        // reads to its end): every descriptor pointing where 0, 1 or 2 point is redirected too,
+        // or the caller would wait for the daemon to exit.
+        var inherited = new HashSet<string>(StringComparer.Ordinal);
+        var fds = new List<int>();
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out int n))
+            {
+                continue;
+            }
+
+            fds.Add(n);
+            if (n <= 2 && new FileInfo(entry).LinkTarget is { } target)
+            {
+                inherited.Add(target);
+            }
+        }
+
         using var devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.ReadWrite);
         int fd = (int)devNull.DangerousGetHandle();
-        _ = Dup2(fd, 0);
-        _ = Dup2(fd, 1);
-        _ = Dup2(fd, 2);
+        foreach (int n in fds)
+        {
+            string? target = null;
+            try
+            {
+                target = new FileInfo($"/proc/self/fd/{n}").LinkTarget;
+            }
+            catch (IOException)
+            {
+                // Closed meanwhile.
+            }
+
+            if (n <= 2 || (n != fd && target is not null && inherited.Contains(target) && target != "/dev/null"))
+            {
+                _ = Dup2(fd, n);
+            }
+        }
     }
 
     /// <summary>Child side: tells the waiting parent whether startup worked.</summary>

@@ -118,6 +118,14 @@ internal sealed class ServerHost : IAsyncDisposable
     // failure leaves the server listening where it was (Redis's changeListenPort/changeBindAddr).
     private string? ApplyConfig(string name)
     {
+        if (name == "hz")
+        {
+            // Redis's updateHZ: the cron runs at the new frequency from now on.
+            int period = Math.Max(1, 1000 / Math.Clamp(Server.Config.Hz, 1, 500));
+            _cronTimer?.Change(period, period);
+            return null;
+        }
+
         if (name is not ("port" or "bind"))
         {
             return null;

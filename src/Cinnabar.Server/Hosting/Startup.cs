@@ -39,6 +39,13 @@ public static class Startup
                 break;
         }
 
+        // checkForSentinelMode: "--sentinel" anywhere on the command line.
+        if (args.Contains("--sentinel", StringComparer.Ordinal))
+        {
+            Console.Error.Write("Sentinel mode is not supported by Cinnabar; run redis-sentinel to monitor Cinnabar servers.\n");
+            return 1;
+        }
+
         string startDirectory = Directory.GetCurrentDirectory();
         bool isChild = Daemon.IsChild;
         if (isChild)
