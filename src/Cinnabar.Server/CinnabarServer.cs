@@ -31,6 +31,7 @@ internal sealed class CinnabarServer
 
         StartTimeMs = NowMs;
         PropagationSinks.Add(ReplicationFeed);
+        Metrics.ConfigSource = config;
         RunId = NewRunId();
         Dispatcher = new Dispatcher(this);
         ActiveExpiry = new Execution.ActiveExpire(this);

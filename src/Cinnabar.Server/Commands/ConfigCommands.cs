@@ -215,10 +215,7 @@ internal static class ConfigCommands
     {
         var server = ctx.Server;
         server.Stats.Reset();
-        foreach (var spec in server.Commands.All)
-        {
-            ResetCommandStats(spec);
-        }
+        server.Metrics.ResetCommandStatistics(server.Commands);
 
         ctx.Reply.Ok();
     }
@@ -250,21 +247,6 @@ internal static class ConfigCommands
         for (int i = 0; i < count; i++)
         {
             store.SetFromValue(defs[i], old[i], out _);
-        }
-    }
-
-    private static void ResetCommandStats(CommandSpec spec)
-    {
-        spec.Calls = 0;
-        spec.Microseconds = 0;
-        spec.RejectedCalls = 0;
-        spec.FailedCalls = 0;
-        if (spec.Subcommands is not null)
-        {
-            foreach (var sub in spec.Subcommands.Values)
-            {
-                ResetCommandStats(sub);
-            }
         }
     }
 

@@ -48,6 +48,9 @@ internal sealed class ConfigStore
     /// <summary>notify-keyspace-events as Redis's NOTIFY_* bit flags.</summary>
     public int NotifyKeyspaceEvents => _special.NotifyKeyspaceEvents;
 
+    /// <summary>latency-tracking-info-percentiles.</summary>
+    public IReadOnlyList<double> LatencyPercentiles => _special.LatencyPercentiles;
+
     /// <summary>Looks a parameter up by name or alias.</summary>
     public static ConfigDefinition? Lookup(string name) =>
         ConfigCatalog.ByName.TryGetValue(name, out var d) ? d : null;

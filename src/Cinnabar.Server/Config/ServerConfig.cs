@@ -122,6 +122,12 @@ internal sealed class ServerConfig
     /// </summary>
     public Func<string, string?>? ApplyHook { get; set; }
 
+    /// <summary>latency-tracking: keep per-command latency histograms (INFO latencystats).</summary>
+    public bool LatencyTracking { get; set; } = true;
+
+    /// <summary>latency-tracking-info-percentiles.</summary>
+    public double[] LatencyTrackingPercentiles { get; set; } = [50.0, 99.0, 99.9];
+
     /// <summary>Copies a changed parameter from the store into the typed property that mirrors it.</summary>
     public void Refresh(string name)
     {
@@ -170,6 +176,8 @@ internal sealed class ServerConfig
             case "unixsocket": UnixSocket = s.GetString(name) ?? string.Empty; break;
             case "unixsocketperm": UnixSocketPerm = (int)s.GetNumber(name); break;
             case "active-expire-effort": ActiveExpireEffort = (int)s.GetNumber(name); break;
+            case "latency-tracking": LatencyTracking = s.GetBool(name); break;
+            case "latency-tracking-info-percentiles": LatencyTrackingPercentiles = [.. s.LatencyPercentiles]; break;
             case "replicaof":
                 ReplicaOfHost = s.ReplicaOfHost ?? string.Empty;
                 ReplicaOfPort = s.ReplicaOfPort;

@@ -15,6 +15,7 @@ internal sealed class ServerMetrics
     private readonly Track _input = new();
     private readonly Track _output = new();
     private readonly Dictionary<CommandSpec, LatencyHistogram> _histograms = [];
+    private Config.ServerConfig? _config;
 
     public ServerMetrics()
     {
@@ -46,11 +47,18 @@ internal sealed class ServerMetrics
     /// <summary>instantaneous_output_kbps.</summary>
     public double OutputKbps => _output.Average / 1024.0;
 
-    /// <summary>latency-tracking: per-command histograms are kept (CONFIG SET wires this).</summary>
-    public bool LatencyTracking { get; set; } = true;
+    /// <summary>latency-tracking: per-command histograms are kept (mirrors the config).</summary>
+    public bool LatencyTracking => _config?.LatencyTracking ?? true;
 
-    /// <summary>latency-tracking-info-percentiles: what INFO latencystats prints (CONFIG SET wires this).</summary>
-    public double[] LatencyPercentiles { get; set; } = [50.0, 99.0, 99.9];
+    /// <summary>latency-tracking-info-percentiles: what INFO latencystats prints (mirrors the config).</summary>
+    public double[] LatencyPercentiles => _config?.LatencyTrackingPercentiles ?? [50.0, 99.0, 99.9];
+
+    /// <summary>The configuration these figures follow.</summary>
+    public Config.ServerConfig? ConfigSource
+    {
+        get => _config;
+        set => _config = value;
+    }
 
     /// <summary>Per-command latency histograms (INFO latencystats).</summary>
     public IReadOnlyDictionary<CommandSpec, LatencyHistogram> Histograms => _histograms;
