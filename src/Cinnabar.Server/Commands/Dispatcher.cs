@@ -19,6 +19,11 @@ internal sealed class Dispatcher
     private readonly List<int> _topDbs = [];
     private int _depth;
 
+    // Within a batch of pipelined commands, the end of one top-level call is the start of the
+    // next, so each command reads the clock once instead of twice (clock reads were ~7% of the
+    // server's CPU at -P 16). 0 = no batch open: every call reads its own start.
+    private long _chainStamp;
+
     public Dispatcher(CinnabarServer server)
     {
         _server = server;
@@ -26,6 +31,12 @@ internal sealed class Dispatcher
 
     /// <summary>Hook for commands that must wait (CLIENT PAUSE); returns true when the client was blocked.</summary>
     public Func<ClientSession, CommandSpec, bool>? ShouldPostpone { get; set; }
+
+    /// <summary>Opens a batch: the first command's timing starts now (the caller holds the executor gate).</summary>
+    public void BeginBatch() => _chainStamp = Stopwatch.GetTimestamp();
+
+    /// <summary>Closes the batch opened by <see cref="BeginBatch"/>.</summary>
+    public void EndBatch() => _chainStamp = 0;
 
     /// <summary>Processes one command from a client (the caller holds the executor gate).</summary>
     public void Process(ClientSession client, CommandArgs args)
@@ -162,7 +173,8 @@ internal sealed class Dispatcher
         _server.CurrentClient = client;
         ctx.ResetForCall(args, spec, now);
         ctx.ClearOps();
-        long start = Stopwatch.GetTimestamp();
+        bool chained = _depth == 1 && _chainStamp != 0;
+        long start = chained ? _chainStamp : Stopwatch.GetTimestamp();
         try
         {
             spec.Handler!(ctx);
@@ -173,7 +185,13 @@ internal sealed class Dispatcher
             _server.CurrentClient = previous;
         }
 
-        long micros = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        long end = Stopwatch.GetTimestamp();
+        long micros = (long)Stopwatch.GetElapsedTime(start, end).TotalMicroseconds;
+        if (chained)
+        {
+            _chainStamp = end;
+        }
+
         spec.Calls++;
         spec.Microseconds += micros;
         _server.Stats.CommandsProcessed++;
@@ -188,8 +206,10 @@ internal sealed class Dispatcher
         Slowlog.Record(_server, client, spec, args, micros, now);
 
         // Collect what this call propagates: explicit ops, then the command itself when it
-        // changed data and did not replace its own propagated form.
-        for (int i = 0; i < ctx.PendingOps.Count; i++)
+        // changed data and did not replace its own propagated form. With no sink (no AOF, no
+        // replica) nothing would consume them, so the per-write copy of the arguments is skipped.
+        bool propagating = _server.PropagationSinks.Count > 0;
+        for (int i = 0; propagating && i < ctx.PendingOps.Count; i++)
         {
             _topOps.Add(ctx.PendingOps[i]);
             _topDbs.Add(ctx.PendingOpDbs[i]);
@@ -198,7 +218,7 @@ internal sealed class Dispatcher
         if (ctx.DirtyCount > 0)
         {
             _server.Dirty += ctx.DirtyCount;
-            if (!ctx.PropagationRewritten && !ctx.PreventPropagation)
+            if (propagating && !ctx.PropagationRewritten && !ctx.PreventPropagation)
             {
                 _topOps.Add(args.Clone());
                 _topDbs.Add(client.DbIndex);

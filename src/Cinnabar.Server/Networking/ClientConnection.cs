@@ -196,21 +196,30 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                 {
                     lock (_server.Gate)
                     {
-                        for (; next < _batch.Count; next++)
+                        // Redis stamps the last interaction once per read, not per command.
+                        _session.LastInteractionMs = _server.NowMs;
+                        _server.Dispatcher.BeginBatch();
+                        try
                         {
-                            if (_session.Killed || _session.CloseAfterReply)
+                            for (; next < _batch.Count; next++)
                             {
-                                break;
-                            }
+                                if (_session.Killed || _session.CloseAfterReply)
+                                {
+                                    break;
+                                }
 
-                            _session.LastInteractionMs = _server.NowMs;
-                            _server.Dispatcher.Process(_session, _batch[next]);
-                            if (_session.Blocked)
-                            {
-                                _unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                                next++;
-                                break;
+                                _server.Dispatcher.Process(_session, _batch[next]);
+                                if (_session.Blocked)
+                                {
+                                    _unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                                    next++;
+                                    break;
+                                }
                             }
+                        }
+                        finally
+                        {
+                            _server.Dispatcher.EndBatch();
                         }
 
                         if (protocolError && next >= _batch.Count && !_session.Blocked)
@@ -333,7 +342,11 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
             return;
         }
 
-        long want = Math.Max((long)_buffer.Length * 2, pending + _parser.PendingBulkBytes + 1);
+        // The half-parsed command's arguments pin the current array, so the tail moves to a new
+        // one; it only needs to be bigger when the tail does not fit comfortably (pipelined input
+        // fills the buffer on every read, and doubling each time grew it without bound).
+        long want = pending + _parser.PendingBulkBytes + 1;
+        want = want <= _buffer.Length / 2 ? _buffer.Length : Math.Max((long)_buffer.Length * 2, want);
         var nb = new byte[(int)Math.Min(want, Array.MaxLength)];
         Buffer.BlockCopy(_buffer, _start, nb, 0, pending);
         _buffer = nb;
