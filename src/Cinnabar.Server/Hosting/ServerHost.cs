@@ -17,6 +17,7 @@ internal sealed class ServerHost : IAsyncDisposable
     private readonly List<Task> _tasks = [];
     private readonly ServerCron _cron;
     private Timer? _cronTimer;
+    private EventLoop? _loop;
 
     public ServerHost(CinnabarServer server)
     {
@@ -103,6 +104,14 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>Starts accepting clients and the cron.</summary>
     public void Start()
     {
+        // Clients are served by the epoll event loop where it runs (Linux x64), else by the
+        // runtime's async sockets (ClientConnection).
+        _loop = EventLoop.TryCreate();
+        if (_loop is not null)
+        {
+            _loop.Unhandled = e => Server.Log.Warning($"Client dropped after an internal error: {e.GetType().Name}: {e.Message}");
+        }
+
         foreach (var l in _listeners)
         {
             _tasks.Add(Task.Run(() => AcceptLoopAsync(l)));
@@ -135,6 +144,8 @@ internal sealed class ServerHost : IAsyncDisposable
         {
             t.Close();
         }
+
+        _loop?.Dispose();
     }
 
     private void CronTick()
@@ -215,6 +226,13 @@ internal sealed class ServerHost : IAsyncDisposable
         }
 
         Server.Log.Verbose($"Accepted {session.Address}");
+        if (_loop is not null)
+        {
+            var looped = new LoopConnection(Server, _loop, socket, session);
+            _loop.Post(looped.Start);
+            return;
+        }
+
         var connection = new ClientConnection(Server, socket, session);
         await connection.RunAsync().ConfigureAwait(false);
     }
