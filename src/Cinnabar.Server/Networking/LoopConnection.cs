@@ -312,9 +312,11 @@ internal sealed class LoopConnection : IClientTransport, EventLoop.ILoopHandler
             return false;
         }
 
-        if (_blockedMidBatch && _session.Blocked)
+        if (_blockedMidBatch)
         {
-            // Stop reading until unblocked (level-triggered epoll would report the input forever).
+            // Stop reading until the Resume that the session's Unblock posts (even when the cron
+            // already unblocked it meanwhile): the rest of the batch runs first. Level-triggered
+            // epoll would otherwise report the pending input forever.
             Watch(_watching & ~EventLoop.In);
             return false;
         }
