@@ -3,6 +3,8 @@
 // batch, not per command, ARCHITECTURE §1), swaps the reply buffer out while still holding the
 // gate, then sends it. Replies produced by other clients' commands (MONITOR, pub/sub, CLIENT
 // KILL) are sent by RequestFlush; a send lock keeps all sends of a connection in order.
+// Since the epoll EventLoop (LoopConnection) serves clients on Linux x64, this is the portable
+// fallback, also selected with CINNABAR_EVENT_LOOP=0; keep both in step.
 using System.Net.Sockets;
 using Cinnabar.Protocol;
 
