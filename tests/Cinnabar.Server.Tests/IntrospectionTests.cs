@@ -271,9 +271,9 @@ public class IntrospectionTests
         var h = new ServerHarness();
         h.Run("SET", "a", "b");
         Assert.Matches(@"latency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n", h.Run("INFO", "latencystats"));
-        h.Server.Metrics.LatencyPercentiles = [0.0, 50.0, 100.0];
+        Assert.StartsWith("+OK", h.Run("CONFIG", "SET", "latency-tracking-info-percentiles", "0 50 100"), StringComparison.Ordinal);
         Assert.Matches(@"latency_percentiles_usec_set:p0=\d+\.\d{3},p50=\d+\.\d{3},p100=\d+\.\d{3}\r\n", h.Run("INFO", "latencystats"));
-        h.Server.Metrics.LatencyTracking = false;
+        Assert.StartsWith("+OK", h.Run("CONFIG", "SET", "latency-tracking", "no"), StringComparison.Ordinal);
         Assert.EndsWith("# Latencystats\r\n\r\n", h.Run("INFO", "latencystats"), StringComparison.Ordinal);
     }
 

@@ -20,6 +20,11 @@ internal sealed class Dispatcher
     private int _depth;
     private long _lastSecurityWarningMs = long.MinValue / 2;
 
+    // Within a batch of pipelined commands, the end of one top-level call is the start of the
+    // next, so each command reads the clock once instead of twice (clock reads were ~7% of the
+    // server's CPU at -P 16). 0 = no batch open: every call reads its own start.
+    private long _chainStamp;
+
     public Dispatcher(CinnabarServer server)
     {
         _server = server;
@@ -34,6 +39,12 @@ internal sealed class Dispatcher
 
     /// <summary>Hook for commands that must wait (CLIENT PAUSE); returns true when the client was blocked.</summary>
     public Func<ClientSession, CommandSpec, bool>? ShouldPostpone { get; set; }
+
+    /// <summary>Opens a batch: the first command's timing starts now (the caller holds the executor gate).</summary>
+    public void BeginBatch() => _chainStamp = Stopwatch.GetTimestamp();
+
+    /// <summary>Closes the batch opened by <see cref="BeginBatch"/>.</summary>
+    public void EndBatch() => _chainStamp = 0;
 
     /// <summary>Processes one command from a client (the caller holds the executor gate).</summary>
     public void Process(ClientSession client, CommandArgs args)
@@ -220,7 +231,8 @@ internal sealed class Dispatcher
         _server.CurrentClient = client;
         ctx.ResetForCall(args, spec, now);
         ctx.ClearOps();
-        long start = Stopwatch.GetTimestamp();
+        bool chained = _depth == 1 && _chainStamp != 0;
+        long start = chained ? _chainStamp : Stopwatch.GetTimestamp();
         try
         {
             spec.Handler!(ctx);
@@ -231,7 +243,13 @@ internal sealed class Dispatcher
             _server.CurrentClient = previous;
         }
 
-        long micros = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        long end = Stopwatch.GetTimestamp();
+        long micros = (long)Stopwatch.GetElapsedTime(start, end).TotalMicroseconds;
+        if (chained)
+        {
+            _chainStamp = end;
+        }
+
         spec.Calls++;
         spec.Microseconds += micros;
         _server.Stats.CommandsProcessed++;
@@ -254,8 +272,10 @@ internal sealed class Dispatcher
         _server.Metrics.RecordLatency(spec, micros);
 
         // Collect what this call propagates: explicit ops, then the command itself when it
-        // changed data and did not replace its own propagated form.
-        for (int i = 0; i < ctx.PendingOps.Count; i++)
+        // changed data and did not replace its own propagated form. With no sink (no AOF, no
+        // replica) nothing would consume them, so the per-write copy of the arguments is skipped.
+        bool propagating = _server.PropagationSinks.Count > 0;
+        for (int i = 0; propagating && i < ctx.PendingOps.Count; i++)
         {
             _topOps.Add(ctx.PendingOps[i]);
             _topDbs.Add(ctx.PendingOpDbs[i]);
@@ -264,7 +284,7 @@ internal sealed class Dispatcher
         if (ctx.DirtyCount > 0)
         {
             _server.Dirty += ctx.DirtyCount;
-            if (!ctx.PropagationRewritten && !ctx.PreventPropagation)
+            if (propagating && !ctx.PropagationRewritten && !ctx.PreventPropagation)
             {
                 _topOps.Add(args.Clone());
                 _topDbs.Add(client.DbIndex);

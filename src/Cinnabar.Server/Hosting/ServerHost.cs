@@ -18,6 +18,7 @@ internal sealed class ServerHost : IAsyncDisposable
     private readonly ServerCron _cron;
     private Timer? _cronTimer;
     private bool _started;
+    private EventLoop? _loop;
 
     public ServerHost(CinnabarServer server)
     {
@@ -251,6 +252,14 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>Starts accepting clients and the cron.</summary>
     public void Start()
     {
+        // Clients are served by the epoll event loop where it runs (Linux x64), else by the
+        // runtime's async sockets (ClientConnection).
+        _loop = EventLoop.TryCreate();
+        if (_loop is not null)
+        {
+            _loop.Unhandled = e => Server.Log.Warning($"Client dropped after an internal error: {e.GetType().Name}: {e.Message}");
+        }
+
         lock (_listeners)
         {
             foreach (var l in _listeners)
@@ -285,6 +294,8 @@ internal sealed class ServerHost : IAsyncDisposable
         {
             t.Close();
         }
+
+        _loop?.Dispose();
     }
 
     private void CronTick()
@@ -371,6 +382,13 @@ internal sealed class ServerHost : IAsyncDisposable
         }
 
         Server.Log.Verbose($"Accepted {session.Address}");
+        if (_loop is not null)
+        {
+            var looped = new LoopConnection(Server, _loop, socket, session);
+            _loop.Post(looped.Start);
+            return;
+        }
+
         var connection = new ClientConnection(Server, socket, session);
         await connection.RunAsync().ConfigureAwait(false);
     }

@@ -3,6 +3,8 @@
 // batch, not per command, ARCHITECTURE §1), swaps the reply buffer out while still holding the
 // gate, then sends it. Replies produced by other clients' commands (MONITOR, pub/sub, CLIENT
 // KILL) are sent by RequestFlush; a send lock keeps all sends of a connection in order.
+// Since the epoll EventLoop (LoopConnection) serves clients on Linux x64, this is the portable
+// fallback, also selected with CINNABAR_EVENT_LOOP=0; keep both in step.
 using System.Net.Sockets;
 using Cinnabar.Protocol;
 
@@ -197,28 +199,37 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                     bool blocked = false;
                     lock (_server.Gate)
                     {
-                        for (; next < _batch.Count; next++)
+                        // Redis stamps the last interaction once per read, not per command.
+                        _session.LastInteractionMs = _server.NowMs;
+                        _server.Dispatcher.BeginBatch();
+                        try
                         {
-                            if (_session.Killed || _session.CloseAfterReply)
+                            for (; next < _batch.Count; next++)
                             {
-                                break;
-                            }
-
-                            _session.LastInteractionMs = _server.NowMs;
-                            _server.Dispatcher.Process(_session, _batch[next]);
-                            if (_session.Blocked)
-                            {
-                                // A postponed command (CLIENT PAUSE) runs again once released;
-                                // any other blocked command has already been taken care of.
-                                _unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                                if (!_session.Postponed)
+                                if (_session.Killed || _session.CloseAfterReply)
                                 {
-                                    next++;
+                                    break;
                                 }
 
-                                blocked = true;
-                                break;
+                                _server.Dispatcher.Process(_session, _batch[next]);
+                                if (_session.Blocked)
+                                {
+                                    // A postponed command (CLIENT PAUSE) runs again once released;
+                                    // any other blocked command has already been taken care of.
+                                    _unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                                    if (!_session.Postponed)
+                                    {
+                                        next++;
+                                    }
+
+                                    blocked = true;
+                                    break;
+                                }
                             }
+                        }
+                        finally
+                        {
+                            _server.Dispatcher.EndBatch();
                         }
 
                         if (protocolError && next >= _batch.Count && !blocked)
@@ -343,7 +354,11 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
             return;
         }
 
-        long want = Math.Max((long)_buffer.Length * 2, pending + _parser.PendingBulkBytes + 1);
+        // The half-parsed command's arguments pin the current array, so the tail moves to a new
+        // one; it only needs to be bigger when the tail does not fit comfortably (pipelined input
+        // fills the buffer on every read, and doubling each time grew it without bound).
+        long want = pending + _parser.PendingBulkBytes + 1;
+        want = want <= _buffer.Length / 2 ? _buffer.Length : Math.Max((long)_buffer.Length * 2, want);
         var nb = new byte[(int)Math.Min(want, Array.MaxLength)];
         Buffer.BlockCopy(_buffer, _start, nb, 0, pending);
         _buffer = nb;

@@ -29,6 +29,15 @@ public sealed class ServerOptions
     /// <summary>Config file contents written to the working directory and passed first, if set.</summary>
     public string? ConfigFileText { get; set; }
 
+    /// <summary>Environment variables set for the server process.</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
+    public ServerOptions WithEnvironment(string name, string value)
+    {
+        Environment[name] = value;
+        return this;
+    }
+
     public ServerOptions With(string name, params string[] values)
     {
         Directives.Add((name, values));
@@ -109,6 +118,11 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in options.Environment)
+        {
+            psi.Environment[name] = value;
+        }
+
         if (options.ConfigFileText is not null)
         {
             var conf = Path.Combine(dir, "test.conf");

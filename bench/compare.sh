@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Compares Cinnabar with Debian's redis-server 7.0.15 on this machine: throughput
+# (redis-benchmark, -P 1 and -P 16), server CPU per request (utime+stime from /proc/<pid>/stat)
+# and resident memory per key after loading N keys with 32-byte values. Both servers run at the
+# same time on free 127.0.0.1 ports with `save ""`; runs alternate between them (the order flips
+# every repetition) so background load hits both alike; figures are medians over repetitions.
+# Usage: bench/compare.sh [-r reps] [-n requests at -P 1] [-N requests at -P 16] [-k keys]
+#                         [-c clients] [-t tests] [-o out.md]
+# Environment: REDIS_SERVER (default redis-server), CINNABAR (default ./cinnabar-server).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+reps=5; n1=200000; n16=1000000; keys=1000000; clients=50; tests="ping_inline,ping_mbulk,set,get,incr,mset"; out=""
+while getopts "r:n:N:k:c:t:o:" opt; do
+  case $opt in
+    r) reps=$OPTARG ;; n) n1=$OPTARG ;; N) n16=$OPTARG ;; k) keys=$OPTARG ;;
+    c) clients=$OPTARG ;; t) tests=$OPTARG ;; o) out=$OPTARG ;;
+    *) sed -n '2,10p' "$0"; exit 2 ;;
+  esac
+done
+redis_bin=${REDIS_SERVER:-redis-server}
+cinnabar_bin=${CINNABAR:-$here/cinnabar-server}
+work=$(mktemp -d /tmp/cinnabar-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+wait_ready() {
+  local port=$1 deadline=$((SECONDS + 120))
+  until redis-cli -p "$port" ping >/dev/null 2>&1; do
+    (( SECONDS < deadline )) || { echo "server on $port did not start" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+
+# Build Cinnabar first so the launcher's build does not count as server time.
+if [[ -z ${CINNABAR:-} ]]; then "$cinnabar_bin" --version >/dev/null; fi
+
+start_server() { # name bin -> sets port_<name>, pid_<name>
+  local name=$1 bin=$2 port
+  port=$(free_port)
+  (cd "$work" && exec "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+      --logfile "$work/$name.log") &
+  local pid=$!
+  pids+=("$pid")
+  wait_ready "$port"
+  printf -v "port_$name" %s "$port"
+  printf -v "pid_$name" %s "$pid"
+}
+
+start_server redis "$redis_bin"
+start_server cinnabar "$cinnabar_bin"
+hz=$(getconf CLK_TCK)
+samples="$work/samples.tsv"   # server test pipeline rps cpu_us_per_req
+
+# A warm-up pass so JIT tiering and buffer growth are not measured.
+for s in redis cinnabar; do
+  port_var=port_$s
+  redis-benchmark -p "${!port_var}" -t set,get,incr -c "$clients" -n 200000 -P 16 -q >/dev/null 2>&1 || true
+  redis-benchmark -p "${!port_var}" -t set,get -c "$clients" -n 100000 -q >/dev/null 2>&1 || true
+done
+
+IFS=, read -r -a test_list <<<"$tests"
+for ((rep = 1; rep <= reps; rep++)); do
+  if (( rep % 2 )); then order=(redis cinnabar); else order=(cinnabar redis); fi
+  for P in 1 16; do
+    n=$n1; (( P == 16 )) && n=$n16
+    for t in "${test_list[@]}"; do
+      for s in "${order[@]}"; do
+        port_var=port_$s; pid_var=pid_$s
+        before=$(cpu_ticks "${!pid_var}")
+        line=$(redis-benchmark -p "${!port_var}" -t "$t" -c "$clients" -n "$n" -P "$P" --csv 2>/dev/null |
+          awk -F'"' -v t="$t" 'NR > 1 { name = tolower($2); gsub(/[^a-z]+/, "_", name);
+              if (index(name, t) == 1) print $4 }' 2>/dev/null || true)
+        after=$(cpu_ticks "${!pid_var}")
+        if [[ -z $line ]]; then echo "rep $rep P$P $t $s: failed (command missing?)" >&2; continue; fi
+        cpu=$(awk -v a="$after" -v b="$before" -v hz="$hz" -v n="$n" 'BEGIN { printf "%.3f", (a - b) * 1e6 / hz / n }')
+        printf '%s\t%s\t%s\t%s\t%s\n' "$s" "$t" "$P" "$line" "$cpu" >>"$samples"
+        echo "rep $rep P$P $t $s: $line rps, $cpu us/req" >&2
+      done
+    done
+  done
+done
+
+# Memory: the same redis-cli --pipe stream of SETs with distinct keys and 32-byte values.
+python3 - "$keys" >"$work/load.resp" <<'PY'
+import sys
+n = int(sys.argv[1]); v = b"x" * 32; w = sys.stdout.buffer
+for i in range(n):
+    k = b"key:%012d" % i
+    w.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$32\r\n%s\r\n" % (len(k), k, v))
+PY
+declare -A mem
+for s in redis cinnabar; do
+  port_var=port_$s; pid_var=pid_$s
+  redis-cli -p "${!port_var}" flushall >/dev/null
+  sleep 1
+  rss0=$(rss_kb "${!pid_var}")
+  redis-cli -p "${!port_var}" --pipe <"$work/load.resp" >/dev/null
+  sleep 2
+  rss1=$(rss_kb "${!pid_var}")
+  dbsize=$(redis-cli -p "${!port_var}" dbsize)
+  mem[$s]=$(awk -v a="$rss1" -v b="$rss0" -v k="$dbsize" 'BEGIN { printf "%.1f", (a - b) * 1024 / k }')
+  echo "$s: RSS ${rss0}kB -> ${rss1}kB for $dbsize keys: ${mem[$s]} B/key" >&2
+done
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+pick() { awk -F'\t' -v s="$1" -v t="$2" -v p="$3" -v c="$4" '$1 == s && $2 == t && $3 == p { print $c }' "$samples" | median; }
+{
+  echo "| test | -P | Redis rps | Cinnabar rps | ratio | Redis CPU µs/req | Cinnabar CPU µs/req | ratio |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  for P in 1 16; do
+    for t in "${test_list[@]}"; do
+      rr=$(pick redis "$t" "$P" 4); cr=$(pick cinnabar "$t" "$P" 4)
+      rc=$(pick redis "$t" "$P" 5); cc=$(pick cinnabar "$t" "$P" 5)
+      awk -v t="$t" -v P="$P" -v rr="$rr" -v cr="$cr" -v rc="$rc" -v cc="$cc" 'BEGIN {
+        if (rr == "" || cr == "") { printf "| %s | %d | %s | %s | n/a | | | |\n", t, P, rr, cr; exit }
+        printf "| %s | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", t, P, rr, cr, cr / rr, rc, cc, (rc > 0 ? cc / rc : 0) }'
+    done
+  done
+  echo
+  echo "| memory | Redis | Cinnabar | ratio |"
+  echo "|---|---:|---:|---:|"
+  awk -v r="${mem[redis]}" -v c="${mem[cinnabar]}" -v k="$keys" 'BEGIN {
+    printf "| RSS bytes/key (%d keys, 32-byte values) | %.1f | %.1f | %.2f |\n", k, r, c, c / r }'
+  echo
+  echo "Medians of $reps repetitions; $clients clients; -n $n1 at -P 1, $n16 at -P 16."
+} | tee ${out:+"$out"}
