@@ -222,7 +222,7 @@ internal static class ClientCommands
         }
 
         r.Simple("HELP"u8);
-        r.Simple("    Print this help."u8);
+        r.Simple("    Prints this help."u8);
     }
 
     // CLIENT ID

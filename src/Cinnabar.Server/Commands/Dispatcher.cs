@@ -184,7 +184,7 @@ internal sealed class Dispatcher
             client.QueuedFlags |= spec.Flags;
             client.QueuedDenyStale |= (spec.Flags & CommandFlags.Stale) == 0;
             client.QueuedDenyLoading |= (spec.Flags & CommandFlags.Loading) == 0;
-            client.QueuedBytes += args.TotalLength;
+            client.QueuedBytes += args.TotalLength + (8 * args.Count);
             reply.Queued();
             return;
         }
@@ -210,16 +210,11 @@ internal sealed class Dispatcher
     /// </summary>
     public void Call(ClientSession client, CommandSpec spec, CommandArgs args)
     {
-        var ctx = ContextFor(client);
-        var savedArgs = ctx.Args;
-        var savedSpec = ctx.Spec;
+        // A nested call (a command inside EXEC) gets a context of its own, so the outer
+        // command's dirty count and propagation choices survive it.
+        var ctx = _depth == 0 ? ContextFor(client) : new CommandContext(_server, client);
         long now = _server.NowMs;
         int replyStart = client.Output.Length;
-        if (_server.Monitors.Count > 0 && (spec.Flags & (CommandFlags.SkipMonitor | CommandFlags.Admin)) == 0)
-        {
-            MonitorFeed.Feed(_server, client, args, now);
-        }
-
         _depth++;
         var previous = _server.CurrentClient;
         _server.CurrentClient = client;
@@ -249,6 +244,13 @@ internal sealed class Dispatcher
 
         Slowlog.Record(_server, client, spec, args, micros, now);
 
+        // Redis 7.0 feeds MONITOR after the call, so a command that changes the database or
+        // ends monitoring (SELECT, RESET) is shown in its resulting state.
+        if (_server.Monitors.Count > 0 && (spec.Flags & (CommandFlags.SkipMonitor | CommandFlags.Admin)) == 0)
+        {
+            MonitorFeed.Feed(_server, client, args, now);
+        }
+
         // Collect what this call propagates: explicit ops, then the command itself when it
         // changed data and did not replace its own propagated form.
         for (int i = 0; i < ctx.PendingOps.Count; i++)
@@ -268,8 +270,6 @@ internal sealed class Dispatcher
         }
 
         ctx.ClearOps();
-        ctx.Args = savedArgs;
-        ctx.Spec = savedSpec;
         if (_depth == 0)
         {
             FlushPropagation();

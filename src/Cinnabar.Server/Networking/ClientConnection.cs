@@ -184,7 +184,7 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
             _session.QueryBufferLength = _end - _start;
             if (!protocolError && _end - _start > _server.Config.ClientQueryBufferLimit)
             {
-                _server.Log.Warning($"Closing client that reached max query buffer length: id={_session.Id} addr={_session.Address} (qbuf initial bytes: ...)");
+                LogQueryBufferLimit();
                 return false;
             }
 
@@ -266,12 +266,54 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
         }
     }
 
+    // Redis logs the client's CLIENT LIST line and the first 64 bytes of its query buffer.
+    private void LogQueryBufferLimit()
+    {
+        var bytes = new System.Text.StringBuilder();
+        Diagnostics.MonitorFeed.AppendRepr(bytes, _buffer.AsSpan(_start, Math.Min(64, _end - _start)));
+        lock (_server.Gate)
+        {
+            _server.Log.Warning($"Closing client that reached max query buffer length: {Commands.ClientCommands.InfoLine(_server, _session, null)} (qbuf initial bytes: {bytes})");
+        }
+    }
+
+    // setProtocolError's log line: the client's CLIENT LIST line and a sample of the unparsed
+    // input (128 bytes: the first and last 64 when longer), non-printable bytes shown as '.'.
     private void LogProtocolError(string error)
     {
-        if (_server.Config.LogLevel <= Config.LogLevel.Verbose)
+        if (_server.Config.LogLevel > Config.LogLevel.Verbose)
         {
-            _server.Log.Verbose($"Protocol error ({error}) from client: id={_session.Id} addr={_session.Address}");
+            return;
         }
+
+        const int dumpLength = 128;
+        var pending = _buffer.AsSpan(_start, _end - _start);
+        string sample = pending.Length < dumpLength
+            ? $"Query buffer during protocol error: '{Printable(pending)}'"
+            : $"Query buffer during protocol error: '{Printable(pending[..(dumpLength / 2)])}' (... more {pending.Length - dumpLength} bytes ...) '{Printable(pending[^(dumpLength / 2)..])}'";
+        if (sample.Length > 255)
+        {
+            sample = sample[..255];
+        }
+
+        _server.Log.Verbose($"Protocol error ({error}) from client: {Commands.ClientCommands.InfoLine(_server, _session, null)}. {sample}");
+    }
+
+    private static string Printable(ReadOnlySpan<byte> bytes)
+    {
+        var chars = new char[bytes.Length];
+        int n = 0;
+        foreach (byte b in bytes)
+        {
+            if (b == 0)
+            {
+                break;
+            }
+
+            chars[n++] = b is >= 32 and < 127 ? (char)b : '.';
+        }
+
+        return new string(chars, 0, n);
     }
 
     private CommandArgs NewArgs()
