@@ -178,4 +178,26 @@ public class ConnectionCommandTests
         Assert.Equal(string.Empty, h.Run(other, "Host:", "example.com"));
         Assert.True(other.CloseAfterReply);
     }
+
+    [Theory]
+    [InlineData("127.0.0.1", true, "", false)]
+    [InlineData("::1", true, "", false)]
+    [InlineData("192.0.2.7", true, "", true)]
+    [InlineData("127.0.0.2", true, "", true)]
+    [InlineData("192.0.2.7", false, "", false)]
+    [InlineData("192.0.2.7", true, "pw", false)]
+    public void ProtectedModeRefusesOnlyNonLoopbackClientsWithoutAPassword(string ip, bool protectedMode, string password, bool refused)
+    {
+        var config = new Config.ServerConfig { ProtectedMode = protectedMode, RequirePass = password, Bind = ["192.0.2.1"] };
+        var remote = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(ip), 40000);
+        Assert.Equal(refused, Hosting.ServerHost.ProtectedModeRefuses(config, remote));
+    }
+
+    [Fact]
+    public void ProtectedModeMessageIsRedisText()
+    {
+        Assert.StartsWith("-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.", Hosting.ServerHost.ProtectedModeMessage, StringComparison.Ordinal);
+        Assert.Contains(" 4) Setup a an authentication password for the default user. NOTE:", Hosting.ServerHost.ProtectedModeMessage, StringComparison.Ordinal);
+        Assert.EndsWith("the server to start accepting connections from the outside.\r\n", Hosting.ServerHost.ProtectedModeMessage, StringComparison.Ordinal);
+    }
 }

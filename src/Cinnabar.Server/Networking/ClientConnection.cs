@@ -182,7 +182,7 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
             }
 
             _session.QueryBufferLength = _end - _start;
-            if (!protocolError && _end - _start > _server.Config.ClientQueryBufferLimit)
+            if (!protocolError && !_session.IsPrimaryLink && _end - _start > _server.Config.ClientQueryBufferLimit)
             {
                 LogQueryBufferLimit();
                 return false;
