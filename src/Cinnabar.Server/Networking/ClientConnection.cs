@@ -223,7 +223,14 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
 
                         if (protocolError && next >= _batch.Count && !blocked)
                         {
-                            _session.Output.Error("ERR " + error);
+                            // Like any reply, the error is dropped under CLIENT REPLY OFF or SKIP.
+                            // (Redis then leaves the connection open but never reads it again;
+                            // closing it is the useful equivalent.)
+                            if (_session.ReplyMode != ReplyMode.Off && !_session.SkipCurrentReply)
+                            {
+                                _session.Output.Error("ERR " + error);
+                            }
+
                             _server.Dispatcher.CountError(System.Text.Encoding.ASCII.GetBytes("ERR " + error));
                             _session.CloseAfterReply = true;
                             LogProtocolError(error!);
