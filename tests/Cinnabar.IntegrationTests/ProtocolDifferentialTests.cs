@@ -55,6 +55,7 @@ public class ProtocolDifferentialTests : IClassFixture<DifferentialPair>
             "POST / HTTP/1.1\r\nPING\r\n",
             "Host: example.com\r\n",
             "CLIENT REPLY OFF\r\nPING\r\nCLIENT REPLY ON\r\nPING\r\nCLIENT REPLY SKIP\r\nPING\r\nPING\r\n" + Quit,
+            "CLIENT REPLY SKIP\r\nCLIENT REPLY ON\r\nPING\r\nCLIENT REPLY SKIP\r\nRESET\r\nPING\r\n" + Quit,
             "CLIENT KILL ID 1 SKIPME maybe\r\nCLIENT NO-EVICT x\r\n" + Quit,
         ];
         var data = new TheoryData<string, Delivery>();

@@ -193,6 +193,24 @@ public partial class ClientCommandTests
     }
 
     [Fact]
+    public void ClientReplyOnAfterSkipRepliesAndCancelsTheSkip()
+    {
+        var h = new ServerHarness();
+        Assert.Equal(string.Empty, h.Run("CLIENT", "REPLY", "SKIP"));
+        Assert.Equal("+OK\r\n", h.Run("CLIENT", "REPLY", "ON"));
+        Assert.Equal("+PONG\r\n", h.Run("PING"));
+    }
+
+    [Fact]
+    public void ResetAfterSkipIsItselfSkipped()
+    {
+        var h = new ServerHarness();
+        h.Run("CLIENT", "REPLY", "SKIP");
+        Assert.Equal(string.Empty, h.Run("RESET"));
+        Assert.Equal("+PONG\r\n", h.Run("PING"));
+    }
+
+    [Fact]
     public void ClientNoEvictTogglesTheFlag()
     {
         var h = new ServerHarness();

@@ -45,23 +45,24 @@ internal sealed class Dispatcher
 
         var reply = client.Output;
         int replyStart = reply.Length;
+        // SkipCurrentReply stays set while the command runs: CLIENT REPLY ON clears it, so its
+        // own +OK gets through (Redis clears CLIENT_REPLY_SKIP before adding the reply).
         bool skipThis = client.SkipCurrentReply;
-        client.SkipCurrentReply = false;
         ProcessCommand(client, args);
         if (client.Blocked && client.Postponed)
         {
             // Not run yet: the reply flags apply when it runs.
-            client.SkipCurrentReply = skipThis;
             return;
         }
 
         // CLIENT REPLY OFF/SKIP (Redis checks the flags when the reply is added, so CLIENT REPLY ON
         // gets its +OK through while OFF and SKIP print nothing themselves).
-        if (skipThis || client.ReplyMode == ReplyMode.Off)
+        if ((skipThis && client.SkipCurrentReply) || client.ReplyMode == ReplyMode.Off)
         {
             reply.Truncate(replyStart);
         }
 
+        client.SkipCurrentReply = false;
         if (client.ReplyMode == ReplyMode.Skip)
         {
             client.ReplyMode = ReplyMode.On;
