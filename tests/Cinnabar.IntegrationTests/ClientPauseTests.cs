@@ -79,4 +79,38 @@ public class ClientPauseTests
         await admin.CommandAsync("CLIENT", "UNPAUSE");
         Assert.Equal("$-1\r\n", await admin.CommandAsync("GET", "k"));
     }
+
+    [Fact]
+    public async Task AClientThatDisconnectsWhilePausedNeverRunsItsCommand()
+    {
+        await using var server = InProcessServer.Start();
+        await using var admin = await RawConnection.ConnectAsync(server.Port);
+        var leaver = await RawConnection.ConnectAsync(server.Port);
+        await admin.CommandAsync("CLIENT", "PAUSE", "100000", "WRITE");
+        await leaver.SendRawAsync(RawConnection.Encode("SET"u8.ToArray(), "gone"u8.ToArray(), "v"u8.ToArray()));
+        Assert.True(await server.WaitForAsync(s => s.Dispatcher.Pause.PostponedCount == 1));
+        await leaver.DisposeAsync();
+        Assert.True(await server.WaitForAsync(s => s.Clients.Count == 1));
+        Assert.Equal(0, server.Server.Dispatcher.Pause.PostponedCount);
+        await admin.CommandAsync("CLIENT", "UNPAUSE");
+        Assert.Equal("$-1\r\n", await admin.CommandAsync("GET", "gone"));
+    }
+
+    [Fact]
+    public async Task CommandsSentWhilePausedRunInOrderAfterwards()
+    {
+        await using var server = InProcessServer.Start();
+        await using var admin = await RawConnection.ConnectAsync(server.Port);
+        await using var writer = await RawConnection.ConnectAsync(server.Port);
+        await admin.CommandAsync("CLIENT", "PAUSE", "100000", "WRITE");
+        await writer.SendRawAsync(RawConnection.Encode("SET"u8.ToArray(), "k"u8.ToArray(), "1"u8.ToArray()));
+        Assert.True(await server.WaitForAsync(s => s.Dispatcher.Pause.PostponedCount == 1));
+        await writer.SendRawAsync(RawConnection.Encode("GET"u8.ToArray(), "k"u8.ToArray()));
+        await writer.SendRawAsync("*1\r\n$4\r\nPI"u8.ToArray());
+        await writer.SendRawAsync("NG\r\n"u8.ToArray());
+        await admin.CommandAsync("CLIENT", "UNPAUSE");
+        Assert.Equal("+OK\r\n", await writer.ReadReplyAsync());
+        Assert.Equal("$1\r\n1\r\n", await writer.ReadReplyAsync());
+        Assert.Equal("+PONG\r\n", await writer.ReadReplyAsync());
+    }
 }

@@ -25,6 +25,7 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
     private int _end;
     private int _closed;
     private TaskCompletionSource? _unblocked;
+    private Task<int>? _pendingReceive;
 
     public ClientConnection(CinnabarServer server, Socket socket, ClientSession session)
     {
@@ -45,17 +46,20 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
         {
             while (!_session.Killed)
             {
-                if (_start == _end && !_parser.InCommand)
+                // A receive started while the client was blocked writes at the old end of the
+                // current buffer, so the buffer must stay as it is until that receive completes.
+                if (_pendingReceive is null && _start == _end && !_parser.InCommand)
                 {
                     _start = _end = 0;
                 }
 
-                if (_end == _buffer.Length)
+                if (_pendingReceive is null && _end == _buffer.Length)
                 {
                     MakeRoom();
                 }
 
-                int n = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None).ConfigureAwait(false);
+                int n = await (_pendingReceive ?? _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None).AsTask()).ConfigureAwait(false);
+                _pendingReceive = null;
                 if (n == 0)
                 {
                     break;
@@ -134,6 +138,7 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
         while (true)
         {
             bool protocolError = false;
+            bool readWhileBlocked = false;
             string? error = null;
             _parser.AuthRequired = !_session.Authenticated;
             _parser.MaxBulkLength = _server.Config.ProtoMaxBulkLen;
@@ -248,7 +253,7 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                     _sendLock.Release();
                     try
                     {
-                        await _unblocked!.Task.ConfigureAwait(false);
+                        readWhileBlocked |= await WaitUntilUnblockedAsync().ConfigureAwait(false);
                     }
                     finally
                     {
@@ -264,6 +269,11 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
             if (_session.CloseAfterReply || _session.Killed)
             {
                 return false;
+            }
+
+            if (readWhileBlocked)
+            {
+                continue;
             }
 
             if (!_parser.AuthRequired || _batch.Count == 0 || _start >= _end)
@@ -282,6 +292,63 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
         {
             _server.Log.Warning($"Closing client that reached max query buffer length: {Commands.ClientCommands.InfoLine(_server, _session, null)} (qbuf initial bytes: {bytes})");
         }
+    }
+
+    // Waits for the executor to unblock the client while still reading from the socket, as
+    // Redis keeps reading from blocked clients: a peer that disconnects meanwhile is freed (its
+    // postponed command never runs), and bytes that arrive are appended after the buffered
+    // commands without moving them. Returns true when input arrived.
+    private async Task<bool> WaitUntilUnblockedAsync()
+    {
+        bool read = false;
+        var unblocked = _unblocked!.Task;
+        while (!unblocked.IsCompleted)
+        {
+            if (_pendingReceive is null)
+            {
+                if (_end == _buffer.Length)
+                {
+                    await unblocked.ConfigureAwait(false);
+                    break;
+                }
+
+                _pendingReceive = _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None).AsTask();
+            }
+
+            if (await Task.WhenAny(_pendingReceive, unblocked).ConfigureAwait(false) != _pendingReceive)
+            {
+                break;
+            }
+
+            int n;
+            try
+            {
+                n = await _pendingReceive.ConfigureAwait(false);
+            }
+            catch (SocketException)
+            {
+                n = 0;
+            }
+
+            _pendingReceive = null;
+            if (n == 0)
+            {
+                lock (_server.Gate)
+                {
+                    _session.Killed = true;
+                    _server.Dispatcher.Forget(_session);
+                }
+
+                break;
+            }
+
+            _end += n;
+            read = true;
+            Interlocked.Add(ref _server.Stats.NetInputBytes, n);
+            Interlocked.Increment(ref _server.Stats.ReadsProcessed);
+        }
+
+        return read;
     }
 
     // setProtocolError's log line: the client's CLIENT LIST line and a sample of the unparsed
