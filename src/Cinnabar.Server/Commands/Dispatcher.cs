@@ -32,7 +32,7 @@ internal sealed class Dispatcher
     /// <summary>True while EXEC runs its queued commands (Redis's server.in_exec).</summary>
     public bool InExec { get; set; }
 
-    /// <summary>Hook for commands that must wait (CLIENT PAUSE); returns true when the client was blocked.</summary>
+    /// <summary>Hook for other reasons to make a client wait before a command (CLIENT PAUSE is built in); returns true when the client was blocked.</summary>
     public Func<ClientSession, CommandSpec, bool>? ShouldPostpone { get; set; }
 
     /// <summary>Processes one command from a client (the caller holds the executor gate).</summary>
@@ -86,9 +86,9 @@ internal sealed class Dispatcher
         if (spec is not null && spec.Subcommands is not null && args.Count >= 2)
         {
             spec.Subcommands.TryGetValue(args.GetString(1), out var sub);
-            client.LastCommand = sub?.FullName ?? "NULL";
             if (sub is null)
             {
+                client.LastCommand = "NULL";
                 // "HELP" is always a subcommand of containers; anything else is unknown.
                 Reject(client, null, Errors.UnknownSubcommand(Encoding.UTF8.GetString(args[1]), Encoding.UTF8.GetString(args[0])));
                 return;
