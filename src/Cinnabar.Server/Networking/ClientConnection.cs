@@ -202,6 +202,9 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                     bool blocked = false;
                     lock (_server.Gate)
                     {
+                        // Redis counts any input as interaction (readQueryFromClient), so a
+                        // client slowly sending a large command is not idle for `timeout`.
+                        _session.LastInteractionMs = _server.NowMs;
                         for (; next < _batch.Count; next++)
                         {
                             if (_session.Killed || _session.CloseAfterReply)
