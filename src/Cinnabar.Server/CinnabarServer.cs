@@ -30,7 +30,6 @@ internal sealed class CinnabarServer
         }
 
         StartTimeMs = NowMs;
-        PropagationSinks.Add(ReplicationFeed);
         Metrics.ConfigSource = config;
         RunId = NewRunId();
         Dispatcher = new Dispatcher(this);
@@ -130,6 +129,11 @@ internal sealed class CinnabarServer
         Clients.Remove(c.Id);
         Monitors.Remove(c);
         ReplicationFeed.Detach(c);
+        if (ReplicationFeed.Replicas.Count == 0)
+        {
+            // With no consumer, writes skip building their propagated form (Dispatcher.Call).
+            PropagationSinks.Remove(ReplicationFeed);
+        }
         TransactionCommands.UnwatchAll(this, c);
     }
 

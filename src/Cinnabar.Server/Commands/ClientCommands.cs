@@ -179,9 +179,11 @@ internal static class ClientCommands
             flags.Append('N');
         }
 
-        // Only the client running CLIENT LIST/INFO has an argument vector at this moment.
-        long argvMem = current is not null && current.Client == c ? current.Args.TotalLength : 0;
-        long qbuf = c.QueryBufferLength;
+        // Only the client running CLIENT LIST/INFO has an argument vector at this moment, and
+        // Redis still holds that command's bytes in its query buffer while running it.
+        bool running = current is not null && current.Client == c;
+        long argvMem = running ? current!.Args.TotalLength : 0;
+        long qbuf = c.QueryBufferLength + (running ? MultibulkLength(current!.Args) : 0);
         long qbufFree = c.Transport is null ? 0 : Math.Max(0, 16384 - qbuf);
         long rbs = c.Transport is null ? 0 : Math.Max(1024, c.Output.Capacity);
         long rbp = c.Transport is null ? 0 : Math.Min(rbs, c.Output.Length);
@@ -189,6 +191,20 @@ internal static class ClientCommands
         string events = c.Transport is null ? string.Empty : "r";
         return $"id={c.Id} addr={c.Address} laddr={c.LocalAddress} fd={c.Fd} name={c.Name} age={nowSec - (c.CreatedMs / 1000)} idle={nowSec - (c.LastInteractionMs / 1000)} flags={flags} db={c.DbIndex} sub={c.ChannelCount} psub={c.PatternCount} ssub={c.ShardChannelCount} multi={(c.InMulti ? c.Queued.Count : -1)} qbuf={qbuf} qbuf-free={qbufFree} argv-mem={argvMem} multi-mem={c.QueuedBytes} rbs={rbs} rbp={rbp} obl=0 oll=0 omem=0 tot-mem={totMem} events={events} cmd={c.LastCommand} user={c.User} redir=-1 resp={c.Protocol}";
     }
+
+    // Size of the command as a RESP multibulk (*N, then $len and the bytes of each argument).
+    private static long MultibulkLength(CommandArgs args)
+    {
+        long n = 3 + Digits(args.Count);
+        for (int i = 0; i < args.Count; i++)
+        {
+            n += 5 + Digits(args.LengthOf(i)) + args.LengthOf(i);
+        }
+
+        return n;
+    }
+
+    private static int Digits(long v) => v < 10 ? 1 : (int)Math.Floor(Math.Log10(v)) + 1;
 
     /// <summary>Closes another client now (Redis's freeClient): it leaves the client list at once.</summary>
     public static void Disconnect(CinnabarServer server, ClientSession c)
@@ -222,7 +238,7 @@ internal static class ClientCommands
         }
 
         r.Simple("HELP"u8);
-        r.Simple("    Print this help."u8);
+        r.Simple("    Prints this help."u8);
     }
 
     // CLIENT ID

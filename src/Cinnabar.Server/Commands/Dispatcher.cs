@@ -37,7 +37,7 @@ internal sealed class Dispatcher
     /// <summary>True while EXEC runs its queued commands (Redis's server.in_exec).</summary>
     public bool InExec { get; set; }
 
-    /// <summary>Hook for commands that must wait (CLIENT PAUSE); returns true when the client was blocked.</summary>
+    /// <summary>Hook for other reasons to make a client wait before a command (CLIENT PAUSE is built in); returns true when the client was blocked.</summary>
     public Func<ClientSession, CommandSpec, bool>? ShouldPostpone { get; set; }
 
     /// <summary>Opens a batch: the first command's timing starts now (the caller holds the executor gate).</summary>
@@ -56,23 +56,24 @@ internal sealed class Dispatcher
 
         var reply = client.Output;
         int replyStart = reply.Length;
+        // SkipCurrentReply stays set while the command runs: CLIENT REPLY ON clears it, so its
+        // own +OK gets through (Redis clears CLIENT_REPLY_SKIP before adding the reply).
         bool skipThis = client.SkipCurrentReply;
-        client.SkipCurrentReply = false;
         ProcessCommand(client, args);
         if (client.Blocked && client.Postponed)
         {
             // Not run yet: the reply flags apply when it runs.
-            client.SkipCurrentReply = skipThis;
             return;
         }
 
         // CLIENT REPLY OFF/SKIP (Redis checks the flags when the reply is added, so CLIENT REPLY ON
         // gets its +OK through while OFF and SKIP print nothing themselves).
-        if (skipThis || client.ReplyMode == ReplyMode.Off)
+        if ((skipThis && client.SkipCurrentReply) || client.ReplyMode == ReplyMode.Off)
         {
             reply.Truncate(replyStart);
         }
 
+        client.SkipCurrentReply = false;
         if (client.ReplyMode == ReplyMode.Skip)
         {
             client.ReplyMode = ReplyMode.On;
@@ -96,9 +97,9 @@ internal sealed class Dispatcher
         if (spec is not null && spec.Subcommands is not null && args.Count >= 2)
         {
             spec.Subcommands.TryGetValue(args.GetString(1), out var sub);
-            client.LastCommand = sub?.FullName ?? "NULL";
             if (sub is null)
             {
+                client.LastCommand = "NULL";
                 // "HELP" is always a subcommand of containers; anything else is unknown.
                 Reject(client, null, Errors.UnknownSubcommand(Encoding.UTF8.GetString(args[1]), Encoding.UTF8.GetString(args[0])));
                 return;
@@ -195,7 +196,7 @@ internal sealed class Dispatcher
             client.QueuedFlags |= spec.Flags;
             client.QueuedDenyStale |= (spec.Flags & CommandFlags.Stale) == 0;
             client.QueuedDenyLoading |= (spec.Flags & CommandFlags.Loading) == 0;
-            client.QueuedBytes += args.TotalLength;
+            client.QueuedBytes += args.TotalLength + (8 * args.Count);
             reply.Queued();
             return;
         }
@@ -221,9 +222,9 @@ internal sealed class Dispatcher
     /// </summary>
     public void Call(ClientSession client, CommandSpec spec, CommandArgs args)
     {
-        var ctx = ContextFor(client);
-        var savedArgs = ctx.Args;
-        var savedSpec = ctx.Spec;
+        // A nested call (a command inside EXEC) gets a context of its own, so the outer
+        // command's dirty count and propagation choices survive it.
+        var ctx = _depth == 0 ? ContextFor(client) : new CommandContext(_server, client);
         long now = _server.NowMs;
         int replyStart = client.Output.Length;
         _depth++;
@@ -292,8 +293,6 @@ internal sealed class Dispatcher
         }
 
         ctx.ClearOps();
-        ctx.Args = savedArgs;
-        ctx.Spec = savedSpec;
         if (_depth == 0)
         {
             FlushPropagation(spec);

@@ -37,5 +37,9 @@ internal static class ReplicationCommands
         ctx.Reply.Raw(ms.GetBuffer().AsSpan(0, (int)ms.Length));
         ctx.Server.Log.Notice($"Replica {client.Address} asks for synchronization");
         ctx.Server.ReplicationFeed.Attach(client);
+        if (!ctx.Server.PropagationSinks.Contains(ctx.Server.ReplicationFeed))
+        {
+            ctx.Server.PropagationSinks.Add(ctx.Server.ReplicationFeed);
+        }
     }
 }

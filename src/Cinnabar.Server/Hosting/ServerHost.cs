@@ -358,7 +358,6 @@ internal sealed class ServerHost : IAsyncDisposable
         ClientSession session;
         lock (Server.Gate)
         {
-            Server.Stats.ConnectionsReceived++;
             if (Server.Clients.Count >= Server.Config.MaxClients)
             {
                 Server.Stats.RejectedConnections++;
@@ -366,13 +365,15 @@ internal sealed class ServerHost : IAsyncDisposable
                 return;
             }
 
-            if (ProtectedModeRefuses(remote))
+            if (ProtectedModeRefuses(Server.Config, remote))
             {
                 Server.Stats.RejectedConnections++;
                 TrySendAndClose(socket, System.Text.Encoding.ASCII.GetBytes(ProtectedModeMessage));
                 return;
             }
 
+            // Redis counts a connection (total_connections_received) only once it is accepted.
+            Server.Stats.ConnectionsReceived++;
             session = Server.CreateClient();
 
             // Unix socket clients show as "<path>:0" in CLIENT LIST, as in Redis.
@@ -405,25 +406,19 @@ internal sealed class ServerHost : IAsyncDisposable
         return $"{a}:{ep.Port}";
     }
 
-    private const string ProtectedModeMessage = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+    internal const string ProtectedModeMessage = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
-    // Redis refuses non-loopback clients when protected mode is on, no password is set and
-    // no explicit bind was configured (networking.c clientAcceptHandler).
-    private bool ProtectedModeRefuses(IPEndPoint? remote)
+    // Redis 7.0 refuses clients other than 127.0.0.1 and ::1 while protected mode is on and the
+    // default user has no password, whatever the bind addresses (clientAcceptHandler, islocalClient).
+    internal static bool ProtectedModeRefuses(Config.ServerConfig c, IPEndPoint? remote)
     {
-        var c = Server.Config;
         if (!c.ProtectedMode || c.RequirePass.Length > 0 || remote is null)
         {
             return false;
         }
 
-        bool defaultBind = c.Bind.Count == 2 && c.Bind[0] == "*" && c.Bind[1] == "-::*";
-        if (!defaultBind)
-        {
-            return false;
-        }
-
-        return !IPAddress.IsLoopback(remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address);
+        var ip = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
+        return !ip.Equals(IPAddress.Loopback) && !ip.Equals(IPAddress.IPv6Loopback);
     }
 
     private static void TrySendAndClose(Socket socket, byte[] message)

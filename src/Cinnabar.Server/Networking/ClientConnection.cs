@@ -27,6 +27,7 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
     private int _end;
     private int _closed;
     private TaskCompletionSource? _unblocked;
+    private Task<int>? _pendingReceive;
 
     public ClientConnection(CinnabarServer server, Socket socket, ClientSession session)
     {
@@ -47,17 +48,20 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
         {
             while (!_session.Killed)
             {
-                if (_start == _end && !_parser.InCommand)
+                // A receive started while the client was blocked writes at the old end of the
+                // current buffer, so the buffer must stay as it is until that receive completes.
+                if (_pendingReceive is null && _start == _end && !_parser.InCommand)
                 {
                     _start = _end = 0;
                 }
 
-                if (_end == _buffer.Length)
+                if (_pendingReceive is null && _end == _buffer.Length)
                 {
                     MakeRoom();
                 }
 
-                int n = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None).ConfigureAwait(false);
+                int n = await (_pendingReceive ?? _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None).AsTask()).ConfigureAwait(false);
+                _pendingReceive = null;
                 if (n == 0)
                 {
                     break;
@@ -136,6 +140,7 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
         while (true)
         {
             bool protocolError = false;
+            bool readWhileBlocked = false;
             string? error = null;
             _parser.AuthRequired = !_session.Authenticated;
             _parser.MaxBulkLength = _server.Config.ProtoMaxBulkLen;
@@ -184,9 +189,9 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
             }
 
             _session.QueryBufferLength = _end - _start;
-            if (!protocolError && _end - _start > _server.Config.ClientQueryBufferLimit)
+            if (!protocolError && !_session.IsPrimaryLink && _end - _start > _server.Config.ClientQueryBufferLimit)
             {
-                _server.Log.Warning($"Closing client that reached max query buffer length: id={_session.Id} addr={_session.Address} (qbuf initial bytes: ...)");
+                LogQueryBufferLimit();
                 return false;
             }
 
@@ -199,7 +204,8 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                     bool blocked = false;
                     lock (_server.Gate)
                     {
-                        // Redis stamps the last interaction once per read, not per command.
+                        // Redis counts any input as interaction (readQueryFromClient), stamped once
+                        // per read, so a client slowly sending a large command is not idle.
                         _session.LastInteractionMs = _server.NowMs;
                         _server.Dispatcher.BeginBatch();
                         try
@@ -234,7 +240,14 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
 
                         if (protocolError && next >= _batch.Count && !blocked)
                         {
-                            _session.Output.Error("ERR " + error);
+                            // Like any reply, the error is dropped under CLIENT REPLY OFF or SKIP.
+                            // (Redis then leaves the connection open but never reads it again;
+                            // closing it is the useful equivalent.)
+                            if (_session.ReplyMode != ReplyMode.Off && !_session.SkipCurrentReply)
+                            {
+                                _session.Output.Error("ERR " + error);
+                            }
+
                             _server.Dispatcher.CountError(System.Text.Encoding.ASCII.GetBytes("ERR " + error));
                             _session.CloseAfterReply = true;
                             LogProtocolError(error!);
@@ -254,7 +267,7 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                     _sendLock.Release();
                     try
                     {
-                        await _unblocked!.Task.ConfigureAwait(false);
+                        readWhileBlocked |= await WaitUntilUnblockedAsync().ConfigureAwait(false);
                     }
                     finally
                     {
@@ -272,6 +285,11 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                 return false;
             }
 
+            if (readWhileBlocked)
+            {
+                continue;
+            }
+
             if (!_parser.AuthRequired || _batch.Count == 0 || _start >= _end)
             {
                 return true;
@@ -279,12 +297,111 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
         }
     }
 
+    // Redis logs the client's CLIENT LIST line and the first 64 bytes of its query buffer.
+    private void LogQueryBufferLimit()
+    {
+        var bytes = new System.Text.StringBuilder();
+        Diagnostics.MonitorFeed.AppendRepr(bytes, _buffer.AsSpan(_start, Math.Min(64, _end - _start)));
+        lock (_server.Gate)
+        {
+            _server.Log.Warning($"Closing client that reached max query buffer length: {Commands.ClientCommands.InfoLine(_server, _session, null)} (qbuf initial bytes: {bytes})");
+        }
+    }
+
+    // Waits for the executor to unblock the client while still reading from the socket, as
+    // Redis keeps reading from blocked clients: a peer that disconnects meanwhile is freed (its
+    // postponed command never runs), and bytes that arrive are appended after the buffered
+    // commands without moving them. Returns true when input arrived.
+    private async Task<bool> WaitUntilUnblockedAsync()
+    {
+        bool read = false;
+        var unblocked = _unblocked!.Task;
+        while (!unblocked.IsCompleted)
+        {
+            if (_pendingReceive is null)
+            {
+                if (_end == _buffer.Length)
+                {
+                    await unblocked.ConfigureAwait(false);
+                    break;
+                }
+
+                _pendingReceive = _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None).AsTask();
+            }
+
+            if (await Task.WhenAny(_pendingReceive, unblocked).ConfigureAwait(false) != _pendingReceive)
+            {
+                break;
+            }
+
+            int n;
+            try
+            {
+                n = await _pendingReceive.ConfigureAwait(false);
+            }
+            catch (SocketException)
+            {
+                n = 0;
+            }
+
+            _pendingReceive = null;
+            if (n == 0)
+            {
+                lock (_server.Gate)
+                {
+                    _session.Killed = true;
+                    _server.Dispatcher.Forget(_session);
+                }
+
+                break;
+            }
+
+            _end += n;
+            read = true;
+            Interlocked.Add(ref _server.Stats.NetInputBytes, n);
+            Interlocked.Increment(ref _server.Stats.ReadsProcessed);
+        }
+
+        return read;
+    }
+
+    // setProtocolError's log line: the client's CLIENT LIST line and a sample of the unparsed
+    // input (128 bytes: the first and last 64 when longer), non-printable bytes shown as '.'.
     private void LogProtocolError(string error)
     {
-        if (_server.Config.LogLevel <= Config.LogLevel.Verbose)
+        if (_server.Config.LogLevel > Config.LogLevel.Verbose)
         {
-            _server.Log.Verbose($"Protocol error ({error}) from client: id={_session.Id} addr={_session.Address}");
+            return;
         }
+
+        const int dumpLength = 128;
+        var pending = _buffer.AsSpan(_start, _end - _start);
+        string sample = pending.Length < dumpLength
+            ? $"Query buffer during protocol error: '{Printable(pending)}'"
+            : $"Query buffer during protocol error: '{Printable(pending[..(dumpLength / 2)])}' (... more {pending.Length - dumpLength} bytes ...) '{Printable(pending[^(dumpLength / 2)..])}'";
+        if (sample.Length > 255)
+        {
+            sample = sample[..255];
+        }
+
+        _server.Log.Verbose($"Protocol error ({error}) from client: {Commands.ClientCommands.InfoLine(_server, _session, null)}. {sample}");
+    }
+
+    private static string Printable(ReadOnlySpan<byte> bytes)
+    {
+        var chars = new char[bytes.Length];
+        int n = 0;
+        foreach (byte b in bytes)
+        {
+            if (b == 0)
+            {
+                break;
+            }
+
+            chars[n++] = b is >= 32 and < 127 ? (char)b : '.';
+        }
+
+        return new string(chars, 0, n);
     }
 
     private CommandArgs NewArgs()
