@@ -128,4 +128,37 @@ public class ClientPauseTests
         Assert.Equal("$1\r\n1\r\n", await writer.ReadReplyAsync());
         Assert.Equal("+PONG\r\n", await writer.ReadReplyAsync());
     }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task APipelineLargerThanTheReceiveBufferSentWhilePausedRunsWhollyInOrderAfterwards(string eventLoop)
+    {
+        // The postponed SET's arguments point into the receive buffer, so the input that follows
+        // fills it up to its end and then waits in the socket until the client is released.
+        await using var server = InProcessServer.Start(eventLoop);
+        await using var admin = await RawConnection.ConnectAsync(server.Port);
+        await using var writer = await RawConnection.ConnectAsync(server.Port);
+        await admin.CommandAsync("CLIENT", "PAUSE", "100000", "WRITE");
+        const int count = 2000;
+        var value = new byte[100];
+        Array.Fill(value, (byte)'v');
+        var pipeline = new MemoryStream();
+        for (int i = 0; i < count; i++)
+        {
+            pipeline.Write(RawConnection.Encode("SET"u8.ToArray(), System.Text.Encoding.ASCII.GetBytes($"k{i}"), value));
+        }
+
+        var sending = writer.SendRawAsync(pipeline.ToArray());
+        Assert.True(await server.WaitForAsync(s => s.Dispatcher.Pause.PostponedCount == 1));
+        Assert.Equal("$-1\r\n", await admin.CommandAsync("GET", "k0"));
+        Assert.Equal("+OK\r\n", await admin.CommandAsync("CLIENT", "UNPAUSE"));
+        await sending;
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal("+OK\r\n", await writer.ReadReplyAsync());
+        }
+
+        Assert.Equal($":{count}\r\n", await admin.CommandAsync("DBSIZE"));
+    }
 }
