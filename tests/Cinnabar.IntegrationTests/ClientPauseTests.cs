@@ -1,5 +1,6 @@
 // CLIENT PAUSE over real connections: a paused client's connection stops before the command,
 // resumes the rest of its pipeline once released, and a pause ends on time with no traffic.
+// Each runs on both client transports: the epoll event loop ("1") and async sockets ("0").
 using Cinnabar.IntegrationTests.Infrastructure;
 using Cinnabar.Server.Networking;
 
@@ -7,10 +8,12 @@ namespace Cinnabar.IntegrationTests;
 
 public class ClientPauseTests
 {
-    [Fact]
-    public async Task WritesWaitForUnpauseAndThenTheWholePipelineRuns()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task WritesWaitForUnpauseAndThenTheWholePipelineRuns(string eventLoop)
     {
-        await using var server = InProcessServer.Start();
+        await using var server = InProcessServer.Start(eventLoop);
         await using var admin = await RawConnection.ConnectAsync(server.Port);
         await using var writer = await RawConnection.ConnectAsync(server.Port);
         Assert.Equal("+OK\r\n", await admin.CommandAsync("CLIENT", "PAUSE", "100000", "WRITE"));
@@ -24,10 +27,12 @@ public class ClientPauseTests
         Assert.Equal("+PONG\r\n", await writer.ReadReplyAsync());
     }
 
-    [Fact]
-    public async Task APauseEndsOnTimeWithoutAnyOtherTraffic()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task APauseEndsOnTimeWithoutAnyOtherTraffic(string eventLoop)
     {
-        await using var server = InProcessServer.Start();
+        await using var server = InProcessServer.Start(eventLoop);
         await using var admin = await RawConnection.ConnectAsync(server.Port);
         await using var reader = await RawConnection.ConnectAsync(server.Port);
         Assert.Equal("+OK\r\n", await admin.CommandAsync("CLIENT", "PAUSE", "300"));
@@ -36,10 +41,12 @@ public class ClientPauseTests
         Assert.True(await server.WaitForAsync(s => s.Dispatcher.Pause.Type == PauseType.Off));
     }
 
-    [Fact]
-    public async Task ReadsAreNotHeldByAWritePause()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task ReadsAreNotHeldByAWritePause(string eventLoop)
     {
-        await using var server = InProcessServer.Start();
+        await using var server = InProcessServer.Start(eventLoop);
         await using var admin = await RawConnection.ConnectAsync(server.Port);
         await using var reader = await RawConnection.ConnectAsync(server.Port);
         await admin.CommandAsync("CLIENT", "PAUSE", "100000", "WRITE");
@@ -48,10 +55,12 @@ public class ClientPauseTests
         await admin.CommandAsync("CLIENT", "UNPAUSE");
     }
 
-    [Fact]
-    public async Task AQueuedWriteTransactionWaitsButItsQueuingDoesNot()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task AQueuedWriteTransactionWaitsButItsQueuingDoesNot(string eventLoop)
     {
-        await using var server = InProcessServer.Start();
+        await using var server = InProcessServer.Start(eventLoop);
         await using var admin = await RawConnection.ConnectAsync(server.Port);
         await using var tx = await RawConnection.ConnectAsync(server.Port);
         Assert.Equal("+OK\r\n", await tx.CommandAsync("MULTI"));
@@ -63,10 +72,12 @@ public class ClientPauseTests
         Assert.Equal("*1\r\n+OK\r\n", await tx.ReadReplyAsync());
     }
 
-    [Fact]
-    public async Task AClientKilledWhilePausedIsForgotten()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task AClientKilledWhilePausedIsForgotten(string eventLoop)
     {
-        await using var server = InProcessServer.Start();
+        await using var server = InProcessServer.Start(eventLoop);
         await using var admin = await RawConnection.ConnectAsync(server.Port);
         await using var victim = await RawConnection.ConnectAsync(server.Port);
         var id = (await victim.CommandAsync("CLIENT", "ID"))[1..^2];
@@ -80,10 +91,12 @@ public class ClientPauseTests
         Assert.Equal("$-1\r\n", await admin.CommandAsync("GET", "k"));
     }
 
-    [Fact]
-    public async Task AClientThatDisconnectsWhilePausedNeverRunsItsCommand()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task AClientThatDisconnectsWhilePausedNeverRunsItsCommand(string eventLoop)
     {
-        await using var server = InProcessServer.Start();
+        await using var server = InProcessServer.Start(eventLoop);
         await using var admin = await RawConnection.ConnectAsync(server.Port);
         var leaver = await RawConnection.ConnectAsync(server.Port);
         await admin.CommandAsync("CLIENT", "PAUSE", "100000", "WRITE");
@@ -96,10 +109,12 @@ public class ClientPauseTests
         Assert.Equal("$-1\r\n", await admin.CommandAsync("GET", "gone"));
     }
 
-    [Fact]
-    public async Task CommandsSentWhilePausedRunInOrderAfterwards()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task CommandsSentWhilePausedRunInOrderAfterwards(string eventLoop)
     {
-        await using var server = InProcessServer.Start();
+        await using var server = InProcessServer.Start(eventLoop);
         await using var admin = await RawConnection.ConnectAsync(server.Port);
         await using var writer = await RawConnection.ConnectAsync(server.Port);
         await admin.CommandAsync("CLIENT", "PAUSE", "100000", "WRITE");
@@ -112,5 +127,38 @@ public class ClientPauseTests
         Assert.Equal("+OK\r\n", await writer.ReadReplyAsync());
         Assert.Equal("$1\r\n1\r\n", await writer.ReadReplyAsync());
         Assert.Equal("+PONG\r\n", await writer.ReadReplyAsync());
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task APipelineLargerThanTheReceiveBufferSentWhilePausedRunsWhollyInOrderAfterwards(string eventLoop)
+    {
+        // The postponed SET's arguments point into the receive buffer, so the input that follows
+        // fills it up to its end and then waits in the socket until the client is released.
+        await using var server = InProcessServer.Start(eventLoop);
+        await using var admin = await RawConnection.ConnectAsync(server.Port);
+        await using var writer = await RawConnection.ConnectAsync(server.Port);
+        await admin.CommandAsync("CLIENT", "PAUSE", "100000", "WRITE");
+        const int count = 2000;
+        var value = new byte[100];
+        Array.Fill(value, (byte)'v');
+        var pipeline = new MemoryStream();
+        for (int i = 0; i < count; i++)
+        {
+            pipeline.Write(RawConnection.Encode("SET"u8.ToArray(), System.Text.Encoding.ASCII.GetBytes($"k{i}"), value));
+        }
+
+        var sending = writer.SendRawAsync(pipeline.ToArray());
+        Assert.True(await server.WaitForAsync(s => s.Dispatcher.Pause.PostponedCount == 1));
+        Assert.Equal("$-1\r\n", await admin.CommandAsync("GET", "k0"));
+        Assert.Equal("+OK\r\n", await admin.CommandAsync("CLIENT", "UNPAUSE"));
+        await sending;
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal("+OK\r\n", await writer.ReadReplyAsync());
+        }
+
+        Assert.Equal($":{count}\r\n", await admin.CommandAsync("DBSIZE"));
     }
 }

@@ -226,11 +226,15 @@ public sealed class ConfigTests : IDisposable
         Assert.Contains("# Cinnabar is now ready to exit, bye bye...", output, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task UnixSocketServesClientsAndIsRemovedOnShutdown()
+    // Both client transports: the epoll event loop ("1") and async sockets ("0"); TCP-only socket
+    // options (TCP_NODELAY, keepalive) must not be applied to unix socket clients.
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task UnixSocketServesClientsAndIsRemovedOnShutdown(string eventLoop)
     {
-        var sock = Path.Combine(_dir, "cinnabar.sock");
-        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("unixsocket", sock).With("unixsocketperm", "700"));
+        var sock = Path.Combine(_dir, $"cinnabar{eventLoop}.sock");
+        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().WithEnvironment("CINNABAR_EVENT_LOOP", eventLoop).With("unixsocket", sock).With("unixsocketperm", "700").With("tcp-keepalive", "300"));
         using (var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
         {
             await s.ConnectAsync(new UnixDomainSocketEndPoint(sock));

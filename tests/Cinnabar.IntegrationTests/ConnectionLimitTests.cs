@@ -1,5 +1,6 @@
 // Connection-level limits and clients: maxclients, idle timeout, the query buffer limit with
-// Redis's log line, and StackExchange.Redis with a password and with RESP3.
+// Redis's log line, and StackExchange.Redis with a password and with RESP3. Each runs on both
+// client transports: the epoll event loop ("1") and async sockets ("0").
 using Cinnabar.IntegrationTests.Infrastructure;
 using StackExchange.Redis;
 
@@ -7,29 +8,35 @@ namespace Cinnabar.IntegrationTests;
 
 public class ConnectionLimitTests
 {
-    [Fact]
-    public async Task ConnectionsBeyondMaxclientsAreRefusedWithRedisError()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task ConnectionsBeyondMaxclientsAreRefusedWithRedisError(string eventLoop)
     {
-        await using var server = InProcessServer.Start(c => c.MaxClients = 1);
+        await using var server = InProcessServer.Start(eventLoop, c => c.MaxClients = 1);
         await using var first = await RawConnection.ConnectAsync(server.Port);
         Assert.Equal("+PONG\r\n", await first.CommandAsync("PING"));
         await using var second = await RawConnection.ConnectAsync(server.Port);
         Assert.Equal("-ERR max number of clients reached\r\n", await second.ReadToEndAsync(TimeSpan.FromSeconds(30)));
     }
 
-    [Fact]
-    public async Task IdleClientsAreClosedAfterTheTimeout()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task IdleClientsAreClosedAfterTheTimeout(string eventLoop)
     {
-        await using var server = InProcessServer.Start(c => c.Timeout = 1);
+        await using var server = InProcessServer.Start(eventLoop, c => c.Timeout = 1);
         await using var idle = await RawConnection.ConnectAsync(server.Port);
         Assert.Equal("+PONG\r\n", await idle.CommandAsync("PING"));
         Assert.Equal(string.Empty, await idle.ReadToEndAsync(TimeSpan.FromSeconds(30)));
     }
 
-    [Fact]
-    public async Task QueryBufferLimitClosesTheClientAndLogsLikeRedis()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task QueryBufferLimitClosesTheClientAndLogsLikeRedis(string eventLoop)
     {
-        await using var server = InProcessServer.Start(c => c.ClientQueryBufferLimit = 1024 * 1024);
+        await using var server = InProcessServer.Start(eventLoop, c => c.ClientQueryBufferLimit = 1024 * 1024);
         await using var big = await RawConnection.ConnectAsync(server.Port);
         var chunk = new byte[64 * 1024];
         Array.Fill(chunk, (byte)'x');
@@ -50,10 +57,12 @@ public class ConnectionLimitTests
         Assert.Matches(@"Closing client that reached max query buffer length: id=\d+ addr=\S+ laddr=\S+ fd=\d+ name= .* resp=2 \(qbuf initial bytes: ""x{64}""\)", server.Log);
     }
 
-    [Fact]
-    public async Task ProtocolErrorsAreLoggedAtVerboseLevelWithTheClientAndTheInput()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task ProtocolErrorsAreLoggedAtVerboseLevelWithTheClientAndTheInput(string eventLoop)
     {
-        await using var server = InProcessServer.Start();
+        await using var server = InProcessServer.Start(eventLoop);
         await using var c = await RawConnection.ConnectAsync(server.Port);
         await c.SendRawAsync("*1\r\nfoo\r\n"u8.ToArray());
         Assert.Equal("-ERR Protocol error: expected '$', got 'f'\r\n", await c.ReadToEndAsync(TimeSpan.FromSeconds(30)));
@@ -61,10 +70,12 @@ public class ConnectionLimitTests
         Assert.Contains(". Query buffer during protocol error: 'foo..'", server.Log, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task StackExchangeRedisAuthenticatesWithAPassword()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task StackExchangeRedisAuthenticatesWithAPassword(string eventLoop)
     {
-        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("requirepass", "pw1"));
+        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().WithEnvironment("CINNABAR_EVENT_LOOP", eventLoop).With("requirepass", "pw1"));
         await using var mux = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{server.Port},password=pw1");
         var db = mux.GetDatabase();
         Assert.True(await db.StringSetAsync("k", "v"));
@@ -76,20 +87,24 @@ public class ConnectionLimitTests
         Assert.Equal("w", (string?)await db.StringGetAsync("k"));
     }
 
-    [Fact]
-    public async Task StackExchangeRedisRejectsAWrongPassword()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task StackExchangeRedisRejectsAWrongPassword(string eventLoop)
     {
-        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("requirepass", "pw1"));
+        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().WithEnvironment("CINNABAR_EVENT_LOOP", eventLoop).With("requirepass", "pw1"));
         await Assert.ThrowsAsync<RedisConnectionException>(async () =>
         {
             await using var mux = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{server.Port},password=wrong,abortConnect=true,connectTimeout=5000");
         });
     }
 
-    [Fact]
-    public async Task StackExchangeRedisSpeaksResp3()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task StackExchangeRedisSpeaksResp3(string eventLoop)
     {
-        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar());
+        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().WithEnvironment("CINNABAR_EVENT_LOOP", eventLoop));
         await using var mux = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{server.Port},protocol=resp3");
         var db = mux.GetDatabase();
         Assert.True(await db.StringSetAsync("k", "v"));

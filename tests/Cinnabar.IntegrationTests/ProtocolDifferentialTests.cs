@@ -7,14 +7,16 @@ using Cinnabar.IntegrationTests.Infrastructure;
 
 namespace Cinnabar.IntegrationTests;
 
-public class ProtocolDifferentialTests : IClassFixture<DifferentialPair>
+public class ProtocolDifferentialTests : IClassFixture<DifferentialPair>, IClassFixture<AsyncSocketsCinnabar>
 {
     private const string Quit = "*1\r\n$4\r\nQUIT\r\n";
     private readonly DifferentialPair _pair;
+    private readonly AsyncSocketsCinnabar _asyncSockets;
 
-    public ProtocolDifferentialTests(DifferentialPair pair)
+    public ProtocolDifferentialTests(DifferentialPair pair, AsyncSocketsCinnabar asyncSockets)
     {
         _pair = pair;
+        _asyncSockets = asyncSockets;
     }
 
     public enum Delivery
@@ -76,22 +78,33 @@ public class ProtocolDifferentialTests : IClassFixture<DifferentialPair>
     {
         var bytes = Encoding.Latin1.GetBytes(input);
         var expected = ConnectionDifferentialTests.MaskHelloId(await ExchangeAsync(_pair.Redis.Port, bytes, delivery));
-        var actual = ConnectionDifferentialTests.MaskHelloId(await ExchangeAsync(_pair.Cinnabar.Port, bytes, delivery));
-        Assert.True(expected == actual, $"redis:    {DifferentialPair.Escape(expected)}\ncinnabar: {DifferentialPair.Escape(actual)}");
+        foreach (var (transport, port) in CinnabarPorts())
+        {
+            var actual = ConnectionDifferentialTests.MaskHelloId(await ExchangeAsync(port, bytes, delivery));
+            Assert.True(expected == actual, $"redis:    {DifferentialPair.Escape(expected)}\ncinnabar ({transport}): {DifferentialPair.Escape(actual)}");
+        }
     }
 
     [Fact]
     public async Task LongInlineRequestWithoutNewlineIsRefusedLikeRedis()
     {
         var bytes = Encoding.ASCII.GetBytes("ping " + new string('a', 70000));
-        Assert.Equal(await ExchangeAsync(_pair.Redis.Port, bytes, Delivery.Whole), await ExchangeAsync(_pair.Cinnabar.Port, bytes, Delivery.Whole));
+        var expected = await ExchangeAsync(_pair.Redis.Port, bytes, Delivery.Whole);
+        foreach (var (_, port) in CinnabarPorts())
+        {
+            Assert.Equal(expected, await ExchangeAsync(port, bytes, Delivery.Whole));
+        }
     }
 
     [Fact]
     public async Task LongMultibulkCountWithoutNewlineIsRefusedLikeRedis()
     {
         var bytes = Encoding.ASCII.GetBytes("*1\r\n$" + new string('1', 70000));
-        Assert.Equal(await ExchangeAsync(_pair.Redis.Port, bytes, Delivery.Whole), await ExchangeAsync(_pair.Cinnabar.Port, bytes, Delivery.Whole));
+        var expected = await ExchangeAsync(_pair.Redis.Port, bytes, Delivery.Whole);
+        foreach (var (_, port) in CinnabarPorts())
+        {
+            Assert.Equal(expected, await ExchangeAsync(port, bytes, Delivery.Whole));
+        }
     }
 
     [Fact]
@@ -99,7 +112,7 @@ public class ProtocolDifferentialTests : IClassFixture<DifferentialPair>
     {
         // unit/protocol.tcl "Protocol desync regression test": a NUL byte and lines without a
         // newline until the server gives up.
-        foreach (var port in new[] { _pair.Redis.Port, _pair.Cinnabar.Port })
+        foreach (var port in new[] { _pair.Redis.Port, _pair.Cinnabar.Port, _asyncSockets.Server.Port })
         {
             using var socket = new TcpClient();
             await socket.ConnectAsync("127.0.0.1", port);
@@ -124,6 +137,10 @@ public class ProtocolDifferentialTests : IClassFixture<DifferentialPair>
             Assert.StartsWith("-ERR Protocol error: too big mbulk count string", received.ToString(), StringComparison.Ordinal);
         }
     }
+
+    // The Cinnabar of each transport.
+    private (string Transport, int Port)[] CinnabarPorts() =>
+        [("event loop", _pair.Cinnabar.Port), ("async sockets", _asyncSockets.Server.Port)];
 
     private static async Task ReadAllAsync(NetworkStream stream, StringBuilder into)
     {

@@ -40,6 +40,15 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>The unix socket listener's path, when one is open.</summary>
     public string? UnixSocketPath { get; private set; }
 
+    /// <summary>
+    /// False serves clients with the runtime's async sockets even where the event loop runs (as
+    /// CINNABAR_EVENT_LOOP=0 does); set before Start. Tests run both transports in one process.
+    /// </summary>
+    public bool UseEventLoop { get; set; } = true;
+
+    /// <summary>True once Start has chosen the epoll event loop for clients.</summary>
+    public bool UsesEventLoop => _loop is not null;
+
     /// <summary>Binds the listeners; returns false (after logging Redis's messages) when a mandatory bind fails.</summary>
     public bool Listen()
     {
@@ -254,7 +263,7 @@ internal sealed class ServerHost : IAsyncDisposable
     {
         // Clients are served by the epoll event loop where it runs (Linux x64), else by the
         // runtime's async sockets (ClientConnection).
-        _loop = EventLoop.TryCreate();
+        _loop = UseEventLoop ? EventLoop.TryCreate() : null;
         if (_loop is not null)
         {
             _loop.Unhandled = e => Server.Log.Warning($"Client dropped after an internal error: {e.GetType().Name}: {e.Message}");

@@ -1,30 +1,25 @@
-// One TCP (or unix socket) client. The read loop parses every complete command in the receive
-// buffer into a batch, runs the whole batch under the executor gate (one lock hand-off per
-// batch, not per command, ARCHITECTURE §1), swaps the reply buffer out while still holding the
-// gate, then sends it. Replies produced by other clients' commands (MONITOR, pub/sub, CLIENT
+// One TCP (or unix socket) client. The read loop hands what it reads to ClientInputProcessor
+// (shared with the event loop's LoopConnection), which parses every complete command into a
+// batch and runs the whole batch under the executor gate (one lock hand-off per batch, not per
+// command, ARCHITECTURE §1); the reply buffer is swapped out while still holding the gate, then
+// sent. Replies produced by other clients' commands (MONITOR, pub/sub, CLIENT
 // KILL) are sent by RequestFlush; a send lock keeps all sends of a connection in order.
 // Since the epoll EventLoop (LoopConnection) serves clients on Linux x64, this is the portable
-// fallback, also selected with CINNABAR_EVENT_LOOP=0; keep both in step.
+// fallback, also selected with CINNABAR_EVENT_LOOP=0; only the I/O differs between the two.
 using System.Net.Sockets;
 using Cinnabar.Protocol;
 
 namespace Cinnabar.Server.Networking;
 
 /// <summary>A client connection.</summary>
-internal sealed class ClientConnection : IClientTransport, IDisposable
+internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDisposable
 {
-    private const int InitialBufferSize = 16 * 1024;
     private readonly CinnabarServer _server;
     private readonly Socket _socket;
     private readonly ClientSession _session;
-    private readonly RequestParser _parser = new();
+    private readonly ClientInputProcessor _input;
     private readonly ReplyWriter _sending = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly List<CommandArgs> _batch = [];
-    private readonly List<CommandArgs> _argsPool = [];
-    private byte[] _buffer = new byte[InitialBufferSize];
-    private int _start;
-    private int _end;
     private int _closed;
     private TaskCompletionSource? _unblocked;
     private Task<int>? _pendingReceive;
@@ -34,6 +29,7 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
         _server = server;
         _socket = socket;
         _session = session;
+        _input = new ClientInputProcessor(server, session);
         session.Transport = this;
         session.Unblock = () => _unblocked?.TrySetResult();
     }
@@ -50,26 +46,19 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
             {
                 // A receive started while the client was blocked writes at the old end of the
                 // current buffer, so the buffer must stay as it is until that receive completes.
-                if (_pendingReceive is null && _start == _end && !_parser.InCommand)
+                if (_pendingReceive is null)
                 {
-                    _start = _end = 0;
+                    _ = _input.PrepareRead();
                 }
 
-                if (_pendingReceive is null && _end == _buffer.Length)
-                {
-                    MakeRoom();
-                }
-
-                int n = await (_pendingReceive ?? _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None).AsTask()).ConfigureAwait(false);
+                int n = await (_pendingReceive ?? _socket.ReceiveAsync(_input.Buffer.AsMemory(_input.End), SocketFlags.None).AsTask()).ConfigureAwait(false);
                 _pendingReceive = null;
                 if (n == 0)
                 {
                     break;
                 }
 
-                _end += n;
-                Interlocked.Add(ref _server.Stats.NetInputBytes, n);
-                Interlocked.Increment(ref _server.Stats.ReadsProcessed);
+                _input.Received(n);
                 if (!await ProcessInputAsync().ConfigureAwait(false))
                 {
                     break;
@@ -134,199 +123,71 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
         _socket.Dispose();
     }
 
-    // Parses and executes everything complete in the buffer; false = close the connection.
+    // Runs everything complete in the buffer, sending the replies after each step; false = close
+    // the connection. A blocked client keeps reading while it waits (WaitUntilUnblockedAsync).
     private async Task<bool> ProcessInputAsync()
     {
         while (true)
         {
-            bool protocolError = false;
-            bool readWhileBlocked = false;
-            string? error = null;
-            _parser.AuthRequired = !_session.Authenticated;
-            _parser.MaxBulkLength = _server.Config.ProtoMaxBulkLen;
-            _batch.Clear();
-            int used = 0;
-            while (true)
-            {
-                var args = used < _argsPool.Count ? _argsPool[used] : NewArgs();
-                if (!_parser.InCommand)
-                {
-                    args.Clear();
-                }
-
-                var status = _parser.TryParse(_buffer, ref _start, _end, args);
-                if (status == ParseStatus.Incomplete)
-                {
-                    // Keep a half-parsed command's argument vector at the head of the pool so the
-                    // next call resumes into it.
-                    if (_parser.InCommand && used != 0)
-                    {
-                        (_argsPool[0], _argsPool[used]) = (_argsPool[used], _argsPool[0]);
-                    }
-
-                    break;
-                }
-
-                if (status == ParseStatus.Error)
-                {
-                    protocolError = true;
-                    error = _parser.Error;
-                    break;
-                }
-
-                if (args.Count > 0)
-                {
-                    _batch.Add(args);
-                    used++;
-                }
-
-                // Until authenticated, take one command at a time so AUTH's effect on the
-                // parser's limits applies to the next command, as in Redis.
-                if (_parser.AuthRequired)
-                {
-                    break;
-                }
-            }
-
-            _session.QueryBufferLength = _end - _start;
-            if (!protocolError && !_session.IsPrimaryLink && _end - _start > _server.Config.ClientQueryBufferLimit)
-            {
-                LogQueryBufferLimit();
-                return false;
-            }
-
+            InputStep step;
             await _sendLock.WaitAsync().ConfigureAwait(false);
             try
             {
-                int next = 0;
-                while (true)
+                step = _input.Step(this);
+                if (step == InputStep.CloseNow)
                 {
-                    bool blocked = false;
-                    lock (_server.Gate)
-                    {
-                        // Redis counts any input as interaction (readQueryFromClient), stamped once
-                        // per read, so a client slowly sending a large command is not idle.
-                        _session.LastInteractionMs = _server.NowMs;
-                        _server.Dispatcher.BeginBatch();
-                        try
-                        {
-                            for (; next < _batch.Count; next++)
-                            {
-                                if (_session.Killed || _session.CloseAfterReply)
-                                {
-                                    break;
-                                }
-
-                                _server.Dispatcher.Process(_session, _batch[next]);
-                                if (_session.Blocked)
-                                {
-                                    // A postponed command (CLIENT PAUSE) runs again once released;
-                                    // any other blocked command has already been taken care of.
-                                    _unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                                    if (!_session.Postponed)
-                                    {
-                                        next++;
-                                    }
-
-                                    blocked = true;
-                                    break;
-                                }
-                            }
-                        }
-                        finally
-                        {
-                            _server.Dispatcher.EndBatch();
-                        }
-
-                        if (protocolError && next >= _batch.Count && !blocked)
-                        {
-                            // Like any reply, the error is dropped under CLIENT REPLY OFF or SKIP.
-                            // (Redis then leaves the connection open but never reads it again;
-                            // closing it is the useful equivalent.)
-                            if (_session.ReplyMode != ReplyMode.Off && !_session.SkipCurrentReply)
-                            {
-                                _session.Output.Error("ERR " + error);
-                            }
-
-                            _server.Dispatcher.CountError(System.Text.Encoding.ASCII.GetBytes("ERR " + error));
-                            _session.CloseAfterReply = true;
-                            LogProtocolError(error!);
-                        }
-
-                        // Redis's beforeSleep: the fast active expire cycle (usually a clock read).
-                        _server.ActiveExpiry.BeforeSleep();
-                        _sending.SwapWith(_session.Output);
-                    }
-
-                    await SendPendingAsync().ConfigureAwait(false);
-                    if (!blocked || _session.Killed)
-                    {
-                        break;
-                    }
-
-                    _sendLock.Release();
-                    try
-                    {
-                        readWhileBlocked |= await WaitUntilUnblockedAsync().ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        await _sendLock.WaitAsync().ConfigureAwait(false);
-                    }
+                    return false;
                 }
+
+                await SendPendingAsync().ConfigureAwait(false);
             }
             finally
             {
                 _sendLock.Release();
             }
 
-            if (_session.CloseAfterReply || _session.Killed)
+            switch (step)
             {
-                return false;
-            }
+                case InputStep.CloseAfterWrite:
+                    return false;
+                case InputStep.Blocked:
+                    await WaitUntilUnblockedAsync().ConfigureAwait(false);
+                    if (_session.Killed)
+                    {
+                        return false;
+                    }
 
-            if (readWhileBlocked)
-            {
-                continue;
-            }
-
-            if (!_parser.AuthRequired || _batch.Count == 0 || _start >= _end)
-            {
-                return true;
+                    break;
+                case InputStep.Idle:
+                    return true;
             }
         }
     }
 
-    // Redis logs the client's CLIENT LIST line and the first 64 bytes of its query buffer.
-    private void LogQueryBufferLimit()
-    {
-        var bytes = new System.Text.StringBuilder();
-        Diagnostics.MonitorFeed.AppendRepr(bytes, _buffer.AsSpan(_start, Math.Min(64, _end - _start)));
-        lock (_server.Gate)
-        {
-            _server.Log.Warning($"Closing client that reached max query buffer length: {Commands.ClientCommands.InfoLine(_server, _session, null)} (qbuf initial bytes: {bytes})");
-        }
-    }
+    /// <inheritdoc/>
+    void IClientInputHost.TakeOutput() => _sending.SwapWith(_session.Output);
+
+    /// <inheritdoc/>
+    void IClientInputHost.OnBlocked() => _unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Waits for the executor to unblock the client while still reading from the socket, as
     // Redis keeps reading from blocked clients: a peer that disconnects meanwhile is freed (its
     // postponed command never runs), and bytes that arrive are appended after the buffered
-    // commands without moving them. Returns true when input arrived.
-    private async Task<bool> WaitUntilUnblockedAsync()
+    // commands without moving them.
+    private async Task WaitUntilUnblockedAsync()
     {
-        bool read = false;
         var unblocked = _unblocked!.Task;
         while (!unblocked.IsCompleted)
         {
             if (_pendingReceive is null)
             {
-                if (_end == _buffer.Length)
+                if (!_input.PrepareRead())
                 {
                     await unblocked.ConfigureAwait(false);
                     break;
                 }
 
-                _pendingReceive = _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None).AsTask();
+                _pendingReceive = _socket.ReceiveAsync(_input.Buffer.AsMemory(_input.End), SocketFlags.None).AsTask();
             }
 
             if (await Task.WhenAny(_pendingReceive, unblocked).ConfigureAwait(false) != _pendingReceive)
@@ -356,59 +217,8 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
                 break;
             }
 
-            _end += n;
-            read = true;
-            Interlocked.Add(ref _server.Stats.NetInputBytes, n);
-            Interlocked.Increment(ref _server.Stats.ReadsProcessed);
+            _input.Received(n);
         }
-
-        return read;
-    }
-
-    // setProtocolError's log line: the client's CLIENT LIST line and a sample of the unparsed
-    // input (128 bytes: the first and last 64 when longer), non-printable bytes shown as '.'.
-    private void LogProtocolError(string error)
-    {
-        if (_server.Config.LogLevel > Config.LogLevel.Verbose)
-        {
-            return;
-        }
-
-        const int dumpLength = 128;
-        var pending = _buffer.AsSpan(_start, _end - _start);
-        string sample = pending.Length < dumpLength
-            ? $"Query buffer during protocol error: '{Printable(pending)}'"
-            : $"Query buffer during protocol error: '{Printable(pending[..(dumpLength / 2)])}' (... more {pending.Length - dumpLength} bytes ...) '{Printable(pending[^(dumpLength / 2)..])}'";
-        if (sample.Length > 255)
-        {
-            sample = sample[..255];
-        }
-
-        _server.Log.Verbose($"Protocol error ({error}) from client: {Commands.ClientCommands.InfoLine(_server, _session, null)}. {sample}");
-    }
-
-    private static string Printable(ReadOnlySpan<byte> bytes)
-    {
-        var chars = new char[bytes.Length];
-        int n = 0;
-        foreach (byte b in bytes)
-        {
-            if (b == 0)
-            {
-                break;
-            }
-
-            chars[n++] = b is >= 32 and < 127 ? (char)b : '.';
-        }
-
-        return new string(chars, 0, n);
-    }
-
-    private CommandArgs NewArgs()
-    {
-        var a = new CommandArgs();
-        _argsPool.Add(a);
-        return a;
     }
 
     private async Task FlushAsync()
@@ -455,31 +265,5 @@ internal sealed class ClientConnection : IClientTransport, IDisposable
         }
 
         _sending.Clear();
-    }
-
-    // Compacts or grows the receive buffer. Arguments of a half-parsed command point into the
-    // current array, so that array is never rewritten while the parser is inside a command:
-    // the unparsed tail moves to a fresh array instead.
-    private void MakeRoom()
-    {
-        int pending = _end - _start;
-        if (!_parser.InCommand && _start > 0 && pending < _buffer.Length / 2)
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
-            _start = 0;
-            _end = pending;
-            return;
-        }
-
-        // The half-parsed command's arguments pin the current array, so the tail moves to a new
-        // one; it only needs to be bigger when the tail does not fit comfortably (pipelined input
-        // fills the buffer on every read, and doubling each time grew it without bound).
-        long want = pending + _parser.PendingBulkBytes + 1;
-        want = want <= _buffer.Length / 2 ? _buffer.Length : Math.Max((long)_buffer.Length * 2, want);
-        var nb = new byte[(int)Math.Min(want, Array.MaxLength)];
-        Buffer.BlockCopy(_buffer, _start, nb, 0, pending);
-        _buffer = nb;
-        _start = 0;
-        _end = pending;
     }
 }

@@ -1,30 +1,25 @@
 // One client served by the EventLoop (Redis's model): on each readable event, one read, then
 // every complete command in the buffer runs as a batch under the executor gate, and the replies
-// are written at once; what the socket does not take waits for EPOLLOUT. It follows
-// ClientConnection's rules exactly (batching, one-at-a-time until authenticated, query buffer
-// limit, protocol errors, CLIENT KILL, blocked clients); everything here runs on the loop thread
-// except RequestFlush/Close/Unblock, which post to it.
+// are written at once; what the socket does not take waits for EPOLLOUT. The parse-and-execute
+// rules (batching, one-at-a-time until authenticated, query buffer limit, protocol errors,
+// CLIENT KILL, blocked clients) live in ClientInputProcessor, shared with ClientConnection; this
+// class only does the I/O. Everything here runs on the loop thread except
+// RequestFlush/Close/Unblock, which post to it.
 using System.Net.Sockets;
 using Cinnabar.Protocol;
 
 namespace Cinnabar.Server.Networking;
 
 /// <summary>A client connection driven by the event loop.</summary>
-internal sealed class LoopConnection : IClientTransport, EventLoop.ILoopHandler
+internal sealed class LoopConnection : IClientTransport, IClientInputHost, EventLoop.ILoopHandler
 {
-    private const int ReadSize = 16 * 1024;
     private readonly CinnabarServer _server;
     private readonly EventLoop _loop;
     private readonly Socket _socket;
     private readonly int _fd;
     private readonly ClientSession _session;
-    private readonly RequestParser _parser = new();
+    private readonly ClientInputProcessor _input;
     private readonly ReplyWriter _sending = new();
-    private readonly List<CommandArgs> _batch = [];
-    private readonly List<CommandArgs> _argsPool = [];
-    private byte[] _buffer = new byte[ReadSize];
-    private int _start;
-    private int _end;
     private int _sent;
     private ulong _token;
     private uint _watching;
@@ -33,13 +28,6 @@ internal sealed class LoopConnection : IClientTransport, EventLoop.ILoopHandler
     private bool _finished;
     private bool _closeWhenSent;
 
-    // A batch interrupted by a blocking command: where it resumes, and a protocol error that
-    // followed it in the buffer.
-    private int _next;
-    private bool _blockedMidBatch;
-    private bool _protocolError;
-    private string? _error;
-
     public LoopConnection(CinnabarServer server, EventLoop loop, Socket socket, ClientSession session)
     {
         _server = server;
@@ -47,6 +35,7 @@ internal sealed class LoopConnection : IClientTransport, EventLoop.ILoopHandler
         _socket = socket;
         _fd = (int)socket.Handle;
         _session = session;
+        _input = new ClientInputProcessor(server, session);
         session.Transport = this;
         session.Unblock = () => _loop.Post(Resume);
     }
@@ -150,17 +139,15 @@ internal sealed class LoopConnection : IClientTransport, EventLoop.ILoopHandler
             return;
         }
 
-        if (_start == _end && !_parser.InCommand)
+        if (!_input.PrepareRead())
         {
-            _start = _end = 0;
+            // Blocked with a full buffer: stop reading until the Resume (level-triggered epoll
+            // would otherwise report the pending input forever).
+            Watch(_watching & ~EventLoop.In);
+            return;
         }
 
-        if (_end == _buffer.Length)
-        {
-            MakeRoom();
-        }
-
-        int n = EventLoop.Receive(_fd, _buffer, _end, _buffer.Length - _end);
+        int n = EventLoop.Receive(_fd, _input.Buffer, _input.End, _input.Free);
         if (n == -1)
         {
             return;
@@ -168,186 +155,79 @@ internal sealed class LoopConnection : IClientTransport, EventLoop.ILoopHandler
 
         if (n <= 0)
         {
-            // End of stream or a socket error: Redis logs these at verbose level only.
+            // End of stream or a socket error (Redis logs these at verbose level only). A blocked
+            // client is freed too: its postponed command never runs.
             Finish();
             return;
         }
 
-        _end += n;
-        Interlocked.Add(ref _server.Stats.NetInputBytes, n);
-        Interlocked.Increment(ref _server.Stats.ReadsProcessed);
-        ProcessInput();
+        _input.Received(n);
+        if (_input.Interrupted)
+        {
+            // Blocked: the input waits behind the rest of the batch, which the Resume that the
+            // session's Unblock posts runs first (even when the cron already unblocked it).
+            return;
+        }
+
+        Drive();
     }
 
-    // Parses and executes everything complete in the buffer.
-    private void ProcessInput()
+    // Runs input steps and writes their replies until the input is used up or the client blocks.
+    private void Drive()
     {
         while (true)
         {
-            _protocolError = false;
-            _error = null;
-            _parser.AuthRequired = !_session.Authenticated;
-            _parser.MaxBulkLength = _server.Config.ProtoMaxBulkLen;
-            _batch.Clear();
-            int used = 0;
-            while (true)
+            var step = _input.Step(this);
+            if (step == InputStep.CloseNow)
             {
-                var args = used < _argsPool.Count ? _argsPool[used] : NewArgs();
-                if (!_parser.InCommand)
-                {
-                    args.Clear();
-                }
-
-                var status = _parser.TryParse(_buffer, ref _start, _end, args);
-                if (status == ParseStatus.Incomplete)
-                {
-                    // Keep a half-parsed command's argument vector at the head of the pool so the
-                    // next call resumes into it.
-                    if (_parser.InCommand && used != 0)
-                    {
-                        (_argsPool[0], _argsPool[used]) = (_argsPool[used], _argsPool[0]);
-                    }
-
-                    break;
-                }
-
-                if (status == ParseStatus.Error)
-                {
-                    _protocolError = true;
-                    _error = _parser.Error;
-                    break;
-                }
-
-                if (args.Count > 0)
-                {
-                    _batch.Add(args);
-                    used++;
-                }
-
-                // Until authenticated, take one command at a time so AUTH's effect on the
-                // parser's limits applies to the next command, as in Redis.
-                if (_parser.AuthRequired)
-                {
-                    break;
-                }
-            }
-
-            _session.QueryBufferLength = _end - _start;
-            if (!_protocolError && _end - _start > _server.Config.ClientQueryBufferLimit)
-            {
-                _server.Log.Warning($"Closing client that reached max query buffer length: id={_session.Id} addr={_session.Address} (qbuf initial bytes: ...)");
                 Finish();
                 return;
             }
 
-            _next = 0;
-            if (!ExecuteBatch())
+            Write();
+            if (_finished)
             {
                 return;
             }
 
-            if (!_parser.AuthRequired || _batch.Count == 0 || _start >= _end)
+            if (step == InputStep.CloseAfterWrite)
+            {
+                CloseAfterWrite();
+                return;
+            }
+
+            if (step != InputStep.Again)
             {
                 return;
             }
         }
-    }
-
-    // Runs _batch from _next under the gate and writes the replies; false when processing must
-    // stop (blocked client, or the connection is closing).
-    private bool ExecuteBatch()
-    {
-        lock (_server.Gate)
-        {
-            // Redis stamps the last interaction once per read, not per command.
-            _session.LastInteractionMs = _server.NowMs;
-            _server.Dispatcher.BeginBatch();
-            try
-            {
-                _blockedMidBatch = false;
-                for (; _next < _batch.Count; _next++)
-                {
-                    if (_session.Killed || _session.CloseAfterReply)
-                    {
-                        break;
-                    }
-
-                    _server.Dispatcher.Process(_session, _batch[_next]);
-                    if (_session.Blocked)
-                    {
-                        // A postponed command (CLIENT PAUSE) runs again once released; any other
-                        // blocked command has already been taken care of.
-                        if (!_session.Postponed)
-                        {
-                            _next++;
-                        }
-
-                        _blockedMidBatch = true;
-                        break;
-                    }
-                }
-            }
-            finally
-            {
-                _server.Dispatcher.EndBatch();
-            }
-
-            if (_protocolError && _next >= _batch.Count && !_blockedMidBatch)
-            {
-                _session.Output.Error("ERR " + _error);
-                _server.Dispatcher.CountError(System.Text.Encoding.ASCII.GetBytes("ERR " + _error));
-                _session.CloseAfterReply = true;
-                LogProtocolError(_error!);
-            }
-
-            if (_sent == _sending.Length)
-            {
-                TakeOutput();
-            }
-        }
-
-        Write();
-        if (_finished)
-        {
-            return false;
-        }
-
-        if (_session.Killed || _session.CloseAfterReply)
-        {
-            CloseAfterWrite();
-            return false;
-        }
-
-        if (_blockedMidBatch)
-        {
-            // Stop reading until the Resume that the session's Unblock posts (even when the cron
-            // already unblocked it meanwhile): the rest of the batch runs first. Level-triggered
-            // epoll would otherwise report the pending input forever.
-            Watch(_watching & ~EventLoop.In);
-            return false;
-        }
-
-        return true;
     }
 
     // Posted by the session's Unblock: finishes the interrupted batch, then reads again.
     private void Resume()
     {
-        if (_finished || !_blockedMidBatch || _session.Blocked)
-        {
-            return;
-        }
-
-        if (!ExecuteBatch())
+        if (_finished || !_input.Interrupted)
         {
             return;
         }
 
         Watch(_watching | EventLoop.In);
-        if (_parser.AuthRequired && _batch.Count != 0 && _start < _end)
+        Drive();
+    }
+
+    /// <inheritdoc/>
+    void IClientInputHost.TakeOutput()
+    {
+        if (_sent == _sending.Length)
         {
-            ProcessInput();
+            TakeOutput();
         }
+    }
+
+    /// <inheritdoc/>
+    void IClientInputHost.OnBlocked()
+    {
+        // The session's Unblock posts Resume.
     }
 
     // Moves the session's output into the send buffer (caller holds the gate; send buffer empty).
@@ -478,41 +358,5 @@ internal sealed class LoopConnection : IClientTransport, EventLoop.ILoopHandler
             _server.RemoveClient(_session);
             _server.Dispatcher.Forget(_session);
         }
-    }
-
-    private void LogProtocolError(string error)
-    {
-        if (_server.Config.LogLevel <= Config.LogLevel.Verbose)
-        {
-            _server.Log.Verbose($"Protocol error ({error}) from client: id={_session.Id} addr={_session.Address}");
-        }
-    }
-
-    private CommandArgs NewArgs()
-    {
-        var a = new CommandArgs();
-        _argsPool.Add(a);
-        return a;
-    }
-
-    // As ClientConnection.MakeRoom: the half-parsed command's arguments pin the current array.
-    private void MakeRoom()
-    {
-        int pending = _end - _start;
-        if (!_parser.InCommand && _start > 0 && pending < _buffer.Length / 2)
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
-            _start = 0;
-            _end = pending;
-            return;
-        }
-
-        long want = pending + _parser.PendingBulkBytes + 1;
-        want = want <= _buffer.Length / 2 ? _buffer.Length : Math.Max((long)_buffer.Length * 2, want);
-        var nb = new byte[(int)Math.Min(want, Array.MaxLength)];
-        Buffer.BlockCopy(_buffer, _start, nb, 0, pending);
-        _buffer = nb;
-        _start = 0;
-        _end = pending;
     }
 }

@@ -36,7 +36,14 @@ internal sealed class InProcessServer : IAsyncDisposable
         }
     }
 
-    public static InProcessServer Start(Action<ServerConfig>? configure = null)
+    public static InProcessServer Start(Action<ServerConfig>? configure = null) => Start("1", configure);
+
+    /// <summary>
+    /// Starts a server whose clients are served by the epoll event loop (<paramref name="eventLoop"/>
+    /// "1", the default on Linux x64) or by the runtime's async sockets ("0"), as the
+    /// CINNABAR_EVENT_LOOP environment variable chooses for the executable.
+    /// </summary>
+    public static InProcessServer Start(string eventLoop, Action<ServerConfig>? configure = null)
     {
         var config = new ServerConfig { Bind = ["127.0.0.1"], Port = ServerProcess.FreePort(), LogLevel = LogLevel.Verbose };
         configure?.Invoke(config);
@@ -54,13 +61,18 @@ internal sealed class InProcessServer : IAsyncDisposable
             },
         };
         var server = new CinnabarServer(config, logger: logger);
-        var host = new ServerHost(server);
+        var host = new ServerHost(server) { UseEventLoop = eventLoop != "0" };
         if (!host.Listen())
         {
             throw new InvalidOperationException("could not listen");
         }
 
         host.Start();
+        if (eventLoop == "0" && host.UsesEventLoop)
+        {
+            throw new InvalidOperationException("the async-socket transport was asked for but the event loop runs");
+        }
+
         return new InProcessServer(host, log);
     }
 
