@@ -42,13 +42,28 @@ def skip_line(name):
                           for i, part in enumerate(parts)) + "$"
 
 
+def body_end(text, start):
+    """Index just past the brace that closes the body opened at text[start - 1]."""
+    depth, i = 1, start
+    while i < len(text) and depth:
+        c = text[i]
+        if c == "\\":
+            i += 1
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        i += 1
+    return i
+
+
 def tests(text):
-    # `test {name} {` or `test "name" {` at any indentation; body runs to the next test.
+    # `test {name} {` or `test "name" {` at any indentation; the body is the braced block that
+    # follows (not the text up to the next test, which may hold a foreach list of other commands).
     pattern = re.compile(r'^\s*test\s+(?:\{(.*?)\}|"(.*?)")\s+\{', re.M)
-    marks = list(pattern.finditer(text))
-    for i, m in enumerate(marks):
-        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        yield (m.group(1) if m.group(1) is not None else m.group(2)), text[m.end():end]
+    for m in pattern.finditer(text):
+        yield (m.group(1) if m.group(1) is not None else m.group(2)), text[m.end():body_end(text, m.end())]
+
 
 for path in sys.argv[1:]:
     text = open(path).read()

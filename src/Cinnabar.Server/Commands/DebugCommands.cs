@@ -193,6 +193,9 @@ internal static class DebugCommands
                 // The RDB subsystem owns SAVE and load; until it lands this is an honest error.
                 ctx.Error("ERR DEBUG RELOAD needs RDB persistence, which this server does not have yet");
                 return;
+            case "config-rewrite-force-all" when argc == 2:
+                ConfigRewriteForceAll(ctx);
+                return;
             case "stringmatch-test" when argc == 2:
                 ctx.Reply.Simple("Apparently Redis did not crash: test passed");
                 return;
@@ -210,6 +213,24 @@ internal static class DebugCommands
                 Replies.SubcommandSyntaxError(ctx);
                 return;
         }
+    }
+
+    // DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE that writes every parameter, defaults included.
+    private static void ConfigRewriteForceAll(CommandContext ctx)
+    {
+        var config = ctx.Server.Config;
+
+        // Without a config file Redis hands rewriteConfig a NULL path, and open() fails with EFAULT.
+        string? err = config.ConfigFile.Length == 0
+            ? "Bad address"
+            : Config.ConfigRewriter.RewriteFile(config.ConfigFile, config.Store, forceAll: true);
+        if (err is not null)
+        {
+            ctx.Error($"ERR CONFIG-REWRITE-FORCE-ALL failed: {err}");
+            return;
+        }
+
+        ctx.Reply.Ok();
     }
 
     // DEBUG SLEEP seconds (decimals allowed; blocks the whole server, like Redis)
