@@ -260,11 +260,7 @@ internal static class DebugCommands
         string encoding = Entry.EncodingOf(data);
 
         // Small integers are Redis's shared objects, whose refcount is OBJ_SHARED_REFCOUNT.
-        long refcount = 1;
-        if (encoding == "int" && Number.TryParseInt64(Entry.StringValue(data), out long v) && v is >= 0 and < 10000)
-        {
-            refcount = int.MaxValue;
-        }
+        long refcount = Entry.IsSharedInteger(data) ? int.MaxValue : 1;
 
         long address = 0x7f0000000000L | ((long)(uint)RuntimeHelpers.GetHashCode(data) << 4);
         int lru = s.Lru & 0xFFFFFF;
