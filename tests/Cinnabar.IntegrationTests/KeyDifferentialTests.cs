@@ -281,6 +281,36 @@ public class KeyDifferentialTests : IClassFixture<DifferentialPair>
         ["OBJECT", "ENCODING", "a", "b"],
         ["TOUCH"]);
 
+    [Fact]
+    public Task EncodingAndRefcountFollowHowAValueWasMadeAsInRedis() => _pair.AssertSameRepliesAsync(
+        ["FLUSHALL"],
+        ["SET", "small", "7"],
+        ["COPY", "small", "smallcopy"],
+        ["OBJECT", "REFCOUNT", "smallcopy"],
+        ["OBJECT", "ENCODING", "smallcopy"],
+        ["COPY", "smallcopy", "copy2"],
+        ["OBJECT", "REFCOUNT", "copy2"],
+        ["APPEND", "smallcopy", "1"],
+        ["OBJECT", "ENCODING", "smallcopy"],
+        ["INCRBYFLOAT", "f", "3"],
+        ["OBJECT", "ENCODING", "f"],
+        ["OBJECT", "REFCOUNT", "f"],
+        ["COPY", "f", "fcopy"],
+        ["OBJECT", "ENCODING", "fcopy"],
+        ["INCRBYFLOAT", "f", "0.5"],
+        ["OBJECT", "ENCODING", "f"],
+        ["SET", "g", "2"],
+        ["INCRBYFLOAT", "g", "1"],
+        ["OBJECT", "ENCODING", "g"],
+        ["INCR", "g"],
+        ["OBJECT", "ENCODING", "g"],
+        ["OBJECT", "REFCOUNT", "g"],
+        ["INCRBYFLOAT", "h", "3"],
+        ["SETRANGE", "h", "0", "4"],
+        ["OBJECT", "ENCODING", "h"],
+        ["GET", "h"],
+        ["FLUSHALL"]);
+
     [Theory]
     [InlineData("COUNT", "5", null, null)]
     [InlineData("COUNT", "100", "MATCH", "key:1*")]

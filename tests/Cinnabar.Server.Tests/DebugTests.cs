@@ -14,6 +14,33 @@ public class DebugTests
     }
 
     [Fact]
+    public void ConfigRewriteForceAllWritesDefaultsTooAndFailsLikeRedisWithoutAFile()
+    {
+        var h = NewHarness();
+        Assert.Equal("-ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address\r\n", h.Run("DEBUG", "CONFIG-REWRITE-FORCE-ALL"));
+
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "port 7000\n");
+            h.Server.Config.ConfigFile = path;
+            Assert.Equal("+OK\r\n", h.Run("DEBUG", "CONFIG-REWRITE-FORCE-ALL"));
+            var lines = File.ReadAllLines(path);
+            Assert.Contains("timeout 0", lines);
+            Assert.Contains("hz 10", lines);
+
+            // A plain CONFIG REWRITE leaves defaults out.
+            File.WriteAllText(path, "port 7000\n");
+            Assert.Equal("+OK\r\n", h.Run("CONFIG", "REWRITE"));
+            Assert.DoesNotContain("timeout 0", File.ReadAllLines(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void DigestOfAnEmptyDatasetIsFortyZeros()
     {
         Assert.Equal("+" + new string('0', 40) + "\r\n", NewHarness().Run("DEBUG", "DIGEST"));

@@ -210,6 +210,36 @@ public class ExpireTests
     }
 
     [Fact]
+    public void NoKeyIsDeletedByExpiryWhileClientsArePaused()
+    {
+        var h = new ServerHarness();
+        h.Run("SET", "a", "x", "PX", "10");
+        h.Run("SET", "b", "x", "PX", "10");
+        h.Run("CLIENT", "PAUSE", "50000", "WRITE");
+        h.Time.Advance(TimeSpan.FromMilliseconds(11));
+        lock (h.Server.Gate)
+        {
+            h.Server.ActiveExpiry.Cycle(fast: false);
+        }
+
+        // Reads see the keys as gone, but nothing was deleted (or propagated) yet.
+        Assert.Equal("$-1\r\n", h.Run("GET", "a"));
+        Assert.Equal(2, h.Server.Databases[0].Count);
+        Assert.Equal(0, h.Server.Stats.ExpiredKeys);
+
+        h.Run("CLIENT", "UNPAUSE");
+        Assert.Equal("$-1\r\n", h.Run("GET", "a"));
+        Assert.Equal(1, h.Server.Stats.ExpiredKeys);
+        lock (h.Server.Gate)
+        {
+            h.Server.ActiveExpiry.Cycle(fast: false);
+        }
+
+        Assert.Equal(0, h.Server.Databases[0].Count);
+        Assert.Equal(2, h.Server.Stats.ExpiredKeys);
+    }
+
+    [Fact]
     public void TheActiveCycleRemovesExpiredKeysNobodyReads()
     {
         var h = new ServerHarness();

@@ -319,4 +319,22 @@ public class IntrospectionTests
         long s = h.Time.NowMs / 1000;
         Assert.Equal($"*2\r\n${s.ToString(System.Globalization.CultureInfo.InvariantCulture).Length}\r\n{s}\r\n$1\r\n0\r\n", h.Run("TIME"));
     }
+
+    [Fact]
+    public void TheIdleTimeoutClosesOrdinaryClientsButNeverMonitors()
+    {
+        var h = new ServerHarness();
+        var monitor = h.NewClient();
+        var idle = h.NewClient();
+        h.Run(monitor, "MONITOR");
+        h.Run("CONFIG", "SET", "timeout", "1");
+        h.Time.Advance(TimeSpan.FromSeconds(3));
+        lock (h.Server.Gate)
+        {
+            new Execution.ServerCron(h.Server).Tick();
+        }
+
+        Assert.True(idle.Killed);
+        Assert.False(monitor.Killed);
+    }
 }

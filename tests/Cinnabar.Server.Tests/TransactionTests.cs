@@ -17,6 +17,22 @@ public class TransactionTests
     }
 
     [Fact]
+    public void CommandsInsideExecAllSeeTheTimeExecStarted()
+    {
+        var h = new ServerHarness();
+        h.Run("SET", "k", "v", "PX", "1500");
+        h.Run("MULTI");
+        h.Run("GET", "k");
+        h.Run("GET", "k");
+        h.Run("GET", "k");
+
+        // Every clock reading now moves time by a second: a command that read the clock again
+        // would see the key expired by the second GET.
+        h.Time.TickPerRead = TimeSpan.FromSeconds(1);
+        Assert.Equal("*3\r\n$1\r\nv\r\n$1\r\nv\r\n$1\r\nv\r\n", h.Run("EXEC"));
+    }
+
+    [Fact]
     public void ErrorsInsideExecAreRepliesOfTheirCommand()
     {
         var h = new ServerHarness();

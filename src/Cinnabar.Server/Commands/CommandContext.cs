@@ -178,6 +178,13 @@ internal sealed class CommandContext
             return true;
         }
 
+        // During a client pause the key reads as expired but is not deleted (no DEL may be
+        // propagated while paused); it goes at the first access after the pause, as in Redis.
+        if (Server.Dispatcher.Pause.CheckTimeoutAndReturnIfPaused())
+        {
+            return true;
+        }
+
         DeleteExpired(Server, db, key, this);
         return true;
     }

@@ -193,6 +193,9 @@ internal static class DebugCommands
                 // The RDB subsystem owns SAVE and load; until it lands this is an honest error.
                 ctx.Error("ERR DEBUG RELOAD needs RDB persistence, which this server does not have yet");
                 return;
+            case "config-rewrite-force-all" when argc == 2:
+                ConfigRewriteForceAll(ctx);
+                return;
             case "stringmatch-test" when argc == 2:
                 ctx.Reply.Simple("Apparently Redis did not crash: test passed");
                 return;
@@ -210,6 +213,24 @@ internal static class DebugCommands
                 Replies.SubcommandSyntaxError(ctx);
                 return;
         }
+    }
+
+    // DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE that writes every parameter, defaults included.
+    private static void ConfigRewriteForceAll(CommandContext ctx)
+    {
+        var config = ctx.Server.Config;
+
+        // Without a config file Redis hands rewriteConfig a NULL path, and open() fails with EFAULT.
+        string? err = config.ConfigFile.Length == 0
+            ? "Bad address"
+            : Config.ConfigRewriter.RewriteFile(config.ConfigFile, config.Store, forceAll: true);
+        if (err is not null)
+        {
+            ctx.Error($"ERR CONFIG-REWRITE-FORCE-ALL failed: {err}");
+            return;
+        }
+
+        ctx.Reply.Ok();
     }
 
     // DEBUG SLEEP seconds (decimals allowed; blocks the whole server, like Redis)
@@ -239,11 +260,7 @@ internal static class DebugCommands
         string encoding = Entry.EncodingOf(data);
 
         // Small integers are Redis's shared objects, whose refcount is OBJ_SHARED_REFCOUNT.
-        long refcount = 1;
-        if (encoding == "int" && Number.TryParseInt64(Entry.StringValue(data), out long v) && v is >= 0 and < 10000)
-        {
-            refcount = int.MaxValue;
-        }
+        long refcount = Entry.IsSharedInteger(data) ? int.MaxValue : 1;
 
         long address = 0x7f0000000000L | ((long)(uint)RuntimeHelpers.GetHashCode(data) << 4);
         int lru = s.Lru & 0xFFFFFF;

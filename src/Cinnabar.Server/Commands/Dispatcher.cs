@@ -18,6 +18,7 @@ internal sealed class Dispatcher
     private readonly List<CommandArgs> _topOps = [];
     private readonly List<int> _topDbs = [];
     private int _depth;
+    private long _callNowMs;
     private long _lastSecurityWarningMs = long.MinValue / 2;
 
     // Within a batch of pipelined commands, the end of one top-level call is the start of the
@@ -225,7 +226,10 @@ internal sealed class Dispatcher
         // A nested call (a command inside EXEC) gets a context of its own, so the outer
         // command's dirty count and propagation choices survive it.
         var ctx = _depth == 0 ? ContextFor(client) : new CommandContext(_server, client);
-        long now = _server.NowMs;
+
+        // Redis's call() caches the time only for the outermost call (fixed_time_expire): the
+        // commands EXEC runs all see the time EXEC started, so a key cannot expire midway.
+        long now = _depth == 0 ? (_callNowMs = _server.NowMs) : _callNowMs;
         int replyStart = client.Output.Length;
         _depth++;
         var previous = _server.CurrentClient;

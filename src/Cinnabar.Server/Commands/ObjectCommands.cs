@@ -8,9 +8,6 @@ namespace Cinnabar.Server.Commands;
 /// <summary>OBJECT introspection.</summary>
 internal static class ObjectCommands
 {
-    // Redis shares the integers 0..9999 (OBJ_SHARED_INTEGERS); their refcount reads as INT_MAX.
-    private const int SharedIntegers = 10000;
-
     public static void Register(CommandTable t)
     {
         var obj = t.Add("object", -2, CommandFlags.None, 0, 0, 0, null, "generic", "2.2.3", "", "A container for object introspection commands");
@@ -72,8 +69,7 @@ internal static class ObjectCommands
         }
 
         // Small integers are shared objects in Redis, whose refcount is pinned at INT_MAX.
-        bool shared = s.Data is byte[] && Number.TryParseInt64(Entry.StringValue(s.Data), out long v) && v is >= 0 and < SharedIntegers;
-        ctx.Reply.Integer(shared ? int.MaxValue : 1);
+        ctx.Reply.Integer(Entry.IsSharedInteger(s.Data!) ? int.MaxValue : 1);
     }
 
     // OBJECT HELP

@@ -120,13 +120,20 @@ internal static class StringNumberCommands
         }
 
         var formatted = sum.ToHumanBytes();
+
+        // Redis stores the result as a plain string object, never through tryObjectEncoding:
+        // "3" from INCRBYFLOAT is an embstr (refcount 1), not a shared integer, and an inline
+        // entry would read as one, so such results get an object that says so.
+        object data = formatted.Length <= 20 && Number.TryParseInt64(formatted, out _)
+            ? new RawString(key.ToArray(), formatted, 0, "embstr")
+            : Entry.MakeString(key, formatted);
         if (exists)
         {
-            ctx.Db.Replace(ref s, Entry.MakeString(key, formatted), key);
+            ctx.Db.Replace(ref s, data, key);
         }
         else
         {
-            ctx.Db.SetString(key, formatted, 0, keepTtl: false);
+            ctx.Db.Add(key, data, 0);
         }
 
         ctx.SignalModifiedKey(key);

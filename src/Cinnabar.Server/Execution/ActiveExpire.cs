@@ -165,6 +165,13 @@ internal sealed class ActiveExpire
     /// <summary>One cycle (the caller holds the gate): the slow cycle from the cron, or the fast one.</summary>
     public void Cycle(bool fast)
     {
+        // While clients are paused the dataset stays still: no key expires (Redis's
+        // activeExpireCycle returns first thing when checkClientPauseTimeoutAndReturnIfPaused).
+        if (_server.Dispatcher.Pause.CheckTimeoutAndReturnIfPaused())
+        {
+            return;
+        }
+
         int effort = Math.Clamp(_server.Config.ActiveExpireEffort, 1, 10) - 1;
         int keysPerLoop = KeysPerLoop + (KeysPerLoop / 4 * effort);
         long fastDuration = FastDurationMicros + (FastDurationMicros / 4 * effort);

@@ -79,7 +79,8 @@ internal sealed class ServerCron
         List<ClientSession>? idle = null;
         foreach (var c in _server.Clients.Values)
         {
-            if (c.IsPrimaryLink || c.IsReplica || c.IsPubSub || c.Blocked)
+            // Redis flags a MONITOR client as a replica (CLIENT_SLAVE), which spares it too.
+            if (c.IsPrimaryLink || c.IsReplica || c.IsMonitor || c.IsPubSub || c.Blocked)
             {
                 continue;
             }

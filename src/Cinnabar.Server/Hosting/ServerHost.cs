@@ -16,6 +16,7 @@ internal sealed class ServerHost : IAsyncDisposable
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _tasks = [];
     private readonly ServerCron _cron;
+    private readonly OomScoreAdjuster _oomScore = new();
     private Timer? _cronTimer;
     private bool _started;
     private EventLoop? _loop;
@@ -90,6 +91,7 @@ internal sealed class ServerHost : IAsyncDisposable
         }
 
         Server.Config.ApplyHook = ApplyConfig;
+        _oomScore.Apply(Server.Config, Server.IsReplica, Server.Log);
         return true;
     }
 
@@ -134,6 +136,11 @@ internal sealed class ServerHost : IAsyncDisposable
             int period = Math.Max(1, 1000 / Math.Clamp(Server.Config.Hz, 1, 500));
             _cronTimer?.Change(period, period);
             return null;
+        }
+
+        if (name is "oom-score-adj" or "oom-score-adj-values")
+        {
+            return _oomScore.Apply(Server.Config, Server.IsReplica, Server.Log) ? null : "Failed to set current oom_score_adj. Check server logs.";
         }
 
         if (name is not ("port" or "bind"))

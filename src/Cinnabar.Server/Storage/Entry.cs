@@ -44,9 +44,28 @@ internal static class Entry
         return o;
     }
 
-    /// <summary>A deep copy of the value under another key (COPY).</summary>
-    public static object Duplicate(object data, byte[] key) =>
-        data is byte[] blob ? MakeString(key, InlineValue(blob)) : ((RedisObject)data).CloneWithKey(key);
+    /// <summary>
+    /// A deep copy of the value under another key (COPY). Redis's dupStringObject gives an
+    /// integer its own object, so a copy of a shared small integer is unshared (refcount 1).
+    /// </summary>
+    public static object Duplicate(object data, byte[] key)
+    {
+        if (data is not byte[] blob)
+        {
+            return ((RedisObject)data).CloneWithKey(key);
+        }
+
+        var value = InlineValue(blob);
+        return IsSharedInteger(data) ? new RawString(key, value, 0, "int") : MakeString(key, value);
+    }
+
+    /// <summary>
+    /// True for the values Redis stores as its shared integer objects 0..9999 (OBJECT REFCOUNT
+    /// reads INT_MAX): integer-encoded inline entries, the form SET, INCR and friends produce.
+    /// </summary>
+    public static bool IsSharedInteger(object data) =>
+        data is byte[] && EncodingOf(data) == "int" &&
+        Cinnabar.Protocol.Number.TryParseInt64(StringValue(data), out long v) && v is >= 0 and < 10000;
 
     /// <summary>The value of an inline string entry.</summary>
     public static ReadOnlySpan<byte> InlineValue(byte[] blob)
