@@ -38,9 +38,6 @@ internal sealed class Dispatcher
     /// <summary>True while EXEC runs its queued commands (Redis's server.in_exec).</summary>
     public bool InExec { get; set; }
 
-    /// <summary>Hook for other reasons to make a client wait before a command (CLIENT PAUSE is built in); returns true when the client was blocked.</summary>
-    public Func<ClientSession, CommandSpec, bool>? ShouldPostpone { get; set; }
-
     /// <summary>Opens a batch: the first command's timing starts now (the caller holds the executor gate).</summary>
     public void BeginBatch() => _chainStamp = Stopwatch.GetTimestamp();
 
@@ -183,11 +180,6 @@ internal sealed class Dispatcher
         if (!client.IsReplica && Pause.CheckTimeoutAndReturnIfPaused() && (Pause.Type == PauseType.All || mayReplicate))
         {
             Pause.Postpone(client);
-            return;
-        }
-
-        if (!client.InMulti && ShouldPostpone is not null && ShouldPostpone(client, spec))
-        {
             return;
         }
 

@@ -78,38 +78,7 @@ internal sealed class ConfigRewriter
     }
 
     /// <summary>Redis's sdscatrepr: a double-quoted string with C escapes.</summary>
-    public static string Repr(string value)
-    {
-        var sb = new StringBuilder(value.Length + 2);
-        sb.Append('"');
-        foreach (byte b in Encoding.UTF8.GetBytes(value))
-        {
-            switch (b)
-            {
-                case (byte)'\\': sb.Append("\\\\"); break;
-                case (byte)'"': sb.Append("\\\""); break;
-                case (byte)'\n': sb.Append("\\n"); break;
-                case (byte)'\r': sb.Append("\\r"); break;
-                case (byte)'\t': sb.Append("\\t"); break;
-                case 7: sb.Append("\\a"); break;
-                case 8: sb.Append("\\b"); break;
-                default:
-                    if (b >= 32 && b < 127)
-                    {
-                        sb.Append((char)b);
-                    }
-                    else
-                    {
-                        sb.Append("\\x").Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-                    }
-
-                    break;
-            }
-        }
-
-        sb.Append('"');
-        return sb.ToString();
-    }
+    public static string Repr(string value) => Cinnabar.Protocol.Repr.Quote(value);
 
     /// <summary>Marks an option as handled so its unused old lines are blanked.</summary>
     public void MarkProcessed(string option) => _rewritten.Add(option);

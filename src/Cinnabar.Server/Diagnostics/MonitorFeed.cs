@@ -154,35 +154,6 @@ internal static class MonitorFeed
         return set;
     }
 
-    /// <summary>Redis's sdscatrepr: quoted, with \n \r \t \a \b \" \\ escapes and \xHH for the rest.</summary>
-    public static void AppendRepr(StringBuilder sb, ReadOnlySpan<byte> s)
-    {
-        sb.Append('"');
-        foreach (byte b in s)
-        {
-            switch (b)
-            {
-                case (byte)'\\': sb.Append("\\\\"); break;
-                case (byte)'"': sb.Append("\\\""); break;
-                case (byte)'\n': sb.Append("\\n"); break;
-                case (byte)'\r': sb.Append("\\r"); break;
-                case (byte)'\t': sb.Append("\\t"); break;
-                case 7: sb.Append("\\a"); break;
-                case 8: sb.Append("\\b"); break;
-                default:
-                    if (b >= 32 && b < 127)
-                    {
-                        sb.Append((char)b);
-                    }
-                    else
-                    {
-                        sb.Append("\\x").Append(b.ToString("x2", CultureInfo.InvariantCulture));
-                    }
-
-                    break;
-            }
-        }
-
-        sb.Append('"');
-    }
+    /// <summary>Redis's sdscatrepr (kept for callers; the one implementation is Protocol.Repr).</summary>
+    public static void AppendRepr(StringBuilder sb, ReadOnlySpan<byte> s) => Repr.Append(sb, s);
 }
