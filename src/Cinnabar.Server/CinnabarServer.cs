@@ -2,12 +2,12 @@
 // gate. Every command runs while holding Gate, so everything reachable from here is touched by
 // one thread at a time, in one total order (ARCHITECTURE §1); the hosting layer wires sockets,
 // timers and signals to it.
+using Cinnabar.Protocol;
 using Cinnabar.Server.Commands;
 using Cinnabar.Server.Config;
 using Cinnabar.Server.Diagnostics;
 using Cinnabar.Server.Networking;
 using Cinnabar.Server.Replication;
-using Cinnabar.Protocol;
 using Cinnabar.Server.Storage;
 
 namespace Cinnabar.Server;

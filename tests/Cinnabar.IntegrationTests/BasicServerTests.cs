@@ -1,4 +1,5 @@
 using Cinnabar.IntegrationTests.Infrastructure;
+
 using StackExchange.Redis;
 
 namespace Cinnabar.IntegrationTests;

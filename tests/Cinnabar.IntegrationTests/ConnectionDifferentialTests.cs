@@ -2,6 +2,7 @@
 // Client ids differ between the two servers, so HELLO's id is compared after masking it, and
 // CLIENT LIST/INFO lines are compared by their field names and order.
 using System.Text.RegularExpressions;
+
 using Cinnabar.IntegrationTests.Infrastructure;
 
 namespace Cinnabar.IntegrationTests;

@@ -2,6 +2,7 @@
 // Redis's log line, and StackExchange.Redis with a password and with RESP3. Each runs on both
 // client transports: the epoll event loop ("1") and async sockets ("0").
 using Cinnabar.IntegrationTests.Infrastructure;
+
 using StackExchange.Redis;
 
 namespace Cinnabar.IntegrationTests;

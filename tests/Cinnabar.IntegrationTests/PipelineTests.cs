@@ -1,4 +1,5 @@
 using System.Text;
+
 using Cinnabar.IntegrationTests.Infrastructure;
 
 namespace Cinnabar.IntegrationTests;

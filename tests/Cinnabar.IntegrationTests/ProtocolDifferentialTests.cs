@@ -3,6 +3,7 @@
 // connection must be identical. Inputs that do not end in an error close with a trailing QUIT.
 using System.Net.Sockets;
 using System.Text;
+
 using Cinnabar.IntegrationTests.Infrastructure;
 
 namespace Cinnabar.IntegrationTests;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+
 using Cinnabar.IntegrationTests.Infrastructure;
 
 namespace Cinnabar.IntegrationTests;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+
 using Cinnabar.IntegrationTests.Infrastructure;
 
 namespace Cinnabar.IntegrationTests;

@@ -1,4 +1,5 @@
 using System.Text;
+
 using Cinnabar.Protocol;
 
 namespace Cinnabar.Protocol.Tests;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+
 using Cinnabar.Server.Networking;
 using Cinnabar.Server.Tests.Infrastructure;
 

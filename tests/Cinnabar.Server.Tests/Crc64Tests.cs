@@ -1,4 +1,5 @@
 using System.Text;
+
 using Cinnabar.Server.Persistence.Rdb;
 
 namespace Cinnabar.Server.Tests;

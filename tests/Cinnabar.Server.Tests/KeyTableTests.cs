@@ -1,4 +1,5 @@
 using System.Text;
+
 using Cinnabar.Server.Storage;
 
 namespace Cinnabar.Server.Tests;

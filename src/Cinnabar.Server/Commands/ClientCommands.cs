@@ -5,6 +5,7 @@
 // Client-side caching (TRACKING, CACHING) is not implemented: GETREDIR and TRACKINGINFO report
 // tracking as off.
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Networking;
 

@@ -3,6 +3,7 @@
 // invalidation, propagation). Handlers never reach around these helpers into storage for
 // reads, so expiry and statistics stay in one place.
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Networking;
 using Cinnabar.Server.Storage;

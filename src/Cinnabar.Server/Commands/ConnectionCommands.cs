@@ -3,6 +3,7 @@
 // "nopass", so any password authenticates it (the three-argument AUTH form) as in Redis.
 using System.Security.Cryptography;
 using System.Text;
+
 using Cinnabar.Server.Networking;
 
 namespace Cinnabar.Server.Commands;

@@ -4,6 +4,7 @@
 // feed MONITOR and propagate the command's effects. Handlers check only what arity cannot say.
 using System.Diagnostics;
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Diagnostics;
 using Cinnabar.Server.Networking;

@@ -7,6 +7,7 @@
 // with lazyfree-lazy-expire). A replica never deletes here: it stores the past deadline and
 // hides the key, waiting for its primary's DEL.
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Storage;
 

@@ -4,6 +4,7 @@
 // statistics follow Redis's lookupKey flags exactly (which commands count hits is visible in
 // INFO, so TYPE/EXISTS/TTL/OBJECT use NOTOUCH, DEL/RENAME use WRITE, and so on).
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Storage;
 

@@ -1,6 +1,7 @@
 // LCS (t_string.c), registered by StringCommands: the classic dynamic-programming table, walked
 // back from the end exactly as Redis walks it, so IDX ranges come out in Redis's order.
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Storage;
 

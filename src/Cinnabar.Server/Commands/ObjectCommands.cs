@@ -1,5 +1,6 @@
 // OBJECT and its subcommands (Redis's object.c). Registered: OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT|HELP
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Storage;
 

@@ -3,6 +3,7 @@
 // keys of the visited buckets, then filters them in Redis's order; the cursor parser here is
 // Redis's strtoul-based one, shared with HSCAN/SSCAN/ZSCAN.
 using System.Runtime.CompilerServices;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Storage;
 

@@ -3,6 +3,7 @@
 // to a WATCHed key (including expiry and FLUSH) marks the watchers dirty so EXEC answers null.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+
 using Cinnabar.Server.Networking;
 using Cinnabar.Server.Storage;
 

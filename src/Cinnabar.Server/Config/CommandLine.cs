@@ -3,6 +3,7 @@
 // file, built exactly as Redis builds them ("--port 6380 --bind a b" -> "port 6380\nbind a b",
 // values quoted with sdscatrepr so empty values survive as "").
 using System.Text;
+
 using Cinnabar.Protocol;
 
 namespace Cinnabar.Server.Config;

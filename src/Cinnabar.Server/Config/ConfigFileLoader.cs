@@ -5,6 +5,7 @@
 // with Redis's report (line number, the line, the reason), which the host prints to stderr
 // before exiting with status 1 (ARCHITECTURE §8: config errors name the line).
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Commands;
 

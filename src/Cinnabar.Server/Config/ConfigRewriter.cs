@@ -4,6 +4,7 @@
 // (non-default) and had no line, and left-over lines of rewritten options are blanked. Lines
 // naming nothing we know become "# ??? line". The new file replaces the old one atomically.
 using System.Text;
+
 using Cinnabar.Protocol;
 
 namespace Cinnabar.Server.Config;

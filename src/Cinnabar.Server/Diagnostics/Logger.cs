@@ -3,6 +3,7 @@
 // M (primary), S (replica), C (child) or X (sentinel). Writes are serialized by a lock; the
 // file is opened per line in append mode, as Redis does, so logrotate's moves are harmless.
 using System.Globalization;
+
 using Cinnabar.Server.Config;
 
 namespace Cinnabar.Server.Diagnostics;

@@ -18,6 +18,7 @@
 //   a TTL on a writable replica: those are remembered (key -> bitmap of databases, as Redis's
 //   slaveKeysWithExpire) and expired from the cron, since no primary will ever delete them.
 using System.Diagnostics;
+
 using Cinnabar.Server.Commands;
 using Cinnabar.Server.Storage;
 

@@ -4,6 +4,7 @@
 // itself; turning it off writes the saved base back. The base is read once, so a later CONFIG
 // SET works from the score the process had before Cinnabar touched it.
 using System.Globalization;
+
 using Cinnabar.Server.Config;
 using Cinnabar.Server.Diagnostics;
 

@@ -2,6 +2,7 @@
 // timer and the startup/shutdown messages in Redis's words.
 using System.Net;
 using System.Net.Sockets;
+
 using Cinnabar.Server.Execution;
 using Cinnabar.Server.Networking;
 

@@ -4,6 +4,7 @@
 // file, tell systemd we are ready, run until SIGTERM/SIGINT or SHUTDOWN, then shut down with
 // Redis's log lines and exit 0.
 using System.Runtime.InteropServices;
+
 using Cinnabar.Server.Commands;
 using Cinnabar.Server.Config;
 using Cinnabar.Server.Diagnostics;

@@ -7,6 +7,7 @@
 // Since the epoll EventLoop (LoopConnection) serves clients on Linux x64, this is the portable
 // fallback, also selected with CINNABAR_EVENT_LOOP=0; only the I/O differs between the two.
 using System.Net.Sockets;
+
 using Cinnabar.Protocol;
 
 namespace Cinnabar.Server.Networking;

@@ -6,6 +6,7 @@
 // class only does the I/O. Everything here runs on the loop thread except
 // RequestFlush/Close/Unblock, which post to it.
 using System.Net.Sockets;
+
 using Cinnabar.Protocol;
 
 namespace Cinnabar.Server.Networking;

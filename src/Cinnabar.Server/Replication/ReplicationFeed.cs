@@ -4,6 +4,7 @@
 // and Redis's test harness, which attaches with SYNC to assert exact propagation); the shared
 // replication buffer, backlog and PSYNC of the replication issue build on this formatting.
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Networking;
 

@@ -75,7 +75,7 @@ internal static class Entry
     }
 
     /// <summary>The type of slot data.</summary>
-    public static ObjectType TypeOf(object data) => data is byte[] ? ObjectType.String : ((RedisObject)data).Type;
+    public static ObjectType TypeOf(object data) => data is byte[]? ObjectType.String : ((RedisObject)data).Type;
 
     /// <summary>True when the data is a string (inline or raw).</summary>
     public static bool IsString(object data) => data is byte[] || data is RawString;

@@ -77,86 +77,86 @@ internal static class GlobPattern
                     break;
 
                 case (byte)'[':
-                {
-                    p++;
-                    plen--;
-                    bool not = At(pattern, p) == '^';
-                    if (not)
                     {
                         p++;
                         plen--;
-                    }
-
-                    bool match = false;
-                    sbyte c = (sbyte)text[s];
-                    while (true)
-                    {
-                        if (At(pattern, p) == '\\' && plen >= 2)
+                        bool not = At(pattern, p) == '^';
+                        if (not)
                         {
                             p++;
                             plen--;
-                            if ((sbyte)pattern[p] == c)
+                        }
+
+                        bool match = false;
+                        sbyte c = (sbyte)text[s];
+                        while (true)
+                        {
+                            if (At(pattern, p) == '\\' && plen >= 2)
+                            {
+                                p++;
+                                plen--;
+                                if ((sbyte)pattern[p] == c)
+                                {
+                                    match = true;
+                                }
+                            }
+                            else if (At(pattern, p) == ']')
+                            {
+                                break;
+                            }
+                            else if (plen == 0)
+                            {
+                                p--;
+                                plen++;
+                                break;
+                            }
+                            else if (plen >= 3 && pattern[p + 1] == '-')
+                            {
+                                int start = (sbyte)pattern[p];
+                                int end = (sbyte)pattern[p + 2];
+                                int ch = c;
+                                if (start > end)
+                                {
+                                    (start, end) = (end, start);
+                                }
+
+                                if (noCase)
+                                {
+                                    start = Lower(start);
+                                    end = Lower(end);
+                                    ch = Lower(ch);
+                                }
+
+                                p += 2;
+                                plen -= 2;
+                                if (ch >= start && ch <= end)
+                                {
+                                    match = true;
+                                }
+                            }
+                            else if (noCase ? Lower((sbyte)pattern[p]) == Lower(c) : (sbyte)pattern[p] == c)
                             {
                                 match = true;
                             }
-                        }
-                        else if (At(pattern, p) == ']')
-                        {
-                            break;
-                        }
-                        else if (plen == 0)
-                        {
-                            p--;
-                            plen++;
-                            break;
-                        }
-                        else if (plen >= 3 && pattern[p + 1] == '-')
-                        {
-                            int start = (sbyte)pattern[p];
-                            int end = (sbyte)pattern[p + 2];
-                            int ch = c;
-                            if (start > end)
-                            {
-                                (start, end) = (end, start);
-                            }
 
-                            if (noCase)
-                            {
-                                start = Lower(start);
-                                end = Lower(end);
-                                ch = Lower(ch);
-                            }
-
-                            p += 2;
-                            plen -= 2;
-                            if (ch >= start && ch <= end)
-                            {
-                                match = true;
-                            }
-                        }
-                        else if (noCase ? Lower((sbyte)pattern[p]) == Lower(c) : (sbyte)pattern[p] == c)
-                        {
-                            match = true;
+                            p++;
+                            plen--;
                         }
 
-                        p++;
-                        plen--;
+                        if (not)
+                        {
+                            match = !match;
+                        }
+
+                        if (!match)
+                        {
+                            return false;
+                        }
+
+                        s++;
+                        slen--;
+                        break;
                     }
-
-                    if (not)
-                    {
-                        match = !match;
-                    }
-
-                    if (!match)
-                    {
-                        return false;
-                    }
-
-                    s++;
-                    slen--;
-                    break;
-                }
 
                 default:
                     if (pattern[p] == '\\' && plen >= 2)

@@ -1,5 +1,6 @@
 // Runs commands through the real dispatcher on a fresh server, without sockets, on a fake clock.
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Config;
 using Cinnabar.Server.Networking;

@@ -4,6 +4,7 @@
 // smaller integer, else a length-prefixed raw string). Other types arrive with their issues.
 using System.Buffers.Binary;
 using System.Text;
+
 using Cinnabar.Protocol;
 using Cinnabar.Server.Storage;
 
