@@ -1,0 +1,394 @@
+using System.Buffers.Binary;
+using System.Text;
+
+using Cinnabar.Server.Persistence.Rdb;
+using Cinnabar.Server.Storage;
+
+namespace Cinnabar.Server.Tests;
+
+public class RdbReaderTests
+{
+    private const long Now = 1_700_000_000_000;
+
+    /// <summary>Builds RDB images byte by byte, with a correct CRC64 trailer on Finish.</summary>
+    private sealed class Builder
+    {
+        private readonly List<byte> _b = [];
+
+        public Builder(string version = "0010") => Raw(Encoding.ASCII.GetBytes("REDIS" + version));
+
+        public Builder Raw(params byte[] bytes)
+        {
+            _b.AddRange(bytes);
+            return this;
+        }
+
+        public Builder Str(string s)
+        {
+            var bytes = Encoding.UTF8.GetBytes(s);
+            return Len6((byte)bytes.Length).Raw(bytes);
+        }
+
+        public Builder Len6(byte n) => Raw(n);
+
+        public Builder Aux(string k, string v) => Raw(0xFA).Str(k).Str(v);
+
+        public Builder Key(string k, string v) => Raw(0).Str(k).Str(v);
+
+        public Builder ExpireMs(long ms)
+        {
+            var b = new byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(b, ms);
+            return Raw(0xFC).Raw(b);
+        }
+
+        public byte[] Finish(bool checksum = true)
+        {
+            _b.Add(0xFF);
+            var body = _b.ToArray();
+            var crc = new byte[8];
+            if (checksum)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(crc, Crc64.Update(0, body));
+            }
+
+            return [.. body, .. crc];
+        }
+    }
+
+    private static RdbLoadResult Load(byte[] data, bool dropExpired = true, bool verify = true) =>
+        RdbReader.Load(data, new RdbLoadOptions { FileName = "test.rdb", NowMs = Now, DropExpired = dropExpired, VerifyChecksum = verify });
+
+    private static string? Get(RdbLoadResult r, int db, string key)
+    {
+        ref var s = ref r.Databases[db].FindRaw(Encoding.UTF8.GetBytes(key));
+        return System.Runtime.CompilerServices.Unsafe.IsNullRef(ref s) ? null : Encoding.UTF8.GetString(Entry.StringValue(s.Data!));
+    }
+
+    private static long ExpireOf(RdbLoadResult r, int db, string key) => r.Databases[db].FindRaw(Encoding.UTF8.GetBytes(key)).Expire;
+
+    private static byte[] SmallFile() => new Builder()
+        .Aux("redis-ver", "7.0.15").Aux("ctime", "1700000000")
+        .Raw(0xFE, 0).Raw(0xFB, 2, 1)
+        .Key("a", "hello")
+        .ExpireMs(Now + 5000).Key("b", "world")
+        .Finish();
+
+    [Fact]
+    public void AValidFileLoadsKeysValuesTtlsAndAuxFields()
+    {
+        var r = Load(SmallFile());
+        Assert.Equal(10, r.Version);
+        Assert.Equal("hello", Get(r, 0, "a"));
+        Assert.Equal("world", Get(r, 0, "b"));
+        Assert.Equal(Now + 5000, ExpireOf(r, 0, "b"));
+        Assert.Equal(0, ExpireOf(r, 0, "a"));
+        Assert.Equal(1, r.Databases[0].VolatileCount);
+        Assert.Equal("7.0.15", r.Aux["redis-ver"]);
+        Assert.Equal(2, r.KeysLoaded);
+        Assert.Equal(1, r.Expires);
+        Assert.True(r.ChecksumVerified);
+    }
+
+    [Theory]
+    [InlineData("0009")]
+    [InlineData("0010")]
+    [InlineData("0011")]
+    [InlineData("0012")]
+    public void VersionsNineToTwelveAreAccepted(string version)
+    {
+        var r = Load(new Builder(version).Key("k", "v").Finish());
+        Assert.Equal(int.Parse(version, System.Globalization.CultureInfo.InvariantCulture), r.Version);
+    }
+
+    [Theory]
+    [InlineData("0008")]
+    [InlineData("0013")]
+    [InlineData("0001")]
+    public void OtherVersionsAreRefusedClearly(string version)
+    {
+        var e = Assert.Throws<RdbLoadException>(() => Load(new Builder(version).Finish()));
+        Assert.Contains("can't handle RDB format version", e.Message);
+        Assert.Contains("test.rdb", e.Message);
+        Assert.Equal(5, e.Offset);
+    }
+
+    [Fact]
+    public void AWrongSignatureIsRefused()
+    {
+        var data = SmallFile();
+        data[0] = (byte)'X';
+        var e = Assert.Throws<RdbLoadException>(() => Load(data));
+        Assert.Contains("wrong signature", e.Message);
+    }
+
+    [Fact]
+    public void IntegerEncodingsDecodeToDecimalText()
+    {
+        var data = new Builder()
+            .Raw(0).Str("i8").Raw(0xC0, 0xF6) // -10
+            .Raw(0).Str("i16").Raw(0xC1, 0x39, 0x30) // 12345
+            .Raw(0).Str("i32").Raw(0xC2, 0x00, 0x00, 0x00, 0x80) // int.MinValue
+            .Raw(0).Raw(0xC0, 7).Str("intkey") // an integer-encoded key
+            .Finish();
+        var r = Load(data);
+        Assert.Equal("-10", Get(r, 0, "i8"));
+        Assert.Equal("12345", Get(r, 0, "i16"));
+        Assert.Equal("-2147483648", Get(r, 0, "i32"));
+        Assert.Equal("intkey", Get(r, 0, "7"));
+    }
+
+    [Fact]
+    public void LzfCompressedStringsAreDecompressed()
+    {
+        // Literal 'a', then a back-reference of distance 1 and length 9: ten 'a's.
+        var data = new Builder().Raw(0).Str("z").Raw(0xC3, 5, 10, 0x00, 0x61, 0xE0, 0x00, 0x00).Finish();
+        Assert.Equal(new string('a', 10), Get(Load(data), 0, "z"));
+    }
+
+    [Fact]
+    public void MalformedLzfDataIsAnError()
+    {
+        var data = new Builder().Raw(0).Str("z").Raw(0xC3, 5, 10, 0x00, 0x61, 0xE0, 0x00, 0x05).Finish();
+        var e = Assert.Throws<RdbLoadException>(() => Load(data));
+        Assert.Contains("LZF", e.Message);
+    }
+
+    [Fact]
+    public void FourteenThirtyTwoAndSixtyFourBitLengthsAreRead()
+    {
+        string v100 = new('x', 100);
+        var b = new Builder()
+            .Raw(0).Str("l14").Raw(0x40, 100).Raw(Encoding.ASCII.GetBytes(v100))
+            .Raw(0).Str("l32").Raw(0x80, 0, 0, 0, 3).Raw("abc"u8.ToArray())
+            .Raw(0).Str("l64").Raw(0x81, 0, 0, 0, 0, 0, 0, 0, 2).Raw("de"u8.ToArray());
+        var r = Load(b.Finish());
+        Assert.Equal(v100, Get(r, 0, "l14"));
+        Assert.Equal("abc", Get(r, 0, "l32"));
+        Assert.Equal("de", Get(r, 0, "l64"));
+    }
+
+    [Fact]
+    public void EmptyStringsLoad()
+    {
+        var r = Load(new Builder().Key("e", string.Empty).Finish());
+        Assert.Equal(string.Empty, Get(r, 0, "e"));
+    }
+
+    [Fact]
+    public void SelectDbPutsKeysInTheirDatabase()
+    {
+        var r = Load(new Builder().Raw(0xFE, 3).Key("k", "three").Raw(0xFE, 15).Key("k", "fifteen").Finish());
+        Assert.Equal("three", Get(r, 3, "k"));
+        Assert.Equal("fifteen", Get(r, 15, "k"));
+        Assert.Null(Get(r, 0, "k"));
+    }
+
+    [Fact]
+    public void SelectingADatabaseBeyondTheConfiguredCountIsAnError()
+    {
+        var e = Assert.Throws<RdbLoadException>(() => Load(new Builder().Raw(0xFE, 16).Finish()));
+        Assert.Contains("database 16", e.Message);
+    }
+
+    [Fact]
+    public void ExpireTimeInSecondsIsConverted()
+    {
+        var b = new byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(b, (int)(Now / 1000) + 100);
+        var r = Load(new Builder().Raw(0xFD).Raw(b).Key("s", "v").Finish());
+        Assert.Equal(Now + 100_000, ExpireOf(r, 0, "s"));
+    }
+
+    [Fact]
+    public void IdleAndFreqAreReadAndIgnored()
+    {
+        var r = Load(new Builder().Raw(0xF8, 0x40, 0x10).Key("a", "1").Raw(0xF9, 7).Key("b", "2").Finish());
+        Assert.Equal("1", Get(r, 0, "a"));
+        Assert.Equal("2", Get(r, 0, "b"));
+    }
+
+    [Fact]
+    public void AlreadyExpiredKeysAreDroppedAndCountedOnAPrimary()
+    {
+        var data = new Builder().ExpireMs(Now - 1).Key("old", "v").ExpireMs(Now + 1).Key("new", "v").Finish();
+        var r = Load(data);
+        Assert.Null(Get(r, 0, "old"));
+        Assert.Equal("v", Get(r, 0, "new"));
+        Assert.Equal(1, r.KeysLoaded);
+        Assert.Equal(1, r.KeysExpired);
+        Assert.Equal(1, r.AlreadyExpired);
+        Assert.Equal(2, r.Expires);
+    }
+
+    [Fact]
+    public void AlreadyExpiredKeysAreKeptWhenNotDropping()
+    {
+        var r = Load(new Builder().ExpireMs(Now - 1).Key("old", "v").Finish(), dropExpired: false);
+        Assert.Equal("v", Get(r, 0, "old"));
+        Assert.Equal(0, r.KeysExpired);
+        Assert.Equal(1, r.AlreadyExpired);
+    }
+
+    [Fact]
+    public void AZeroChecksumMeansChecksumDisabled()
+    {
+        var r = Load(new Builder().Key("k", "v").Finish(checksum: false));
+        Assert.True(r.ChecksumDisabled);
+        Assert.Equal("v", Get(r, 0, "k"));
+    }
+
+    [Fact]
+    public void AFlippedByteIsAChecksumError()
+    {
+        var data = SmallFile();
+        int i = Array.IndexOf(data, (byte)'h'); // inside "hello"
+        data[i] = (byte)'j';
+        var e = Assert.Throws<RdbLoadException>(() => Load(data));
+        Assert.Contains("RDB CRC error", e.Message);
+        Assert.Equal(data.Length - 8, e.Offset);
+    }
+
+    [Fact]
+    public void AFlippedByteLoadsWhenChecksumVerificationIsOff()
+    {
+        var data = SmallFile();
+        data[Array.IndexOf(data, (byte)'h')] = (byte)'j';
+        Assert.Equal("jello", Get(Load(data, verify: false), 0, "a"));
+    }
+
+    [Fact]
+    public void TruncationAtEveryByteOffsetIsAClearError()
+    {
+        var data = SmallFile();
+        for (int n = 0; n < data.Length; n++)
+        {
+            var cut = data.AsSpan(0, n).ToArray();
+            var e = Assert.Throws<RdbLoadException>(() => Load(cut));
+            Assert.Contains("test.rdb", e.Message);
+            Assert.True(e.Offset <= n, $"offset {e.Offset} beyond the {n} bytes of the file");
+            if (n >= 9)
+            {
+                Assert.True(e.ShortRead, $"cut at {n}: {e.Message}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, "list-linked")]
+    [InlineData(2, "set-hashtable")]
+    [InlineData(4, "hash-hashtable")]
+    [InlineData(14, "quicklist")]
+    [InlineData(18, "quicklist-v2")]
+    [InlineData(100, "unknown")]
+    public void UnsupportedTypesAreNamedWithTheirOffset(int type, string name)
+    {
+        var e = Assert.Throws<RdbLoadException>(() => Load(new Builder().Raw((byte)type).Str("k").Finish()));
+        Assert.Equal($"test.rdb: unsupported type {type} ({name}) at offset 9", e.Message);
+    }
+
+    [Fact]
+    public void Function2IsReportedAsUnsupported()
+    {
+        var e = Assert.Throws<RdbLoadException>(() => Load(new Builder().Raw(0xF5).Str("code").Finish()));
+        Assert.Contains("FUNCTION2", e.Message);
+        Assert.Equal(9, e.Offset);
+    }
+
+    [Fact]
+    public void ModuleAuxIsRefused()
+    {
+        var e = Assert.Throws<RdbLoadException>(() => Load(new Builder().Raw(0xF7, 1).Finish()));
+        Assert.Contains("MODULE_AUX", e.Message);
+    }
+
+    [Fact]
+    public void AnAbsurdLengthIsAnErrorNotAnAllocation()
+    {
+        var data = new Builder().Raw(0).Str("k").Raw(0x81, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF).Finish();
+        var e = Assert.Throws<RdbLoadException>(() => Load(data));
+        Assert.Contains("length", e.Message);
+        var lzf = new Builder().Raw(0).Str("k").Raw(0xC3, 2, 0x80, 0x7F, 0xFF, 0xFF, 0xFF, 0x00, 0x61).Finish();
+        Assert.Contains("LZF", Assert.Throws<RdbLoadException>(() => Load(lzf)).Message);
+    }
+
+    [Fact]
+    public void DuplicatedKeysAreAnError()
+    {
+        var e = Assert.Throws<RdbLoadException>(() => Load(new Builder().Key("k", "1").Key("k", "2").Finish()));
+        Assert.Contains("duplicated key 'k'", e.Message);
+    }
+
+    [Fact]
+    public void WhatRdbWriterWritesLoadsBack()
+    {
+        var db = new Database(2);
+        db.SetString("s"u8, "text"u8, 0, false);
+        db.SetString("n"u8, "-300"u8, Now + 10, false);
+        db.SetString("big"u8, Encoding.ASCII.GetBytes(new string('q', 20000)), 0, false);
+        using var ms = new MemoryStream();
+        new RdbWriter(ms).WriteSnapshot([new Database(0), new Database(1), db], RdbWriter.StandardAux(Now, 1000), Now);
+        var r = Load(ms.ToArray());
+        Assert.Equal("text", Get(r, 2, "s"));
+        Assert.Equal("-300", Get(r, 2, "n"));
+        Assert.Equal(Now + 10, ExpireOf(r, 2, "n"));
+        Assert.Equal(20000, Get(r, 2, "big")!.Length);
+    }
+
+    [Fact]
+    public void RandomlyMutatedFilesEitherLoadOrFailCleanly()
+    {
+        var rng = new Random(12345);
+        var b = new Builder().Aux("redis-ver", "7.0.15").Raw(0xFE, 1).Raw(0xFB, 3, 1)
+            .Key("a", "hello").ExpireMs(Now + 5000).Key("b", "world").Raw(0).Str("n").Raw(0xC1, 0x39, 0x30)
+            .Raw(0).Str("z").Raw(0xC3, 5, 10, 0x00, 0x61, 0xE0, 0x00, 0x00);
+        var good = b.Finish();
+        int loaded = 0, failed = 0;
+        for (int i = 0; i < 3000; i++)
+        {
+            var data = (byte[])good.Clone();
+            int flips = rng.Next(1, 4);
+            for (int f = 0; f < flips; f++)
+            {
+                data[rng.Next(data.Length)] = (byte)rng.Next(256);
+            }
+
+            if (rng.Next(4) == 0)
+            {
+                data = data.AsSpan(0, rng.Next(data.Length)).ToArray();
+            }
+
+            try
+            {
+                Load(data, verify: rng.Next(2) == 0);
+                loaded++;
+            }
+            catch (RdbLoadException e)
+            {
+                Assert.StartsWith("test.rdb: ", e.Message);
+                Assert.InRange(e.Offset, 0, data.Length);
+                failed++;
+            }
+        }
+
+        Assert.True(failed > 0);
+        Assert.True(loaded > 0);
+    }
+
+    [Fact]
+    public void OpcodeAndTypeIdsMatchRedis()
+    {
+        Assert.Equal(
+            [245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255, 0],
+            new[]
+            {
+                RdbFormat.Function2, RdbFormat.FunctionPreGa, RdbFormat.ModuleAux, RdbFormat.Idle, RdbFormat.Freq, RdbFormat.Aux,
+                RdbFormat.ResizeDb, RdbFormat.ExpireTimeMs, RdbFormat.ExpireTime, RdbFormat.SelectDb, RdbFormat.Eof, RdbFormat.TypeString,
+            });
+        string[] names = ["string", "list-linked", "set-hashtable", "zset-v1", "hash-hashtable", "zset-v2", "module-pre-release", "module-value", "unknown", "hash-zipmap", "list-ziplist", "set-intset", "zset-ziplist", "hash-ziplist", "quicklist", "stream", "hash-listpack", "zset-listpack", "quicklist-v2"];
+        for (int i = 0; i < names.Length; i++)
+        {
+            Assert.Equal(names[i], RdbFormat.TypeName(i));
+        }
+    }
+}
