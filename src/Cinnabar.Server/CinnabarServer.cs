@@ -82,6 +82,9 @@ internal sealed class CinnabarServer
     /// <summary>True while loading a dataset.</summary>
     public bool Loading { get; set; }
 
+    /// <summary>What the startup RDB load produced (AUX fields such as repl-id/repl-offset), or null.</summary>
+    internal Persistence.Rdb.RdbLoadResult? LoadedRdb { get; set; }
+
     /// <summary>The active expire cycle (slow from the cron, fast after each batch).</summary>
     public Execution.ActiveExpire ActiveExpiry { get; }
 

@@ -211,6 +211,15 @@ public static class Startup
         }
 
         log.Warning("Server initialized");
+
+        // loadDataFromDisk: after binding, before serving; a bad file stops startup untouched.
+        if (!Persistence.Rdb.RdbStartupLoader.Load(server, out var loaded))
+        {
+            Daemon.Report(ok: false);
+            return 1;
+        }
+
+        server.LoadedRdb = loaded;
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true;
