@@ -25,6 +25,9 @@ internal enum CommandLineAction
 
     /// <summary>--check-system (not supported).</summary>
     CheckSystem,
+
+    /// <summary>--check-rdb &lt;file&gt;: run as redis-check-rdb.</summary>
+    CheckRdb,
 }
 
 /// <summary>The parsed command line.</summary>
@@ -37,6 +40,9 @@ internal sealed class CommandLine
 
     /// <summary>True when "-" asks to read config from stdin.</summary>
     public bool ConfigFromStdin { get; private init; }
+
+    /// <summary>The arguments after --check-rdb.</summary>
+    public IReadOnlyList<string> CheckArgs { get; private init; } = [];
 
     /// <summary>The options as config text (null when there were no arguments).</summary>
     public string? Options { get; private init; }
@@ -59,6 +65,8 @@ internal sealed class CommandLine
                 return new CommandLine { Action = CommandLineAction.TestMemory };
             case "--check-system":
                 return new CommandLine { Action = CommandLineAction.CheckSystem };
+            case "--check-rdb":
+                return new CommandLine { Action = CommandLineAction.CheckRdb, CheckArgs = args.Skip(1).ToList() };
             default:
                 break;
         }

@@ -33,6 +33,9 @@ public static class Startup
             case CommandLineAction.TestMemory:
                 Console.Error.Write("--test-memory is not supported by Cinnabar: it cannot test physical memory from a managed runtime. Use memtester or your platform's memory test instead.\n");
                 return 1;
+            case CommandLineAction.CheckRdb:
+                // redis-server started as redis-check-rdb.
+                return Persistence.Rdb.RdbChecker.Run(cl.CheckArgs, Console.Out, Console.Error);
             case CommandLineAction.CheckSystem:
                 Console.Error.Write("--check-system is not supported by Cinnabar.\n");
                 return 1;

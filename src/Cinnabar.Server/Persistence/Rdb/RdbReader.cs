@@ -48,8 +48,14 @@ internal sealed class RdbLoadOptions
     /// <summary>A primary drops keys already expired (counted as expired); a replica keeps them.</summary>
     public bool DropExpired { get; init; } = true;
 
-    /// <summary>Called for every AUX field as it is read (name, value, offset of the opcode).</summary>
+    /// <summary>Called for every AUX field as it is read (name, value, offset after it).</summary>
     public Action<string, string, long>? OnAux { get; init; }
+
+    /// <summary>Leave unselected databases null (the checker) instead of creating them all.</summary>
+    public bool Sparse { get; init; }
+
+    /// <summary>Called for every SELECTDB (database number, offset after it).</summary>
+    public Action<ulong, long>? OnSelectDb { get; init; }
 }
 
 /// <summary>What a successful load produced.</summary>
@@ -72,6 +78,9 @@ internal sealed class RdbLoadResult
 
     /// <summary>Keys read whose TTL had already passed (dropped or not).</summary>
     public long AlreadyExpired { get; set; }
+
+    /// <summary>Where the file ends (the offset after the checksum).</summary>
+    public long Length { get; set; }
 
     /// <summary>The trailer was 0: the file was written with rdbchecksum off.</summary>
     public bool ChecksumDisabled { get; set; }
@@ -124,14 +133,10 @@ internal sealed class RdbReader
             throw Fail(5, $"can't handle RDB format version {version} (supported: {RdbFormat.MinVersion} to {RdbFormat.MaxVersion})");
         }
 
+        // Created as selected: a checker may allow many databases without allocating them all.
         var dbs = new Database[_options.DatabaseCount];
-        for (int i = 0; i < dbs.Length; i++)
-        {
-            dbs[i] = new Database(i);
-        }
-
         var result = new RdbLoadResult { Version = version, Databases = dbs };
-        Database db = dbs[0];
+        Database db = dbs[0] = new Database(0);
         long expire = -1;
         while (true)
         {
@@ -162,7 +167,8 @@ internal sealed class RdbReader
                             throw Fail(at, $"the file selects database {index} but the server is configured with {dbs.Length} databases");
                         }
 
-                        db = dbs[(int)index];
+                        db = dbs[(int)index] ??= new Database((int)index);
+                        _options.OnSelectDb?.Invoke(index, _pos);
                         continue;
                     }
 
@@ -176,7 +182,7 @@ internal sealed class RdbReader
                         string name = Encoding.UTF8.GetString(String("reading an AUX field name"));
                         string value = Encoding.UTF8.GetString(String("reading an AUX field value"));
                         result.Aux[name] = value;
-                        _options.OnAux?.Invoke(name, value, at);
+                        _options.OnAux?.Invoke(name, value, _pos);
                         continue;
                     }
 
@@ -197,6 +203,11 @@ internal sealed class RdbReader
             }
 
             break;
+        }
+
+        for (int i = 0; i < dbs.Length && !_options.Sparse; i++)
+        {
+            dbs[i] ??= new Database(i);
         }
 
         // The trailer covers every byte before it.
@@ -220,6 +231,7 @@ internal sealed class RdbReader
             }
         }
 
+        result.Length = _pos;
         return result;
     }
 
