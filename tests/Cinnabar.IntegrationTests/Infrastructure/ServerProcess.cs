@@ -32,6 +32,15 @@ public sealed class ServerOptions
     /// <summary>Environment variables set for the server process.</summary>
     public Dictionary<string, string> Environment { get; } = [];
 
+    /// <summary>Files written into the server's dir before it starts (e.g. dump.rdb to load).</summary>
+    public Dictionary<string, byte[]> Files { get; } = [];
+
+    public ServerOptions WithFile(string name, byte[] contents)
+    {
+        Files[name] = contents;
+        return this;
+    }
+
     public ServerOptions WithEnvironment(string name, string value)
     {
         Environment[name] = value;
@@ -121,6 +130,11 @@ public sealed class ServerProcess : IAsyncDisposable
         foreach (var (name, value) in options.Environment)
         {
             psi.Environment[name] = value;
+        }
+
+        foreach (var (name, contents) in options.Files)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(dir, name), contents).ConfigureAwait(false);
         }
 
         if (options.ConfigFileText is not null)
