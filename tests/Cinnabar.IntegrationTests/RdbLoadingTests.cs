@@ -121,6 +121,11 @@ public class RdbLoadingTests
             var (code, output) = await RunAsync(Path.Combine(ServerProcess.RepoRoot, "cinnabar-server"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--dir", dir);
             Assert.Equal(1, code);
             Assert.Contains(expected, output);
+            if (damage == "checksum")
+            {
+                Assert.Matches(@"# Wrong RDB checksum expected: \([0-9a-f]+\) but got \([0-9a-f]+\)\. Aborting now\.", output);
+            }
+
             Assert.Matches(@"Internal error in RDB reading offset \d+, file .*dump\.rdb -> ", output);
             Assert.DoesNotContain("Ready to accept connections", output);
             Assert.Equal(bad, await File.ReadAllBytesAsync(file));
@@ -133,6 +138,66 @@ public class RdbLoadingTests
 
     // Inside the value "hello": a flipped bit there can only be caught by the checksum.
     private static int IndexOfHello(byte[] rdb) => rdb.AsSpan().IndexOf("hello"u8) + 1;
+
+    // A Redis dump whose key "past" expired long ago (its EXPIRETIME_MS rewritten to 2001) and
+    // whose checksum is 0 ("saved with checksum disabled"), since the bytes changed.
+    private static async Task<byte[]> RedisDumpWithExpiredKeyAsync()
+    {
+        const long Year2100 = 4102444800000, Year2001 = 1000000000000;
+        byte[] rdb;
+        await using (var redis = await ServerProcess.StartAsync(ServerOptions.Redis()))
+        {
+            await using var c = await RawConnection.ConnectAsync(redis.Port);
+            await c.CommandAsync("SET", "kept", "v");
+            await c.CommandAsync("SET", "past", "v", "PXAT", Year2100.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal("+OK\r\n", await c.CommandAsync("SAVE"));
+            rdb = await File.ReadAllBytesAsync(Path.Combine(redis.Dir, "dump.rdb"));
+        }
+
+        var find = BitConverter.GetBytes(Year2100);
+        int at = rdb.AsSpan().IndexOf(find);
+        Assert.True(at > 0);
+        BitConverter.GetBytes(Year2001).CopyTo(rdb, at);
+        Array.Clear(rdb, rdb.Length - 8, 8);
+        return rdb;
+    }
+
+    [Fact]
+    public async Task KeysAlreadyExpiredAreDroppedOnLoadAndCountedInInfo()
+    {
+        var rdb = await RedisDumpWithExpiredKeyAsync();
+        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().WithFile("dump.rdb", rdb));
+        await server.WaitForOutputAsync("DB loaded from disk: ", TimeSpan.FromSeconds(30));
+        Assert.Contains("# RDB file was saved with checksum disabled: no check performed.", server.Output);
+        Assert.Contains("* Done loading RDB, keys loaded: 1, keys expired: 1.", server.Output);
+        await using var c = await RawConnection.ConnectAsync(server.Port);
+        Assert.Equal(":1\r\n", await c.CommandAsync("DBSIZE"));
+        string info = await c.CommandAsync("INFO", "persistence");
+        Assert.Contains("rdb_last_load_keys_expired:1\r\n", info);
+        Assert.Contains("rdb_last_load_keys_loaded:1\r\n", info);
+        Assert.Contains("loading:0\r\n", info);
+    }
+
+    [Fact]
+    public async Task CheckRdbReportsExpiredKeysAndDisabledChecksumsAsRedisCheckRdbDoes()
+    {
+        var rdb = await RedisDumpWithExpiredKeyAsync();
+        var dir = Directory.CreateTempSubdirectory("cinnabar-test-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "dump.rdb");
+            await File.WriteAllBytesAsync(file, rdb);
+            var (redisCode, redisOut) = await RunAsync("/usr/bin/redis-check-rdb", file);
+            var (code, output) = await RunAsync(Path.Combine(ServerProcess.RepoRoot, "cinnabar-check-rdb"), file);
+            Assert.Equal(redisCode, code);
+            Assert.Equal(redisOut, output);
+            Assert.Contains("[info] 1 already expired", output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 
     private static byte[] Flip(byte[] data, int at)
     {
@@ -178,7 +243,12 @@ public class RdbLoadingTests
             Assert.Equal(1, code);
             Assert.Contains("--- RDB ERROR DETECTED ---", output);
             Assert.Matches(@"\[offset \d+\] ", output);
-            Assert.Contains("[info] 0 keys read", output);
+            Assert.Contains("RDB CRC error", output);
+            var (redisCode, redisOut) = await RunAsync("/usr/bin/redis-check-rdb", file);
+            Assert.Equal(redisCode, code);
+            static string Infos(string o) => string.Join("\n", o.Split('\n').Where(l => l.StartsWith("[info]", StringComparison.Ordinal)));
+            Assert.Equal(Infos(redisOut), Infos(output));
+            Assert.Contains("[info] 13 keys read", output);
         }
         finally
         {

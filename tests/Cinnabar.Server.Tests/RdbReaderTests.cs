@@ -313,6 +313,43 @@ public class RdbReaderTests
     }
 
     [Fact]
+    public void ErrorsCarryTheCountsReadSoFar()
+    {
+        var data = new Builder().Key("a", "1").ExpireMs(Now - 1).Key("b", "2").Raw(7).Finish();
+        var e = Assert.Throws<RdbLoadException>(() => Load(data));
+        Assert.Equal(2, e.KeysRead);
+        Assert.Equal(1, e.Expires);
+        Assert.Equal(1, e.AlreadyExpired);
+    }
+
+    [Fact]
+    public void TheCheckerReportsCorruptionWithTheCountsReadSoFar()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(file, new Builder().Key("a", "1").Key("b", "2").Raw(1).Finish());
+            var o = new StringWriter();
+            Assert.Equal(1, RdbChecker.Run([file], o, TextWriter.Null));
+            Assert.Equal(
+                $"[offset 0] Checking RDB file {file}\n--- RDB ERROR DETECTED ---\n[offset 19] unsupported type 1 (list-linked)\n[additional info] In file: {file}\n[info] 2 keys read\n[info] 0 expires\n[info] 0 already expired\n",
+                o.ToString());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void TheCheckerNeedsExactlyOneFile()
+    {
+        var err = new StringWriter();
+        Assert.Equal(1, RdbChecker.Run([], TextWriter.Null, err));
+        Assert.Contains("Usage", err.ToString());
+    }
+
+    [Fact]
     public void DuplicatedKeysAreAnError()
     {
         var e = Assert.Throws<RdbLoadException>(() => Load(new Builder().Key("k", "1").Key("k", "2").Finish()));

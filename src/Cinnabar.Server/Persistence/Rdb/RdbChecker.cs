@@ -38,7 +38,7 @@ internal static class RdbChecker
                 OnAux = (k, v, at) => stdout.Write($"[offset {at}] AUX FIELD {k} = '{v}'\n"),
                 OnSelectDb = (db, at) => stdout.Write($"[offset {at}] Selecting DB ID {db}\n"),
             });
-            keys = result.KeysLoaded;
+            keys = result.KeysRead;
             expires = result.Expires;
             alreadyExpired = result.AlreadyExpired;
             stdout.Write(result.ChecksumDisabled
@@ -53,7 +53,7 @@ internal static class RdbChecker
             stdout.Write("--- RDB ERROR DETECTED ---\n");
             stdout.Write($"[offset {e.Offset}] {e.Problem}\n");
             stdout.Write($"[additional info] In file: {file}\n");
-            Info(stdout, keys, expires, alreadyExpired);
+            Info(stdout, e.KeysRead, e.Expires, e.AlreadyExpired);
             return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

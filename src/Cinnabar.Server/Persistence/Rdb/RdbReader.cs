@@ -31,6 +31,18 @@ internal sealed class RdbLoadException : Exception
 
     /// <summary>The file ended early (Redis's "Short read" path).</summary>
     public bool ShortRead { get; }
+
+    /// <summary>For a checksum mismatch: the CRC computed over the file and the one it stores.</summary>
+    public (ulong Computed, ulong Stored)? Checksums { get; init; }
+
+    /// <summary>Keys read before the problem (redis-check-rdb reports them).</summary>
+    public long KeysRead { get; set; }
+
+    /// <summary>Keys with a TTL read before the problem.</summary>
+    public long Expires { get; set; }
+
+    /// <summary>Keys already expired read before the problem.</summary>
+    public long AlreadyExpired { get; set; }
 }
 
 /// <summary>How a load should treat the data.</summary>
@@ -70,6 +82,9 @@ internal sealed class RdbLoadResult
 
     public long KeysLoaded { get; set; }
 
+    /// <summary>Keys read from the file (loaded or dropped as expired).</summary>
+    public long KeysRead { get; set; }
+
     /// <summary>Keys dropped because their TTL had passed (primary).</summary>
     public long KeysExpired { get; set; }
 
@@ -95,6 +110,8 @@ internal sealed class RdbReader
     private readonly byte[] _data;
     private readonly RdbLoadOptions _options;
     private int _pos;
+    private RdbLoadResult? _result;
+    private long _keysRead;
 
     private RdbReader(byte[] data, RdbLoadOptions options)
     {
@@ -135,7 +152,7 @@ internal sealed class RdbReader
 
         // Created as selected: a checker may allow many databases without allocating them all.
         var dbs = new Database[_options.DatabaseCount];
-        var result = new RdbLoadResult { Version = version, Databases = dbs };
+        var result = _result = new RdbLoadResult { Version = version, Databases = dbs };
         Database db = dbs[0] = new Database(0);
         long expire = -1;
         while (true)
@@ -224,7 +241,8 @@ internal sealed class RdbReader
                 ulong computed = Crc64.Update(0, _data.AsSpan(0, crcAt));
                 if (computed != stored)
                 {
-                    throw Fail(crcAt, $"RDB CRC error: wrong checksum, expected {computed:x} but the file has {stored:x}");
+                    var e = Fail(crcAt, $"RDB CRC error: wrong checksum, expected {computed:x} but the file has {stored:x}");
+                    throw new RdbLoadException(e.File, e.Offset, e.Problem) { Checksums = (computed, stored), KeysRead = e.KeysRead, Expires = e.Expires, AlreadyExpired = e.AlreadyExpired };
                 }
 
                 result.ChecksumVerified = true;
@@ -232,6 +250,7 @@ internal sealed class RdbReader
         }
 
         result.Length = _pos;
+        result.KeysRead = _keysRead;
         return result;
     }
 
@@ -239,6 +258,7 @@ internal sealed class RdbReader
     {
         byte[] key = String("reading a key");
         byte[] value = String("reading a string value");
+        _keysRead++;
         if (expire != -1)
         {
             result.Expires++;
@@ -265,7 +285,12 @@ internal sealed class RdbReader
     }
 
     private RdbLoadException Fail(long offset, string problem, bool shortRead = false) =>
-        new(_options.FileName, offset, problem, shortRead);
+        new(_options.FileName, offset, problem, shortRead)
+        {
+            KeysRead = _keysRead,
+            Expires = _result?.Expires ?? 0,
+            AlreadyExpired = _result?.AlreadyExpired ?? 0,
+        };
 
     private ReadOnlySpan<byte> Take(long n, string what)
     {

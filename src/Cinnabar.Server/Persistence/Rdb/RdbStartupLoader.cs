@@ -58,7 +58,11 @@ internal static class RdbStartupLoader
         }
         catch (RdbLoadException e)
         {
-            if (e.ShortRead)
+            if (e.Checksums is { } sums)
+            {
+                log.Warning($"Wrong RDB checksum expected: ({sums.Computed:x}) but got ({sums.Stored:x}). Aborting now.");
+            }
+            else if (e.ShortRead)
             {
                 log.Warning("Short read or OOM loading DB. Unrecoverable error, aborting now.");
             }
