@@ -215,13 +215,13 @@ public static class Startup
         {
             ctx.Cancel = true;
             log.Warning("Received SIGTERM scheduling shutdown...");
-            server.ShutdownRequested.Cancel();
+            ShutdownFromSignal(server, "SIGTERM");
         });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
         {
             ctx.Cancel = true;
             log.Warning("Received SIGINT scheduling shutdown...");
-            server.ShutdownRequested.Cancel();
+            ShutdownFromSignal(server, "SIGINT");
         });
         host.Start();
         if (host.BoundEndPoints.Count > 0)
@@ -243,8 +243,9 @@ public static class Startup
         }
 
         Daemon.Report(ok: true);
+        // SHUTDOWN or a signal already ran SnapshotService.PrepareForShutdown (it logs "User
+        // requested shutdown..." and takes the final snapshot) before asking us to stop.
         server.ShutdownRequested.Token.WaitHandle.WaitOne();
-        log.Warning("User requested shutdown...");
         if (supervised)
         {
             SystemdNotifier.Notify("STOPPING=1\n");
@@ -266,6 +267,35 @@ public static class Startup
         host.DisposeAsync().AsTask().GetAwaiter().GetResult();
         log.Warning("Cinnabar is now ready to exit, bye bye...");
         return 0;
+    }
+
+    // Redis's signal handler only flags shutdown_asap; the cron then runs prepareForShutdown and
+    // stays up when the final save fails. The final save runs here under the gate, and a failure
+    // keeps the server running as Redis does.
+    private static void ShutdownFromSignal(CinnabarServer server, string signal)
+    {
+        _ = Task.Run(() =>
+        {
+            bool ok;
+            lock (server.Gate)
+            {
+                if (server.ShutdownRequested.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                ok = server.Snapshots.PrepareForShutdown(save: false, nosave: false, force: false);
+            }
+
+            if (ok)
+            {
+                server.ShutdownRequested.Cancel();
+            }
+            else
+            {
+                server.Log.Warning($"{signal} received but errors trying to shut down the server, check the logs for more information");
+            }
+        });
     }
 
     private static string Logo(int port, int pid)

@@ -1,0 +1,194 @@
+// The saving side of RDB persistence (rdb.c rdbSave, server.c's save points and prepareForShutdown):
+// SAVE, the cron's save points, and the final snapshot at shutdown. Every save is synchronous and
+// runs under the executor gate: it writes temp-<pid>.rdb in the working directory (which is
+// `dir`), fsyncs it and renames it over dbfilename, so a failed save leaves the previous file as
+// it was. BGSAVE (the forkless serialize-before-mutate snapshot of ARCHITECTURE §3) does not exist
+// yet, so a save point blocks the executor for the length of the save instead of forking.
+using System.Globalization;
+
+using Cinnabar.Server.Config;
+using Cinnabar.Server.Diagnostics;
+using Cinnabar.Server.Persistence.Rdb;
+
+namespace Cinnabar.Server.Persistence;
+
+/// <summary>Writes RDB snapshots to disk and keeps the save bookkeeping INFO reports.</summary>
+internal sealed class SnapshotService
+{
+    // server.h CONFIG_BGSAVE_RETRY_DELAY: after a failed save point, wait this long before retrying.
+    private const long RetryDelaySeconds = 5;
+
+    private readonly CinnabarServer _server;
+    private long _lastTrySeconds;
+
+    public SnapshotService(CinnabarServer server)
+    {
+        _server = server;
+    }
+
+    /// <summary>rdb_last_bgsave_status: false after a failed background-style (save point) save.</summary>
+    public bool LastBgsaveOk { get; private set; } = true;
+
+    /// <summary>rdb_saves: saves started (successful or not).</summary>
+    public long Saves { get; private set; }
+
+    /// <summary>
+    /// Redis's replication hook (rdbPopulateSaveInfo): returns the position to record in the
+    /// snapshot's AUX fields, or null. Null until replication keeps a backlog.
+    /// </summary>
+    public Func<ReplSaveInfo?> ReplicationInfo { get; set; } = () => null;
+
+    /// <summary>
+    /// writeCommandsDeniedByDiskError for RDB: stop-writes-on-bgsave-error is on, save points are
+    /// configured and the last save point failed.
+    /// </summary>
+    public bool WritesDenied =>
+        !LastBgsaveOk && _server.Config.StopWritesOnBgsaveError && _server.Config.SavePoints.Count > 0;
+
+    /// <summary>saveCommand's stat_rdb_saves++.</summary>
+    public void CountSave() => Saves++;
+
+    /// <summary>rdbSave: writes the dataset to dbfilename. Caller holds the gate.</summary>
+    public bool Save()
+    {
+        var log = _server.Log;
+        string tmp = $"temp-{Environment.ProcessId}.rdb";
+        FileStream file;
+        try
+        {
+            file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning($"Failed opening the temp RDB file {tmp} (in server root dir {Cwd()}) for saving: {OsError.Describe(e)}");
+            return false;
+        }
+
+        string op = "rdbSaveRio";
+        try
+        {
+            using (file)
+            {
+                // Not disposed: disposing a BufferedStream closes the file before the fsync.
+                var buffered = new BufferedStream(file, 64 * 1024);
+                var writer = new RdbWriter(buffered, _server.Config.RdbCompression, _server.Config.RdbChecksum);
+                writer.WriteSnapshot(_server.Databases, RdbWriter.StandardAux(_server.NowMs, ProcessFacts.UsedMemory(), ReplicationInfo()), _server.NowMs);
+                op = "fflush";
+                buffered.Flush();
+
+                op = "fsync";
+                file.Flush(flushToDisk: true);
+                op = "fclose";
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning($"Write error saving DB on disk({op}): {OsError.Describe(e)}");
+            TryDelete(tmp);
+            return false;
+        }
+
+        try
+        {
+            File.Move(tmp, _server.Config.DbFilename, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning($"Error moving temp DB file {tmp} on the final destination {_server.Config.DbFilename} (in server root dir {Cwd()}): {OsError.Describe(e)}");
+            TryDelete(tmp);
+            return false;
+        }
+
+        log.Notice("DB saved on disk");
+        _server.Dirty = 0;
+        _server.LastSaveMs = _server.NowMs;
+        LastBgsaveOk = true;
+        return true;
+    }
+
+    /// <summary>serverCron's save points. Caller holds the gate.</summary>
+    public void CronCheck()
+    {
+        long now = _server.NowMs / 1000;
+        long lastSave = InfoBuilder.LastSaveSeconds(_server);
+        foreach (var (seconds, changes) in _server.Config.SavePoints)
+        {
+            // Enough changes, enough time since the last save, and the last attempt either
+            // succeeded or is at least the retry delay old.
+            if (_server.Dirty >= changes && now - lastSave > seconds
+                && (now - _lastTrySeconds > RetryDelaySeconds || LastBgsaveOk))
+            {
+                _server.Log.Notice($"{changes.ToString(CultureInfo.InvariantCulture)} changes in {seconds.ToString(CultureInfo.InvariantCulture)} seconds. Saving...");
+                _lastTrySeconds = now;
+                // Redis forks here (rdbSaveBackground) and records a failure in
+                // lastbgsave_status, which is what arms the MISCONF write refusal.
+                Saves++;
+                LastBgsaveOk = Save();
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// prepareForShutdown, as far as it concerns persistence: logs the request and takes the final
+    /// snapshot. Returns false when shutdown must not go on. Caller holds the gate. This is the one
+    /// hook both SHUTDOWN and the SIGTERM/SIGINT handlers in Startup call before stopping.
+    /// </summary>
+    public bool PrepareForShutdown(bool save, bool nosave, bool force)
+    {
+        _server.Log.Warning("User requested shutdown...");
+        return SaveForShutdown(save, nosave, force);
+    }
+
+    /// <summary>
+    /// prepareForShutdown's snapshot: saves when save points exist and NOSAVE was not given, or
+    /// when SAVE was. Returns false when the save failed and shutdown must not go on (no FORCE).
+    /// Caller holds the gate.
+    /// </summary>
+    public bool SaveForShutdown(bool save, bool nosave, bool force)
+    {
+        if (!((_server.Config.SavePoints.Count > 0 && !nosave) || save))
+        {
+            return true;
+        }
+
+        _server.Log.Notice("Saving the final RDB snapshot before exiting.");
+        if (Save())
+        {
+            return true;
+        }
+
+        if (force)
+        {
+            _server.Log.Warning("Error trying to save the DB. Exit anyway.");
+            return true;
+        }
+
+        _server.Log.Warning("Error trying to save the DB, can't exit.");
+        return false;
+    }
+
+    private static string Cwd()
+    {
+        try
+        {
+            return Directory.GetCurrentDirectory();
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // unlink's failure is ignored by Redis too.
+        }
+    }
+}
