@@ -60,7 +60,9 @@ internal sealed class SnapshotService
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            log.Warning($"Failed opening the temp RDB file {tmp} (in server root dir {Cwd()}) for saving: {OsError.Describe(e)}");
+            // .NET reports a directory in the way as an access problem; fopen says EISDIR.
+            string why = Directory.Exists(tmp) ? "Is a directory" : OsError.Describe(e);
+            log.Warning($"Failed opening the temp RDB file {tmp} (in server root dir {Cwd()}) for saving: {why}");
             return false;
         }
 
