@@ -198,6 +198,50 @@ public class RdbSaveTests : IClassFixture<DifferentialPair>
     }
 
     [Fact]
+    public async Task AFailedSaveRepliesAsRedisAndLogsRedisLineWithoutArmingMisconf()
+    {
+        // /proc accepts chdir but no new files, even for root: fopen of the temp file fails.
+        await using var redis = await ServerProcess.StartAsync(ServerOptions.Redis().With("dir", "/proc").With("save", "1 1"));
+        await using var cinnabar = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("dir", "/proc").With("save", "1 1"));
+        foreach (var server in new[] { redis, cinnabar })
+        {
+            await using var c = await RawConnection.ConnectAsync(server.Port);
+            Assert.Equal("-ERR\r\n", await c.CommandAsync("SAVE"));
+            var info = await c.CommandAsync("INFO", "persistence");
+            Assert.Contains("rdb_last_bgsave_status:ok\r\n", info, StringComparison.Ordinal);
+            Assert.Contains("rdb_saves:1\r\n", info, StringComparison.Ordinal);
+            Assert.Equal("+PONG\r\n", await c.CommandAsync("PING"));
+            await server.WaitForOutputAsync($"# Failed opening the temp RDB file temp-{server.Pid}.rdb (in server root dir /proc) for saving: No such file or directory", TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Fact]
+    public async Task FlushallWithSavePointsSavesTheEmptyDatasetLikeRedis()
+    {
+        await using var redis = await ServerProcess.StartAsync(ServerOptions.Redis().With("save", "3600 1"));
+        await using var cinnabar = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("save", "3600 1"));
+        var lines = new List<string>();
+        foreach (var server in new[] { redis, cinnabar })
+        {
+            await using var c = await RawConnection.ConnectAsync(server.Port);
+            await c.CommandAsync("SET", "a", "1");
+            await c.CommandAsync("SET", "b", "1");
+            Assert.Equal("+OK\r\n", await c.CommandAsync("FLUSHALL"));
+            var info = await c.CommandAsync("INFO", "persistence");
+            lines.Add(info.Split("\r\n").Single(l => l.StartsWith("rdb_changes_since_last_save:", StringComparison.Ordinal)));
+            await AssertRedisCheckRdbAcceptsAsync(Path.Combine(server.Dir, "dump.rdb"), "0 keys read", "0 expires");
+            Assert.Equal("+OK\r\n", await c.CommandAsync("CONFIG", "SET", "save", string.Empty));
+            await c.CommandAsync("SET", "a", "1");
+            await c.CommandAsync("FLUSHALL");
+            info = await c.CommandAsync("INFO", "persistence");
+            lines.Add(info.Split("\r\n").Single(l => l.StartsWith("rdb_changes_since_last_save:", StringComparison.Ordinal)));
+        }
+
+        Assert.Equal("rdb_changes_since_last_save:0", lines[0]);
+        Assert.Equal(lines[..2], lines[2..]);
+    }
+
+    [Fact]
     public async Task WithStopWritesOnBgsaveErrorOffAFailedSavePointDoesNotBlockWrites()
     {
         await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("save", "1 1").With("stop-writes-on-bgsave-error", "no"));
