@@ -1,10 +1,12 @@
 // The saving side of RDB persistence (rdb.c rdbSave, server.c's save points and prepareForShutdown):
 // SAVE, the cron's save points, and the final snapshot at shutdown. Every save is synchronous and
 // runs under the executor gate: it writes temp-<pid>.rdb in the working directory (which is
-// `dir`), fsyncs it and renames it over dbfilename, so a failed save leaves the previous file as
-// it was. BGSAVE (the forkless serialize-before-mutate snapshot of ARCHITECTURE §3) does not exist
+// `dir`), fsyncs it, renames it over dbfilename and fsyncs the directory, so a failed save leaves
+// the previous file as it was. BGSAVE (the forkless serialize-before-mutate snapshot of ARCHITECTURE §3) does not exist
 // yet, so a save point blocks the executor for the length of the save instead of forking.
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 
 using Cinnabar.Server.Config;
 using Cinnabar.Server.Diagnostics;
@@ -101,6 +103,13 @@ internal sealed class SnapshotService
             return false;
         }
 
+        int dirError = FsyncDirectoryOf(_server.Config.DbFilename);
+        if (dirError != 0)
+        {
+            log.Warning($"Write error saving DB on disk(fsyncFileDir): {Marshal.GetPInvokeErrorMessage(dirError)}");
+            return false;
+        }
+
         log.Notice("DB saved on disk");
         _server.Dirty = 0;
         _server.LastSaveMs = _server.NowMs;
@@ -181,6 +190,36 @@ internal sealed class SnapshotService
             return "unknown";
         }
     }
+
+    // fsyncFileDir: makes the rename durable. Returns 0 or the errno; directories that cannot be
+    // opened (EISDIR) or fsynced (EBADF, EINVAL) count as success, as in Redis.
+    private static int FsyncDirectoryOf(string file)
+    {
+        string dir = Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".";
+        byte[] path = Encoding.UTF8.GetBytes(dir + "\0");
+        int fd = Open(ref path[0], 0); // O_RDONLY
+        if (fd == -1)
+        {
+            int e = Marshal.GetLastPInvokeError();
+            return e == 21 ? 0 : e; // EISDIR
+        }
+
+        int rc = Fsync(fd);
+        int err = rc == -1 ? Marshal.GetLastPInvokeError() : 0;
+        _ = Close(fd);
+        return err is 9 or 22 ? 0 : err; // EBADF, EINVAL
+    }
+
+#pragma warning disable SYSLIB1054 // DllImport: blittable signatures, no marshalling generated
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open(ref byte path, int flags);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static extern int Fsync(int fd);
+
+    [DllImport("libc", EntryPoint = "close")]
+    private static extern int Close(int fd);
+#pragma warning restore SYSLIB1054
 
     private static void TryDelete(string path)
     {
