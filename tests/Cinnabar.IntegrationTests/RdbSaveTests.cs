@@ -170,6 +170,61 @@ public class RdbSaveTests : IClassFixture<DifferentialPair>
     }
 
     [Fact]
+    public async Task ShutdownOnSigtermFlagsChooseWhetherSigtermSaves()
+    {
+        await using (var save = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("shutdown-on-sigterm", "save")))
+        {
+            await using (var c = await RawConnection.ConnectAsync(save.Port))
+            {
+                await c.CommandAsync("SET", "k", "v");
+            }
+
+            Assert.Equal(0, await save.TerminateAsync(TimeSpan.FromSeconds(30)));
+            await AssertRedisCheckRdbAcceptsAsync(Path.Combine(save.Dir, "dump.rdb"), "1 keys read", "0 expires");
+        }
+
+        await using var nosave = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("save", "3600 1").With("shutdown-on-sigterm", "nosave"));
+        await using (var c = await RawConnection.ConnectAsync(nosave.Port))
+        {
+            await c.CommandAsync("SET", "k", "v");
+        }
+
+        Assert.Equal(0, await nosave.TerminateAsync(TimeSpan.FromSeconds(30)));
+        Assert.DoesNotContain("Saving the final RDB snapshot", nosave.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(nosave.Dir, "dump.rdb")));
+    }
+
+    [Fact]
+    public async Task WhenTheFinalSaveFailsShutdownIsRefusedAndSigtermKeepsTheServerUp()
+    {
+        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("save", "3600 1"));
+        Directory.CreateDirectory(Path.Combine(server.Dir, $"temp-{server.Pid}.rdb"));
+        await using var c = await RawConnection.ConnectAsync(server.Port);
+        await c.CommandAsync("SET", "k", "v");
+        Assert.Equal("-ERR Errors trying to SHUTDOWN. Check logs.\r\n", await c.CommandAsync("SHUTDOWN"));
+        Assert.Contains("# Error trying to save the DB, can't exit.", server.Output, StringComparison.Ordinal);
+        const string failed = "# Errors trying to shut down the server. Check the logs for more information.";
+        Assert.Single(Occurrences(server.Output, failed));
+
+        Process.Start("kill", ["-TERM", server.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        await server.WaitForOutputAsync("Received SIGTERM scheduling shutdown...", TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (Occurrences(server.Output, failed).Count() < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, server.Output);
+            await Task.Delay(20);
+        }
+
+        Assert.Equal("+PONG\r\n", await c.CommandAsync("PING"));
+
+        // SHUTDOWN FORCE exits even though the save fails.
+        await c.SendRawAsync(RawConnection.Encode(Encoding.ASCII.GetBytes("SHUTDOWN"), Encoding.ASCII.GetBytes("FORCE")));
+        await c.ReadToEndAsync(TimeSpan.FromSeconds(30));
+        await WaitForExitAsync(server);
+        Assert.Contains("# Error trying to save the DB. Exit anyway.", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AFailedSavePointLeavesTheOldDumpAndTurnsWritesIntoMisconf()
     {
         await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("save", "1 1"));
@@ -250,6 +305,14 @@ public class RdbSaveTests : IClassFixture<DifferentialPair>
         await c.CommandAsync("SET", "k", "v");
         await WaitForInfoAsync(c, "rdb_last_bgsave_status:err\r\n");
         Assert.Equal("+OK\r\n", await c.CommandAsync("SET", "k", "w"));
+    }
+
+    private static IEnumerable<int> Occurrences(string text, string part)
+    {
+        for (int i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + 1, StringComparison.Ordinal))
+        {
+            yield return i;
+        }
     }
 
     private static async Task<string> ValueDigestInAsync(RawConnection r, int db, string key)

@@ -269,14 +269,15 @@ public static class Startup
         return 0;
     }
 
-    // Redis's signal handler only flags shutdown_asap; the cron then runs prepareForShutdown and
-    // stays up when the final save fails. The final save runs here under the gate, and a failure
-    // keeps the server running as Redis does.
+    // Redis's signal handler only flags shutdown_asap; the cron then runs prepareForShutdown with
+    // shutdown-on-sigterm / shutdown-on-sigint's flags and stays up when the final save fails. The
+    // final save runs here under the gate, and a failure keeps the server running as Redis does.
     private static void ShutdownFromSignal(CinnabarServer server, string signal)
     {
         _ = Task.Run(() =>
         {
             bool ok;
+            // A failure has been logged by PrepareForShutdown; the server keeps running.
             lock (server.Gate)
             {
                 if (server.ShutdownRequested.IsCancellationRequested)
@@ -284,16 +285,16 @@ public static class Startup
                     return;
                 }
 
-                ok = server.Snapshots.PrepareForShutdown(save: false, nosave: false, force: false);
+                // "default", or a combination of save|nosave, now and force ("now" only skips
+                // waiting for replicas, which a shutdown here never does).
+                var flags = server.Config.Store.GetEnumName(signal == "SIGTERM" ? "shutdown-on-sigterm" : "shutdown-on-sigint")
+                    .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                ok = server.Snapshots.PrepareForShutdown(save: flags.Contains("save"), nosave: flags.Contains("nosave"), force: flags.Contains("force"));
             }
 
             if (ok)
             {
                 server.ShutdownRequested.Cancel();
-            }
-            else
-            {
-                server.Log.Warning($"{signal} received but errors trying to shut down the server, check the logs for more information");
             }
         });
     }

@@ -148,7 +148,14 @@ internal sealed class SnapshotService
     public bool PrepareForShutdown(bool save, bool nosave, bool force)
     {
         _server.Log.Warning("User requested shutdown...");
-        return SaveForShutdown(save, nosave, force);
+        if (SaveForShutdown(save, nosave, force))
+        {
+            return true;
+        }
+
+        // finishShutdown's error path: the server keeps running.
+        _server.Log.Warning("Errors trying to shut down the server. Check the logs for more information.");
+        return false;
     }
 
     /// <summary>
