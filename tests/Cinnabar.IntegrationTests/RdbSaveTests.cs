@@ -297,6 +297,32 @@ public class RdbSaveTests : IClassFixture<DifferentialPair>
     }
 
     [Fact]
+    public async Task AfterAFailedSavePointWritesAndPingGetTheSameMisconfRepliesAsRedis()
+    {
+        // In /proc no file can be created: Redis's BGSAVE child and Cinnabar's save both fail.
+        await using var redis = await ServerProcess.StartAsync(ServerOptions.Redis().With("dir", "/proc").With("save", "1 1"));
+        await using var cinnabar = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("dir", "/proc").With("save", "1 1"));
+        string[][] script = [["SET", "k", "2"], ["PING"], ["GET", "k"], ["INCR", "k"], ["DEL", "k"], ["EXISTS", "k"], ["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"], ["SET", "k", "3"], ["PING"]];
+        var replies = new List<List<string>>();
+        foreach (var server in new[] { redis, cinnabar })
+        {
+            await using var c = await RawConnection.ConnectAsync(server.Port);
+            Assert.Equal("+OK\r\n", await c.CommandAsync("SET", "k", "1"));
+            await WaitForInfoAsync(c, "rdb_last_bgsave_status:err\r\n");
+            var got = new List<string>();
+            foreach (var cmd in script)
+            {
+                got.Add(await c.CommandAsync(cmd));
+            }
+
+            replies.Add(got);
+        }
+
+        Assert.Equal(Misconf, replies[0][0]);
+        Assert.Equal(replies[0], replies[1]);
+    }
+
+    [Fact]
     public async Task WithStopWritesOnBgsaveErrorOffAFailedSavePointDoesNotBlockWrites()
     {
         await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("save", "1 1").With("stop-writes-on-bgsave-error", "no"));
