@@ -53,6 +53,8 @@ RUNS_ANYWAY = {
         "CONFIG REWRITE handles alias config properly",
     },
     "multi.tcl": {"MULTI with config error"},
+    # $dump_rdb is a path: the tests make a directory of that name so the final save fails.
+    "shutdown.tcl": {"RDB save will be failed in shutdown", "Clean up rdb same named folder"},
 }
 
 
