@@ -34,7 +34,11 @@ internal sealed class CinnabarServer
         RunId = NewRunId();
         Dispatcher = new Dispatcher(this);
         ActiveExpiry = new Execution.ActiveExpire(this);
+        Snapshots = new Persistence.SnapshotService(this);
     }
+
+    /// <summary>RDB saving: SAVE, save points, the final snapshot at shutdown.</summary>
+    public Persistence.SnapshotService Snapshots { get; }
 
     /// <summary>The executor's lock: hold it to touch anything in the server.</summary>
     public object Gate { get; } = new();

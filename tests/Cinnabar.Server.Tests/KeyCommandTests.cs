@@ -236,7 +236,7 @@ public class KeyCommandTests
     }
 
     [Fact]
-    public void FlushAllCountsRemovedKeysPlusOneAsChanges()
+    public void FlushAllCountsOneChangePerRemovedKey()
     {
         var h = new ServerHarness();
         h.Run("SET", "a", "1");
@@ -244,7 +244,8 @@ public class KeyCommandTests
         h.Run("SET", "b", "1");
         long before = h.Server.Dirty;
         h.Run("FLUSHALL");
-        Assert.Equal(before + 3, h.Server.Dirty);
+        // One change per removed key, as redis-server 7.0.15 counts them.
+        Assert.Equal(before + 2, h.Server.Dirty);
     }
 
     [Fact]

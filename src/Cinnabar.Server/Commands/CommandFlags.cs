@@ -72,4 +72,7 @@ internal enum CommandFlags
 
     /// <summary>May touch keys not named in its arguments (SCAN, RANDOMKEY): its lazy-expiry DELs are not wrapped in MULTI.</summary>
     TouchesArbitraryKeys = 1 << 21,
+
+    /// <summary>no_async_loading: refused while an async (diskless replica) load runs.</summary>
+    NoAsyncLoading = 1 << 22,
 }

@@ -50,9 +50,21 @@ internal static class DatabaseCommands
 
         ctx.Server.ActiveExpiry.ForgetReplicaKeys();
 
-        // flushAllDataAndResetRDB counts one more change on top of the removed keys.
-        ctx.Dirty(removed + 1);
+        // flushAllDataAndResetRDB counts the removed keys (redis-server 7.0.15: SET a; SET b;
+        // FLUSHALL moves rdb_changes_since_last_save from 2 to 4). The command propagates even
+        // when nothing was removed (forceCommandPropagation), through the rewrite.
+        ctx.Dirty(removed);
         ctx.RewriteForPropagation(ctx.Args.Clone());
+
+        // flushAllDataAndResetRDB: with save points the emptied dataset is saved at once, so the
+        // flushed keys cannot come back from an older dump. The save zeroes the change counter;
+        // the dispatcher adds this command's changes afterwards, so they are taken back here to
+        // leave rdb_changes_since_last_save at 0 as in Redis (propagation still sees them).
+        if (ctx.Server.Config.SavePoints.Count > 0 && ctx.Server.Snapshots.Save())
+        {
+            ctx.Server.Dirty = -ctx.DirtyCount;
+        }
+
         ctx.Reply.Ok();
     }
 

@@ -147,6 +147,14 @@ internal sealed class Dispatcher
             return;
         }
 
+        // writeCommandsDeniedByDiskError: after a failed save point writes (and PING, so
+        // monitoring notices) are refused; commands from our primary are still applied.
+        if (_server.Snapshots.WritesDenied && (isWrite || spec.Name == "ping") && !client.IsPrimaryLink)
+        {
+            Reject(client, spec, Errors.Misconf);
+            return;
+        }
+
         if (_server.IsReplica && _server.Config.ReplicaReadOnly && !client.IsPrimaryLink && isWrite)
         {
             Reject(client, spec, Errors.ReadOnlyReplica);

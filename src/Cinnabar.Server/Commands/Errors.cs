@@ -20,6 +20,9 @@ internal static class Errors
     public const string Loading = "LOADING Redis is loading the dataset in memory";
     public const string ExecAbort = "EXECABORT Transaction discarded because of previous errors.";
     public const string NotAllowedInMulti = "ERR Command not allowed inside a transaction";
+
+    /// <summary>server.c writeCommandsGetDiskErrorMessage for a failed RDB save.</summary>
+    public const string Misconf = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
     public const string MultiNested = "ERR MULTI calls can not be nested";
     public const string ExecWithoutMulti = "ERR EXEC without MULTI";
     public const string DiscardWithoutMulti = "ERR DISCARD without MULTI";

@@ -31,7 +31,7 @@ internal static class ReplicationCommands
         }
 
         using var ms = new MemoryStream();
-        new RdbWriter(ms).WriteSnapshot(ctx.Server.Databases, RdbWriter.StandardAux(ctx.NowMs, GC.GetTotalMemory(false)), ctx.NowMs);
+        new RdbWriter(ms, ctx.Server.Config.RdbCompression, ctx.Server.Config.RdbChecksum).WriteSnapshot(ctx.Server.Databases, RdbWriter.StandardAux(ctx.NowMs, GC.GetTotalMemory(false)), ctx.NowMs);
         client.IsReplica = true;
         ctx.Reply.Raw(System.Text.Encoding.ASCII.GetBytes($"${ms.Length}\r\n"));
         ctx.Reply.Raw(ms.GetBuffer().AsSpan(0, (int)ms.Length));

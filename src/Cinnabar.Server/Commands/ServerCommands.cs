@@ -1,4 +1,6 @@
-// Server commands (server.c, replication.c). Registered: TIME LASTSAVE ROLE SHUTDOWN.
+// Server commands (server.c, replication.c, rdb.c). Registered: TIME LASTSAVE SAVE ROLE SHUTDOWN.
+// SAVE writes the snapshot synchronously under the executor gate (Persistence/SnapshotService).
+// BGSAVE is not registered: it waits for the forkless snapshot of ARCHITECTURE §3.
 // SHUTDOWN only asks the host to stop (server.ShutdownRequested); the host prints Redis's
 // shutdown log lines and closes connections. A successful SHUTDOWN sends no reply: the client
 // sees the connection close, exactly as with redis-server.
@@ -28,6 +30,14 @@ internal static class ServerCommands
             Summary = "Get the UNIX time stamp of the last successful save to disk",
             Complexity = "O(1)",
             Tips = ["nondeterministic_output"],
+        });
+        t.Add(new CommandSpec("save", 1, CommandFlags.NoAsyncLoading | CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoMulti, 0, 0, 0, Save)
+        {
+            Group = "server",
+            Since = "1.0.0",
+            AclCategories = ["admin", "slow", "dangerous"],
+            Summary = "Synchronously save the dataset to disk",
+            Complexity = "O(N) where N is the total number of keys in all databases",
         });
         t.Add(new CommandSpec("role", 1, CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast | CommandFlags.Sentinel, 0, 0, 0, Role)
         {
@@ -69,6 +79,25 @@ internal static class ServerCommands
         ctx.Reply.BulkInteger(micros % 1_000_000);
     }
 
+    // SAVE
+    private static void Save(CommandContext ctx)
+    {
+        // Redis refuses SAVE while a BGSAVE child runs ("Background save already in progress");
+        // there is no background save here, so that reply cannot happen yet.
+        var snapshots = ctx.Server.Snapshots;
+        snapshots.CountSave();
+        if (snapshots.Save())
+        {
+            ctx.Reply.Ok();
+        }
+        else
+        {
+            // shared.err: a bare "-ERR"; the reason is in the log. A failed SAVE leaves
+            // rdb_last_bgsave_status alone, as rdbSave does.
+            ctx.Error("ERR");
+        }
+    }
+
     // LASTSAVE
     private static void LastSave(CommandContext ctx) => ctx.Reply.Integer(InfoBuilder.LastSaveSeconds(ctx.Server));
 
@@ -84,7 +113,7 @@ internal static class ServerCommands
     // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
     private static void Shutdown(CommandContext ctx)
     {
-        bool nosave = false, save = false, abort = false;
+        bool nosave = false, save = false, abort = false, force = false;
         for (int i = 1; i < ctx.Args.Count; i++)
         {
             if (ctx.Args.Is(i, "nosave"u8))
@@ -99,7 +128,11 @@ internal static class ServerCommands
             {
                 abort = true;
             }
-            else if (!ctx.Args.Is(i, "now"u8) && !ctx.Args.Is(i, "force"u8))
+            else if (ctx.Args.Is(i, "force"u8))
+            {
+                force = true;
+            }
+            else if (!ctx.Args.Is(i, "now"u8))
             {
                 ctx.Error(Errors.Syntax);
                 return;
@@ -119,7 +152,14 @@ internal static class ServerCommands
             return;
         }
 
-        // Nothing to save until RDB persistence exists: SAVE is accepted and NOSAVE is the same.
+        // prepareForShutdown: a failed final save keeps the server up (unless FORCE) and the
+        // caller gets the error; otherwise there is no reply, the connection just closes.
+        if (!ctx.Server.Snapshots.PrepareForShutdown(save, nosave, force))
+        {
+            ctx.Error("ERR Errors trying to SHUTDOWN. Check logs.");
+            return;
+        }
+
         ctx.Client.CloseAfterReply = true;
         ctx.Server.ShutdownRequested.Cancel();
     }

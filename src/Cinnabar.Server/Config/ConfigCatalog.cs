@@ -214,6 +214,8 @@ internal static class ConfigCatalog
         "crash-log-enabled", "crash-memcheck-enabled", "use-exit-on-panic", "disable-thp", "jemalloc-bg-thread",
         "io-threads", "io-threads-do-reads", "oom-score-adj", "oom-score-adj-values", "ignore-warnings",
         "latency-tracking", "latency-tracking-info-percentiles", "shutdown-on-sigint", "shutdown-on-sigterm",
+        // RDB saving (Persistence/SnapshotService.cs).
+        "save", "dbfilename", "rdbcompression", "rdbchecksum", "stop-writes-on-bgsave-error",
     };
 
     private static Dictionary<string, ConfigDefinition> BuildIndex()

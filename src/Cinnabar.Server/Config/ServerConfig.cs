@@ -113,6 +113,15 @@ internal sealed class ServerConfig
 
     public string DbFilename { get; set; } = "dump.rdb";
 
+    /// <summary>rdbcompression: LZF-compress strings longer than 20 bytes in snapshots.</summary>
+    public bool RdbCompression { get; set; } = true;
+
+    /// <summary>rdbchecksum: write the CRC64 trailer (zeros when off).</summary>
+    public bool RdbChecksum { get; set; } = true;
+
+    /// <summary>stop-writes-on-bgsave-error: refuse writes (MISCONF) after a failed save point.</summary>
+    public bool StopWritesOnBgsaveError { get; set; } = true;
+
     public long ReplBacklogSize { get; set; } = 1024 * 1024;
 
     /// <summary>
@@ -184,6 +193,9 @@ internal sealed class ServerConfig
                 break;
             case "save": SavePoints = [.. s.Save]; break;
             case "dbfilename": DbFilename = s.GetString(name) ?? string.Empty; break;
+            case "rdbcompression": RdbCompression = s.GetBool(name); break;
+            case "rdbchecksum": RdbChecksum = s.GetBool(name); break;
+            case "stop-writes-on-bgsave-error": StopWritesOnBgsaveError = s.GetBool(name); break;
             case "repl-backlog-size": ReplBacklogSize = s.GetNumber(name); break;
             default: break;
         }

@@ -293,10 +293,10 @@ internal static class InfoBuilder
         Line(sb, "rdb_changes_since_last_save", server.Dirty);
         Line(sb, "rdb_bgsave_in_progress", 0);
         Line(sb, "rdb_last_save_time", LastSaveSeconds(server));
-        Line(sb, "rdb_last_bgsave_status", "ok");
+        Line(sb, "rdb_last_bgsave_status", server.Snapshots.LastBgsaveOk ? "ok" : "err");
         Line(sb, "rdb_last_bgsave_time_sec", -1);
         Line(sb, "rdb_current_bgsave_time_sec", -1);
-        Line(sb, "rdb_saves", 0);
+        Line(sb, "rdb_saves", server.Snapshots.Saves);
         Line(sb, "rdb_last_cow_size", 0);
         Line(sb, "rdb_last_load_keys_expired", server.LoadedRdb?.KeysExpired ?? 0);
         Line(sb, "rdb_last_load_keys_loaded", server.LoadedRdb?.KeysLoaded ?? 0);

@@ -54,6 +54,7 @@ internal sealed class ServerCron
         }
 
         CloseTimedOutClients(now);
+        _server.Snapshots.CronCheck();
         _server.Metrics.Sample(_server, now);
         if (now - _lastOpsSampleMs >= 100)
         {

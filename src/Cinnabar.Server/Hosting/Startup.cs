@@ -227,13 +227,13 @@ public static class Startup
         {
             ctx.Cancel = true;
             log.Warning("Received SIGTERM scheduling shutdown...");
-            server.ShutdownRequested.Cancel();
+            ShutdownFromSignal(server, "SIGTERM");
         });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
         {
             ctx.Cancel = true;
             log.Warning("Received SIGINT scheduling shutdown...");
-            server.ShutdownRequested.Cancel();
+            ShutdownFromSignal(server, "SIGINT");
         });
         host.Start();
         if (host.BoundEndPoints.Count > 0)
@@ -255,8 +255,9 @@ public static class Startup
         }
 
         Daemon.Report(ok: true);
+        // SHUTDOWN or a signal already ran SnapshotService.PrepareForShutdown (it logs "User
+        // requested shutdown..." and takes the final snapshot) before asking us to stop.
         server.ShutdownRequested.Token.WaitHandle.WaitOne();
-        log.Warning("User requested shutdown...");
         if (supervised)
         {
             SystemdNotifier.Notify("STOPPING=1\n");
@@ -278,6 +279,36 @@ public static class Startup
         host.DisposeAsync().AsTask().GetAwaiter().GetResult();
         log.Warning("Cinnabar is now ready to exit, bye bye...");
         return 0;
+    }
+
+    // Redis's signal handler only flags shutdown_asap; the cron then runs prepareForShutdown with
+    // shutdown-on-sigterm / shutdown-on-sigint's flags and stays up when the final save fails. The
+    // final save runs here under the gate, and a failure keeps the server running as Redis does.
+    private static void ShutdownFromSignal(CinnabarServer server, string signal)
+    {
+        _ = Task.Run(() =>
+        {
+            bool ok;
+            // A failure has been logged by PrepareForShutdown; the server keeps running.
+            lock (server.Gate)
+            {
+                if (server.ShutdownRequested.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                // "default", or a combination of save|nosave, now and force ("now" only skips
+                // waiting for replicas, which a shutdown here never does).
+                var flags = server.Config.Store.GetEnumName(signal == "SIGTERM" ? "shutdown-on-sigterm" : "shutdown-on-sigint")
+                    .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                ok = server.Snapshots.PrepareForShutdown(save: flags.Contains("save"), nosave: flags.Contains("nosave"), force: flags.Contains("force"));
+            }
+
+            if (ok)
+            {
+                server.ShutdownRequested.Cancel();
+            }
+        });
     }
 
     private static string Logo(int port, int pid)

@@ -45,7 +45,8 @@ internal sealed class InProcessServer : IAsyncDisposable
     /// </summary>
     public static InProcessServer Start(string eventLoop, Action<ServerConfig>? configure = null)
     {
-        var config = new ServerConfig { Bind = ["127.0.0.1"], Port = ServerProcess.FreePort(), LogLevel = LogLevel.Verbose };
+        // SavePoints empty like ServerProcess's `--save ""`: no snapshots in the test's directory.
+        var config = new ServerConfig { Bind = ["127.0.0.1"], Port = ServerProcess.FreePort(), LogLevel = LogLevel.Verbose, SavePoints = [] };
         configure?.Invoke(config);
         var log = new StringWriter();
         var logger = new Logger(TimeProvider.System)

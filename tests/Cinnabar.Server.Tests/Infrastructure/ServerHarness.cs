@@ -12,7 +12,9 @@ internal sealed class ServerHarness
 {
     public ServerHarness(Action<ServerConfig>? configure = null)
     {
-        var config = new ServerConfig();
+        // Like the integration tests' `--save ""`: no snapshots written into the test's directory
+        // by the cron's save points, SHUTDOWN or FLUSHALL.
+        var config = new ServerConfig { SavePoints = [] };
         configure?.Invoke(config);
         Server = new CinnabarServer(config, Time);
         Client = Server.CreateClient();

@@ -1,7 +1,10 @@
 // Writes RDB version 10 files (rdb.c rdbSaveRio): header, AUX fields, per database SELECTDB and
 // RESIZEDB, then each key with its optional EXPIRETIME_MS, EOF and the CRC64 trailer.
-// Strings are written as Redis does (integer encoding when the value is a canonical 32-bit-or-
-// smaller integer, else a length-prefixed raw string). Other types arrive with their issues.
+// Strings are written as rdbSaveRawString does: integer encoding when the value is a canonical
+// 32-bit-or-smaller integer, else (with rdbcompression) LZF when longer than 20 bytes and the
+// compressed form is at least 5 bytes shorter, else a length-prefixed raw string. Everything goes
+// straight to the output stream as it is produced (the caller buffers), so a snapshot never exists
+// as a whole in memory. Other types arrive with their issues.
 using System.Buffers.Binary;
 using System.Text;
 
@@ -14,11 +17,19 @@ namespace Cinnabar.Server.Persistence.Rdb;
 internal sealed class RdbWriter
 {
     private readonly Stream _out;
+    private readonly bool _compress;
+    private readonly bool _checksum;
     private ulong _crc;
+    private byte[]? _lzfBuffer;
 
-    public RdbWriter(Stream output)
+    /// <param name="output">Where the bytes go, in order, as they are produced.</param>
+    /// <param name="compress">rdbcompression: LZF for strings longer than 20 bytes.</param>
+    /// <param name="checksum">rdbchecksum: when off the CRC64 trailer is eight zero bytes.</param>
+    public RdbWriter(Stream output, bool compress = true, bool checksum = true)
     {
         _out = output;
+        _compress = compress;
+        _checksum = checksum;
     }
 
     /// <summary>Writes a whole snapshot of <paramref name="databases"/>.</summary>
@@ -67,18 +78,33 @@ internal sealed class RdbWriter
 
         Byte(0xFF);
         Span<byte> crc = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(crc, _crc);
+        BinaryPrimitives.WriteUInt64LittleEndian(crc, _checksum ? _crc : 0);
         _out.Write(crc);
     }
 
-    /// <summary>The standard AUX fields Redis 7.0 writes.</summary>
-    public static IEnumerable<(string, string)> StandardAux(long nowMs, long usedMemory)
+    /// <summary>
+    /// The AUX fields in rdbSaveInfoAuxFields's order. <paramref name="repl"/> is Redis's rdbSaveInfo
+    /// (rdbPopulateSaveInfo): null unless this server has replication state worth resuming from
+    /// (a backlog as primary, or a primary link as replica), in which case repl-stream-db, repl-id
+    /// and repl-offset follow used-mem. <paramref name="aofBase"/> is set only for an AOF preamble.
+    /// Integer values are written through the string path, which gives them the integer
+    /// encoding as rdbSaveAuxFieldStrInt does.
+    /// </summary>
+    public static IEnumerable<(string, string)> StandardAux(long nowMs, long usedMemory, ReplSaveInfo? repl = null, bool aofBase = false)
     {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
         yield return ("redis-ver", Hosting.ServerHost.RedisVersion);
         yield return ("redis-bits", "64");
-        yield return ("ctime", (nowMs / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        yield return ("used-mem", usedMemory.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        yield return ("aof-base", "0");
+        yield return ("ctime", (nowMs / 1000).ToString(inv));
+        yield return ("used-mem", usedMemory.ToString(inv));
+        if (repl is { } r)
+        {
+            yield return ("repl-stream-db", r.StreamDb.ToString(inv));
+            yield return ("repl-id", r.ReplId);
+            yield return ("repl-offset", r.Offset.ToString(inv));
+        }
+
+        yield return ("aof-base", aofBase ? "1" : "0");
     }
 
     private void Byte(byte b) => Raw([b]);
@@ -149,7 +175,31 @@ internal sealed class RdbWriter
             }
         }
 
+        // rdbSaveLzfStringObject: only strings over 20 bytes, and the compressed form must fit in
+        // len - 4 bytes, otherwise the raw form is written.
+        if (_compress && s.Length > 20)
+        {
+            int room = s.Length - 4;
+            if (_lzfBuffer is null || _lzfBuffer.Length < room)
+            {
+                _lzfBuffer = new byte[Math.Max(room, 256)];
+            }
+
+            int clen = LzfCompressor.Compress(s, _lzfBuffer.AsSpan(0, room));
+            if (clen > 0)
+            {
+                Byte(0xC3); // RDB_ENCVAL << 6 | RDB_ENC_LZF
+                Length((ulong)clen);
+                Length((ulong)s.Length);
+                Raw(_lzfBuffer.AsSpan(0, clen));
+                return;
+            }
+        }
+
         Length((ulong)s.Length);
         Raw(s);
     }
 }
+
+/// <summary>Redis's rdbSaveInfo: the replication position a snapshot corresponds to.</summary>
+internal readonly record struct ReplSaveInfo(int StreamDb, string ReplId, long Offset);
