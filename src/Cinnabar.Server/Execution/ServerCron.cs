@@ -1,6 +1,6 @@
 // serverCron's duties, run hz times per second under the executor gate: active expiry,
-// incremental rehashing and table shrinking, idle-client timeouts and the instantaneous
-// statistics samples.
+// incremental rehashing and table shrinking, idle-client timeouts, save points and the
+// instantaneous statistics samples (ServerMetrics).
 using Cinnabar.Server.Commands;
 using Cinnabar.Server.Networking;
 using Cinnabar.Server.Storage;
@@ -11,16 +11,11 @@ namespace Cinnabar.Server.Execution;
 internal sealed class ServerCron
 {
     private readonly CinnabarServer _server;
-    private long _lastOpsSampleMs;
-    private long _lastOpsCount;
 
     public ServerCron(CinnabarServer server)
     {
         _server = server;
     }
-
-    /// <summary>instantaneous_ops_per_sec.</summary>
-    public long InstantaneousOps { get; private set; }
 
     /// <summary>One cron tick (caller holds the gate).</summary>
     public void Tick()
@@ -56,17 +51,6 @@ internal sealed class ServerCron
         CloseTimedOutClients(now);
         _server.Snapshots.CronCheck();
         _server.Metrics.Sample(_server, now);
-        if (now - _lastOpsSampleMs >= 100)
-        {
-            long ops = _server.Stats.CommandsProcessed;
-            if (_lastOpsSampleMs != 0)
-            {
-                InstantaneousOps = (ops - _lastOpsCount) * 1000 / Math.Max(1, now - _lastOpsSampleMs);
-            }
-
-            _lastOpsSampleMs = now;
-            _lastOpsCount = ops;
-        }
     }
 
     private void CloseTimedOutClients(long now)

@@ -33,8 +33,6 @@ internal sealed class ServerHost : IAsyncDisposable
 
     public CinnabarServer Server { get; }
 
-    /// <summary>The cron (for INFO's instantaneous figures).</summary>
-    public ServerCron Cron => _cron;
 
     /// <summary>The TCP ports actually bound (useful with port 0 in tests).</summary>
     public List<IPEndPoint> BoundEndPoints { get; } = [];
