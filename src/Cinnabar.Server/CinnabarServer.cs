@@ -35,10 +35,17 @@ internal sealed class CinnabarServer
         Dispatcher = new Dispatcher(this);
         ActiveExpiry = new Execution.ActiveExpire(this);
         Snapshots = new Persistence.SnapshotService(this);
+        Replication = new ReplicationState(this);
     }
 
     /// <summary>RDB saving: SAVE, save points, the final snapshot at shutdown.</summary>
     public Persistence.SnapshotService Snapshots { get; }
+
+    /// <summary>The background snapshot in progress (BGSAVE or a full sync), or null: one at a time.</summary>
+    public Persistence.PointInTimeSnapshot? ActiveSnapshot { get; set; }
+
+    /// <summary>Replication ids, offsets and the shared replication buffer (ARCHITECTURE §4).</summary>
+    public ReplicationState Replication { get; }
 
     /// <summary>The executor's lock: hold it to touch anything in the server.</summary>
     public object Gate { get; } = new();

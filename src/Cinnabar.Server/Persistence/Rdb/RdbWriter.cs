@@ -35,14 +35,7 @@ internal sealed class RdbWriter
     /// <summary>Writes a whole snapshot of <paramref name="databases"/>.</summary>
     public void WriteSnapshot(IReadOnlyList<Database> databases, IEnumerable<(string Key, string Value)> aux, long nowMs)
     {
-        Raw("REDIS0010"u8);
-        foreach (var (k, v) in aux)
-        {
-            Byte(0xFA);
-            String(Encoding.UTF8.GetBytes(k));
-            String(Encoding.UTF8.GetBytes(v));
-        }
-
+        WriteHeader(aux);
         foreach (var db in databases)
         {
             if (db.Count == 0)
@@ -50,36 +43,117 @@ internal sealed class RdbWriter
                 continue;
             }
 
-            Byte(0xFE);
-            Length((ulong)db.Index);
-            Byte(0xFB);
-            Length((ulong)db.Count);
-            Length((ulong)db.VolatileCount);
-            db.Table.ForEach((data, expire) =>
-            {
-                if (expire != 0)
-                {
-                    Byte(0xFC);
-                    Span<byte> ms = stackalloc byte[8];
-                    BinaryPrimitives.WriteInt64LittleEndian(ms, expire);
-                    Raw(ms);
-                }
-
-                if (!Entry.IsString(data))
-                {
-                    throw new NotSupportedException($"RDB encoding for type {Entry.TypeOf(data)} is not implemented");
-                }
-
-                Byte(0); // RDB_TYPE_STRING
-                String(Entry.KeyOf(data));
-                String(Entry.StringValue(data));
-            });
+            WriteSelectDb(db.Index);
+            WriteResizeDb(db.Count, db.VolatileCount);
+            db.Table.ForEach(WriteEntry);
         }
 
-        Byte(0xFF);
+        WriteFooter();
+    }
+
+    /// <summary>The magic "REDIS0010" and the AUX fields.</summary>
+    public void WriteHeader(IEnumerable<(string Key, string Value)> aux)
+    {
+        Raw("REDIS0010"u8);
+        foreach (var (k, v) in aux)
+        {
+            Byte((byte)RdbFormat.Aux);
+            String(Encoding.UTF8.GetBytes(k));
+            String(Encoding.UTF8.GetBytes(v));
+        }
+    }
+
+    /// <summary>SELECTDB: the keys that follow belong to database <paramref name="db"/>.</summary>
+    public void WriteSelectDb(int db)
+    {
+        Byte((byte)RdbFormat.SelectDb);
+        Length((ulong)db);
+    }
+
+    /// <summary>RESIZEDB: a sizing hint for the loader.</summary>
+    public void WriteResizeDb(long keys, long volatileKeys)
+    {
+        Byte((byte)RdbFormat.ResizeDb);
+        Length((ulong)keys);
+        Length((ulong)volatileKeys);
+    }
+
+    /// <summary>One key: its optional EXPIRETIME_MS, then type, key and value.</summary>
+    public void WriteEntry(object data, long expire)
+    {
+        if (expire != 0)
+        {
+            Byte((byte)RdbFormat.ExpireTimeMs);
+            Span<byte> ms = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(ms, expire);
+            Raw(ms);
+        }
+
+        WriteEntryWithoutExpire(data);
+    }
+
+    /// <summary>EOF and the CRC64 trailer (eight zero bytes when rdbchecksum is off).</summary>
+    public void WriteFooter()
+    {
+        Byte((byte)RdbFormat.Eof);
         Span<byte> crc = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(crc, _checksum ? _crc : 0);
         _out.Write(crc);
+    }
+
+    /// <summary>
+    /// A value's type byte and payload, as DUMP embeds it (rdbSaveObjectType + rdbSaveObject).
+    /// </summary>
+    public void WriteValue(object data)
+    {
+        if (!Entry.IsString(data))
+        {
+            throw new NotSupportedException($"RDB encoding for type {Entry.TypeOf(data)} is not implemented");
+        }
+
+        Byte((byte)RdbFormat.TypeString);
+        String(Entry.StringValue(data));
+    }
+
+    /// <summary>rdbSaveLen: 6-bit, 14-bit, 32-bit or 64-bit big-endian lengths.</summary>
+    public void Length(ulong len)
+    {
+        Span<byte> b = stackalloc byte[9];
+        if (len < 1 << 6)
+        {
+            b[0] = (byte)len;
+            Raw(b[..1]);
+        }
+        else if (len < 1 << 14)
+        {
+            b[0] = (byte)(((len >> 8) & 0xFF) | 0x40);
+            b[1] = (byte)len;
+            Raw(b[..2]);
+        }
+        else if (len <= uint.MaxValue)
+        {
+            b[0] = 0x80;
+            BinaryPrimitives.WriteUInt32BigEndian(b[1..], (uint)len);
+            Raw(b[..5]);
+        }
+        else
+        {
+            b[0] = 0x81;
+            BinaryPrimitives.WriteUInt64BigEndian(b[1..], len);
+            Raw(b[..9]);
+        }
+    }
+
+    private void WriteEntryWithoutExpire(object data)
+    {
+        if (!Entry.IsString(data))
+        {
+            throw new NotSupportedException($"RDB encoding for type {Entry.TypeOf(data)} is not implemented");
+        }
+
+        Byte((byte)RdbFormat.TypeString);
+        String(Entry.KeyOf(data));
+        String(Entry.StringValue(data));
     }
 
     /// <summary>
@@ -115,37 +189,8 @@ internal sealed class RdbWriter
         _out.Write(bytes);
     }
 
-    // rdbSaveLen: 6-bit, 14-bit, 32-bit or 64-bit big-endian lengths.
-    private void Length(ulong len)
-    {
-        Span<byte> b = stackalloc byte[9];
-        if (len < 1 << 6)
-        {
-            b[0] = (byte)len;
-            Raw(b[..1]);
-        }
-        else if (len < 1 << 14)
-        {
-            b[0] = (byte)(((len >> 8) & 0xFF) | 0x40);
-            b[1] = (byte)len;
-            Raw(b[..2]);
-        }
-        else if (len <= uint.MaxValue)
-        {
-            b[0] = 0x80;
-            BinaryPrimitives.WriteUInt32BigEndian(b[1..], (uint)len);
-            Raw(b[..5]);
-        }
-        else
-        {
-            b[0] = 0x81;
-            BinaryPrimitives.WriteUInt64BigEndian(b[1..], len);
-            Raw(b[..9]);
-        }
-    }
-
-    // rdbSaveRawString: small canonical integers use the int8/16/32 encodings.
-    private void String(ReadOnlySpan<byte> s)
+    /// <summary>rdbSaveRawString: small canonical integers use the int8/16/32 encodings, long strings LZF.</summary>
+    public void String(ReadOnlySpan<byte> s)
     {
         if (s.Length <= 11 && Number.TryParseInt64(s, out long v))
         {
