@@ -56,6 +56,10 @@ internal static class DatabaseCommands
         ctx.Dirty(removed);
         ctx.RewriteForPropagation(ctx.Args.Clone());
 
+        // flushAllDataAndResetRDB kills a running BGSAVE, whose file would bring the flushed keys
+        // back. A full sync's snapshot goes on: its replicas apply this FLUSHALL after it.
+        ctx.Server.Snapshots.CancelBackgroundSave();
+
         // flushAllDataAndResetRDB: with save points the emptied dataset is saved at once, so the
         // flushed keys cannot come back from an older dump. The save zeroes the change counter;
         // the dispatcher adds this command's changes afterwards, so they are taken back here to

@@ -1,6 +1,6 @@
-// Server commands (server.c, replication.c, rdb.c). Registered: TIME LASTSAVE SAVE ROLE SHUTDOWN.
-// SAVE writes the snapshot synchronously under the executor gate (Persistence/SnapshotService).
-// BGSAVE is not registered: it waits for the forkless snapshot of ARCHITECTURE §3.
+// Server commands (server.c, replication.c, rdb.c). Registered: TIME LASTSAVE SAVE BGSAVE ROLE SHUTDOWN.
+// SAVE writes the snapshot synchronously under the executor gate; BGSAVE starts the forkless
+// point-in-time snapshot of ARCHITECTURE §3 and returns at once (Persistence/SnapshotService).
 // SHUTDOWN only asks the host to stop (server.ShutdownRequested); the host prints Redis's
 // shutdown log lines and closes connections. A successful SHUTDOWN sends no reply: the client
 // sees the connection close, exactly as with redis-server.
@@ -38,6 +38,16 @@ internal static class ServerCommands
             AclCategories = ["admin", "slow", "dangerous"],
             Summary = "Synchronously save the dataset to disk",
             Complexity = "O(N) where N is the total number of keys in all databases",
+        });
+        t.Add(new CommandSpec("bgsave", -1, CommandFlags.NoAsyncLoading | CommandFlags.Admin | CommandFlags.NoScript, 0, 0, 0, BgSave)
+        {
+            Group = "server",
+            Since = "1.0.0",
+            AclCategories = ["admin", "slow", "dangerous"],
+            Summary = "Asynchronously save the dataset to disk",
+            Complexity = "O(1)",
+            History = [("3.2.2", "Added the `SCHEDULE` option.")],
+            Arguments = [new CommandArg("schedule", "pure-token") { Token = "SCHEDULE", Since = "3.2.2", Flags = "optional" }],
         });
         t.Add(new CommandSpec("role", 1, CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast | CommandFlags.Sentinel, 0, 0, 0, Role)
         {
@@ -82,9 +92,13 @@ internal static class ServerCommands
     // SAVE
     private static void Save(CommandContext ctx)
     {
-        // Redis refuses SAVE while a BGSAVE child runs ("Background save already in progress");
-        // there is no background save here, so that reply cannot happen yet.
         var snapshots = ctx.Server.Snapshots;
+        if (snapshots.Busy)
+        {
+            ctx.Error("ERR Background save already in progress");
+            return;
+        }
+
         snapshots.CountSave();
         if (snapshots.Save())
         {
@@ -94,6 +108,52 @@ internal static class ServerCommands
         {
             // shared.err: a bare "-ERR"; the reason is in the log. A failed SAVE leaves
             // rdb_last_bgsave_status alone, as rdbSave does.
+            ctx.Error("ERR");
+        }
+    }
+
+    // BGSAVE [SCHEDULE]
+    private static void BgSave(CommandContext ctx)
+    {
+        bool schedule = false;
+        if (ctx.Args.Count > 1)
+        {
+            if (ctx.Args.Count == 2 && ctx.Args.Is(1, "schedule"u8))
+            {
+                schedule = true;
+            }
+            else
+            {
+                ctx.Error(Errors.Syntax);
+                return;
+            }
+        }
+
+        var snapshots = ctx.Server.Snapshots;
+        if (snapshots.Background is not null)
+        {
+            ctx.Error("ERR Background save already in progress");
+        }
+        else if (snapshots.Busy || ctx.Server.Dispatcher.InExec)
+        {
+            // Another snapshot (a full sync) is being written, or we are inside EXEC, where
+            // Redis schedules instead of starting (bgsaveCommand's server.in_exec).
+            if (schedule || ctx.Server.Dispatcher.InExec)
+            {
+                snapshots.BackgroundScheduled = true;
+                ctx.Reply.Simple("Background saving scheduled");
+            }
+            else
+            {
+                ctx.Error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+            }
+        }
+        else if (snapshots.BackgroundSave())
+        {
+            ctx.Reply.Simple("Background saving started");
+        }
+        else
+        {
             ctx.Error("ERR");
         }
     }

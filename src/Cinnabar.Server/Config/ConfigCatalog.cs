@@ -216,6 +216,7 @@ internal static class ConfigCatalog
         "latency-tracking", "latency-tracking-info-percentiles", "shutdown-on-sigint", "shutdown-on-sigterm",
         // RDB saving (Persistence/SnapshotService.cs).
         "save", "dbfilename", "rdbcompression", "rdbchecksum", "stop-writes-on-bgsave-error",
+        "rdb-key-save-delay",
     };
 
     private static Dictionary<string, ConfigDefinition> BuildIndex()

@@ -119,6 +119,9 @@ internal sealed class ServerConfig
     /// <summary>rdbchecksum: write the CRC64 trailer (zeros when off).</summary>
     public bool RdbChecksum { get; set; } = true;
 
+    /// <summary>rdb-key-save-delay (hidden test knob): microseconds a snapshot waits per key; negative = 1 in -N keys.</summary>
+    public int RdbKeySaveDelay { get; set; }
+
     /// <summary>stop-writes-on-bgsave-error: refuse writes (MISCONF) after a failed save point.</summary>
     public bool StopWritesOnBgsaveError { get; set; } = true;
 
@@ -195,6 +198,7 @@ internal sealed class ServerConfig
             case "dbfilename": DbFilename = s.GetString(name) ?? string.Empty; break;
             case "rdbcompression": RdbCompression = s.GetBool(name); break;
             case "rdbchecksum": RdbChecksum = s.GetBool(name); break;
+            case "rdb-key-save-delay": RdbKeySaveDelay = (int)s.GetNumber(name); break;
             case "stop-writes-on-bgsave-error": StopWritesOnBgsaveError = s.GetBool(name); break;
             case "repl-backlog-size": ReplBacklogSize = s.GetNumber(name); break;
             default: break;

@@ -287,15 +287,17 @@ internal static class InfoBuilder
         Line(sb, "current_cow_peak", 0);
         Line(sb, "current_cow_size", 0);
         Line(sb, "current_cow_size_age", 0);
-        Line(sb, "current_fork_perc", "0.00");
-        Line(sb, "current_save_keys_processed", 0);
-        Line(sb, "current_save_keys_total", 0);
+        var snapshot = server.ActiveSnapshot;
+        long processed = snapshot?.KeysWritten ?? 0, total = snapshot?.KeysTotal ?? 0;
+        Line(sb, "current_fork_perc", total == 0 ? "0.00" : (processed * 100.0 / total).ToString("F2", CultureInfo.InvariantCulture));
+        Line(sb, "current_save_keys_processed", processed);
+        Line(sb, "current_save_keys_total", total);
         Line(sb, "rdb_changes_since_last_save", server.Dirty);
-        Line(sb, "rdb_bgsave_in_progress", 0);
+        Line(sb, "rdb_bgsave_in_progress", server.Snapshots.Busy ? 1 : 0);
         Line(sb, "rdb_last_save_time", LastSaveSeconds(server));
         Line(sb, "rdb_last_bgsave_status", server.Snapshots.LastBgsaveOk ? "ok" : "err");
-        Line(sb, "rdb_last_bgsave_time_sec", -1);
-        Line(sb, "rdb_current_bgsave_time_sec", -1);
+        Line(sb, "rdb_last_bgsave_time_sec", server.Snapshots.LastBgsaveSeconds);
+        Line(sb, "rdb_current_bgsave_time_sec", server.Snapshots.CurrentBgsaveSeconds);
         Line(sb, "rdb_saves", server.Snapshots.Saves);
         Line(sb, "rdb_last_cow_size", 0);
         Line(sb, "rdb_last_load_keys_expired", server.LoadedRdb?.KeysExpired ?? 0);
@@ -312,6 +314,10 @@ internal static class InfoBuilder
         Line(sb, "aof_last_cow_size", 0);
         Line(sb, "module_fork_in_progress", 0);
         Line(sb, "module_fork_last_cow_size", 0);
+
+        // Beyond Redis (ARCHITECTURE §7): the extra memory a running snapshot holds right now
+        // (copied keys waiting for the encoder); Redis's nearest figure is current_cow_size.
+        Line(sb, "current_save_buffered_bytes", snapshot?.BufferedBytes ?? 0);
     }
 
     /// <summary>LASTSAVE / rdb_last_save_time: the last save, or the start time before any save.</summary>

@@ -1,24 +1,52 @@
-// A point-in-time RDB snapshot written in the background while the server keeps serving
-// (ARCHITECTURE §3): what Redis gets from fork() for BGSAVE and for full resynchronization.
-// Begin() is called under the executor gate; the snapshot holds exactly the dataset of that
-// moment, and its bytes (a complete RDB: header, AUX fields, keys, EOF, CRC64) are written to the
-// given Stream from a background thread. Completion reports success or the I/O error.
-// One snapshot runs at a time (Redis's one child): check server.ActiveSnapshot first.
+// A point-in-time RDB snapshot written while the server keeps serving: what Redis gets from
+// fork() for BGSAVE and full resynchronization, without fork and without a copy of the dataset
+// (ARCHITECTURE §3, Dragonfly's serialize-before-mutate).
+//
+// Begin() runs under the executor gate and captures every database's key table
+// (KeyTable.BeginCapture). From then on each key reaches the snapshot exactly once with the value
+// it had at Begin: either a write is about to change its bucket, and the table hands the bucket's
+// entries over first, or the traversal task gets there first, a few thousand keys per turn of the
+// gate. Both copy the keys into record chunks (SnapshotRecords); an encoder thread turns them into
+// RDB and writes the stream. Keys therefore arrive in no particular database order, so the
+// encoder writes SELECTDB whenever the database changes (Redis's loader and redis-check-rdb
+// accept SELECTDB at any point; RESIZEDB goes after a database's first SELECTDB).
+//
+// Extra memory is the queued records: the traversal stops while more than HighWaterBytes wait
+// for the encoder (a slow disk or replica), so only writes that touch unserialized keys add to it.
+// No write waits for more than its own bucket's copy. One snapshot runs at a time (Redis's one
+// child): callers check server.ActiveSnapshot first.
 using Cinnabar.Server.Config;
 using Cinnabar.Server.Diagnostics;
 using Cinnabar.Server.Persistence.Rdb;
+using Cinnabar.Server.Storage;
 
 namespace Cinnabar.Server.Persistence;
 
 /// <summary>A background point-in-time RDB snapshot.</summary>
-internal sealed class PointInTimeSnapshot
+internal sealed class PointInTimeSnapshot : ISnapshotSink
 {
-    private readonly TaskCompletionSource<bool> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile bool _cancelled;
+    private const long HighWaterBytes = 4 * 1024 * 1024;
+    private const int EntriesPerTurn = 2000;
 
-    private PointInTimeSnapshot(Stream output)
+    private readonly TaskCompletionSource<bool> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CinnabarServer _server;
+    private readonly SnapshotRecords _records = new();
+    private readonly List<KeyTable.Capture> _captures = [];
+    private readonly Dictionary<int, (long Keys, long Volatile)> _sizes = [];
+    private readonly List<(string Key, string Value)> _aux;
+    private readonly bool _compress;
+    private readonly bool _checksum;
+    private volatile bool _stopping;
+    private int _nextCapture;
+
+    private PointInTimeSnapshot(CinnabarServer server, Stream output, ReplSaveInfo? repl)
     {
+        _server = server;
         Output = output;
+        StartedMs = server.NowMs;
+        _aux = [.. RdbWriter.StandardAux(server.NowMs, ProcessFacts.UsedMemory(), repl)];
+        _compress = server.Config.RdbCompression;
+        _checksum = server.Config.RdbChecksum;
     }
 
     /// <summary>Where the RDB bytes go.</summary>
@@ -30,14 +58,23 @@ internal sealed class PointInTimeSnapshot
     /// <summary>Why the snapshot failed (an OS error text), or null.</summary>
     public string? Error { get; private set; }
 
-    /// <summary>Keys serialized so far.</summary>
-    public long KeysWritten { get; private set; }
+    /// <summary>Keys written to the stream so far (INFO current_save_keys_processed).</summary>
+    public long KeysWritten => Interlocked.Read(ref _keysWritten);
+
+    /// <summary>Keys in the dataset when the snapshot began (INFO current_save_keys_total).</summary>
+    public long KeysTotal { get; private set; }
 
     /// <summary>Bytes written to the stream so far.</summary>
-    public long BytesWritten { get; private set; }
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
+
+    /// <summary>Record bytes waiting for the encoder: the snapshot's extra memory now.</summary>
+    public long BufferedBytes => _records.QueuedBytes;
 
     /// <summary>When the snapshot began (unix ms).</summary>
-    public long StartedMs { get; private set; }
+    public long StartedMs { get; }
+
+    private long _keysWritten;
+    private long _bytesWritten;
 
     /// <summary>
     /// Starts a snapshot of every database as it is now. Caller holds the gate and must check
@@ -46,51 +83,171 @@ internal sealed class PointInTimeSnapshot
     /// </summary>
     public static PointInTimeSnapshot Begin(CinnabarServer server, Stream output, ReplSaveInfo? repl)
     {
-        // Interim implementation until the forkless engine lands: serialize under the gate
-        // into memory, then copy to the output in the background. Same contract.
-        var snapshot = new PointInTimeSnapshot(output) { StartedMs = server.NowMs };
-        var ms = new MemoryStream();
-        var writer = new RdbWriter(ms, server.Config.RdbCompression, server.Config.RdbChecksum);
-        writer.WriteSnapshot(server.Databases, RdbWriter.StandardAux(server.NowMs, ProcessFacts.UsedMemory(), repl), server.NowMs);
-        snapshot.KeysWritten = server.Databases.Sum(d => (long)d.Count);
+        var snapshot = new PointInTimeSnapshot(server, output, repl);
+        foreach (var db in server.Databases)
+        {
+            if (db.Count == 0)
+            {
+                continue;
+            }
+
+            snapshot._sizes[db.Index] = (db.Count, db.VolatileCount);
+            snapshot.KeysTotal += db.Count;
+            snapshot._captures.Add(db.Table.BeginCapture(snapshot, db.Index));
+        }
+
         server.ActiveSnapshot = snapshot;
-        _ = Task.Run(() => snapshot.Copy(server, ms));
+        new Thread(snapshot.Encode) { IsBackground = true, Name = "snapshot-encoder" }.Start();
+        new Thread(snapshot.Traverse) { IsBackground = true, Name = "snapshot-traversal" }.Start();
         return snapshot;
     }
 
-    /// <summary>Stops the snapshot early (a replica went away); Completion becomes false.</summary>
-    public void Cancel() => _cancelled = true;
+    /// <summary>Stops the snapshot early (a replica went away, FLUSHALL, SHUTDOWN); Completion becomes false.</summary>
+    public void Cancel()
+    {
+        _stopping = true;
+        _records.Wake();
+    }
 
-    private void Copy(CinnabarServer server, MemoryStream ms)
+    /// <inheritdoc/>
+    void ISnapshotSink.Add(int db, object data, long expire) => _records.Add(db, data, expire);
+
+    // The traversal: a turn of the gate serializes up to EntriesPerTurn keys, then lets clients in.
+    private void Traverse()
+    {
+        while (true)
+        {
+            _records.WaitBelow(HighWaterBytes, () => _stopping);
+            lock (_server.Gate)
+            {
+                if (_stopping)
+                {
+                    ReleaseCaptures();
+                    return;
+                }
+
+                while (_nextCapture < _captures.Count && _captures[_nextCapture].SerializeNext(EntriesPerTurn))
+                {
+                    _nextCapture++;
+                }
+
+                if (_nextCapture >= _captures.Count)
+                {
+                    _records.Complete();
+                    return;
+                }
+
+                _records.Flush();
+            }
+        }
+    }
+
+    // The encoder thread: records to RDB, off the executor.
+    private void Encode()
     {
         bool ok = false;
         try
         {
-            var buffer = ms.GetBuffer();
-            int length = (int)ms.Length;
-            for (int at = 0; at < length && !_cancelled; at += 64 * 1024)
+            var buffered = new BufferedStream(Output, 64 * 1024);
+            var writer = new RdbWriter(buffered, _compress, _checksum);
+            writer.WriteHeader(_aux);
+            int currentDb = -1;
+            var started = new HashSet<int>();
+            var delay = new KeyDelay(_server.Config.RdbKeySaveDelay);
+            while (_records.Take(() => _stopping) is { } chunk)
             {
-                int n = Math.Min(64 * 1024, length - at);
-                Output.Write(buffer, at, n);
-                BytesWritten += n;
+                var r = new SnapshotRecords.Reader(chunk);
+                while (r.Next())
+                {
+                    if (r.Db != currentDb)
+                    {
+                        writer.WriteSelectDb(r.Db);
+                        if (started.Add(r.Db) && _sizes.TryGetValue(r.Db, out var size))
+                        {
+                            writer.WriteResizeDb(size.Keys, size.Volatile);
+                        }
+
+                        currentDb = r.Db;
+                    }
+
+                    if (r.Kind == SnapshotRecords.KindString)
+                    {
+                        writer.WriteStringEntry(r.Key, r.Value, r.Expire);
+                    }
+                    else
+                    {
+                        writer.WriteEncodedEntry(r.Key, r.Value, r.Expire);
+                    }
+
+                    Interlocked.Increment(ref _keysWritten);
+                    Interlocked.Exchange(ref _bytesWritten, writer.BytesWritten);
+                    delay.Wait(() => _stopping);
+                }
             }
 
-            Output.Flush();
-            ok = !_cancelled;
+            if (!_stopping)
+            {
+                writer.WriteFooter();
+                buffered.Flush();
+                Interlocked.Exchange(ref _bytesWritten, writer.BytesWritten);
+                ok = true;
+            }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or NotSupportedException)
         {
             Error = OsError.Describe(e);
         }
 
-        lock (server.Gate)
+        _stopping = !ok;
+        lock (_server.Gate)
         {
-            if (ReferenceEquals(server.ActiveSnapshot, this))
+            ReleaseCaptures();
+            if (ReferenceEquals(_server.ActiveSnapshot, this))
             {
-                server.ActiveSnapshot = null;
+                _server.ActiveSnapshot = null;
             }
         }
 
         _done.TrySetResult(ok);
+    }
+
+    private void ReleaseCaptures()
+    {
+        foreach (var c in _captures)
+        {
+            c.Release();
+        }
+
+        _nextCapture = _captures.Count;
+    }
+
+    // debugDelay (debug.c) for rdb-key-save-delay: microseconds per key, or when negative a
+    // 1 µs pause once every -N keys on average. Pauses shorter than the OS sleep granularity add
+    // up until they are worth a sleep.
+    private sealed class KeyDelay(int microseconds)
+    {
+        private long _owedMicroseconds;
+
+        public void Wait(Func<bool> stopping)
+        {
+            int usec = microseconds;
+            if (usec == 0)
+            {
+                return;
+            }
+
+            if (usec < 0)
+            {
+                usec = Random.Shared.Next(-usec) == 0 ? 1 : 0;
+            }
+
+            _owedMicroseconds += usec;
+            while (_owedMicroseconds >= 1000 && !stopping())
+            {
+                long ms = Math.Min(_owedMicroseconds / 1000, 100);
+                Thread.Sleep((int)ms);
+                _owedMicroseconds -= ms * 1000;
+            }
+        }
     }
 }

@@ -1,9 +1,12 @@
-// The saving side of RDB persistence (rdb.c rdbSave, server.c's save points and prepareForShutdown):
-// SAVE, the cron's save points, and the final snapshot at shutdown. Every save is synchronous and
-// runs under the executor gate: it writes temp-<pid>.rdb in the working directory (which is
-// `dir`), fsyncs it, renames it over dbfilename and fsyncs the directory, so a failed save leaves
-// the previous file as it was. BGSAVE (the forkless serialize-before-mutate snapshot of ARCHITECTURE §3) does not exist
-// yet, so a save point blocks the executor for the length of the save instead of forking.
+// The saving side of RDB persistence (rdb.c rdbSave/rdbSaveBackground, server.c's save points and
+// prepareForShutdown): SAVE, BGSAVE, the cron's save points, and the final snapshot at shutdown.
+// SAVE (and shutdown's final save) runs synchronously under the executor gate. BGSAVE and save
+// points take the forkless point-in-time snapshot (PointInTimeSnapshot, ARCHITECTURE §3) where
+// Redis forks: the executor goes on serving while the snapshot is written. Either way the file is
+// written as temp-*.rdb in the working directory (which is `dir`), fsynced, renamed over
+// dbfilename and the directory fsynced, so a failed save leaves the previous file as it was.
+// The log lines are Redis's, parent and child alike ("Background saving started by pid N" names
+// our own pid: there is no child).
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -22,6 +25,9 @@ internal sealed class SnapshotService
 
     private readonly CinnabarServer _server;
     private long _lastTrySeconds;
+    private long _dirtyBeforeBgsave;
+    private long _bgsaveStartedMs;
+    private string? _backgroundTemp;
 
     public SnapshotService(CinnabarServer server)
     {
@@ -49,6 +55,79 @@ internal sealed class SnapshotService
 
     /// <summary>saveCommand's stat_rdb_saves++.</summary>
     public void CountSave() => Saves++;
+
+    /// <summary>The BGSAVE (or save point) snapshot being written to disk, or null.</summary>
+    public PointInTimeSnapshot? Background { get; private set; }
+
+    /// <summary>rdb_bgsave_scheduled: BGSAVE SCHEDULE (or BGSAVE in MULTI) waits for the running snapshot.</summary>
+    public bool BackgroundScheduled { get; set; }
+
+    /// <summary>
+    /// Redis's hasActiveChildProcess() for RDB: a background save or another snapshot (a full
+    /// sync) is running; a new snapshot must wait.
+    /// </summary>
+    public bool Busy => Background is not null || _server.ActiveSnapshot is not null;
+
+    /// <summary>rdb_last_bgsave_time_sec: duration of the last background save, -1 before any.</summary>
+    public long LastBgsaveSeconds { get; private set; } = -1;
+
+    /// <summary>rdb_current_bgsave_time_sec: seconds the running background save has taken, or -1.</summary>
+    public long CurrentBgsaveSeconds => Background is null ? -1 : (_server.NowMs - _bgsaveStartedMs) / 1000;
+
+    /// <summary>
+    /// rdbSaveBackground: starts a point-in-time snapshot to dbfilename and returns at once.
+    /// Caller holds the gate and has checked <see cref="Busy"/>. Returns false only when the
+    /// snapshot could not start (Redis: fork failed); write errors are reported when it ends.
+    /// </summary>
+    public bool BackgroundSave()
+    {
+        Saves++;
+        _dirtyBeforeBgsave = _server.Dirty;
+        _lastTrySeconds = _server.NowMs / 1000;
+        // The child's temp-<pid>.rdb: ours, as there is no child. SAVE uses the same name, but
+        // never while this one runs (Busy), and a cancelled save's file is removed at once.
+        string tmp = $"temp-{Environment.ProcessId}.rdb";
+        var log = _server.Log;
+        FileStream file;
+        try
+        {
+            file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // In Redis the child fails to open the file and exits with an error; the parent
+            // has already said the save started.
+            string why = Directory.Exists(tmp) ? "Is a directory" : OsError.Describe(e);
+            log.Notice($"Background saving started by pid {Environment.ProcessId}");
+            log.Warning($"Failed opening the temp RDB file {tmp} (in server root dir {Cwd()}) for saving: {why}");
+            log.Warning("Background saving error");
+            LastBgsaveOk = false;
+            return true;
+        }
+
+        var snapshot = PointInTimeSnapshot.Begin(_server, file, ReplicationInfo());
+        Background = snapshot;
+        _backgroundTemp = tmp;
+        _bgsaveStartedMs = _server.NowMs;
+        log.Notice($"Background saving started by pid {Environment.ProcessId}");
+        _ = snapshot.Completion.ContinueWith(t => FinishBackgroundSave(snapshot, file, tmp, t.Result), TaskScheduler.Default);
+        return true;
+    }
+
+    /// <summary>
+    /// killRDBChild for a background save (FLUSHALL, SHUTDOWN): stops it; its temp file is removed
+    /// and rdb_last_bgsave_status is left alone, as for Redis's SIGUSR1. Caller holds the gate.
+    /// </summary>
+    public void CancelBackgroundSave()
+    {
+        if (Background is { } snapshot)
+        {
+            snapshot.Cancel();
+            Background = null;
+            BackgroundScheduled = false;
+            TryDelete(_backgroundTemp!);
+        }
+    }
 
     /// <summary>rdbSave: writes the dataset to dbfilename. Caller holds the gate.</summary>
     public bool Save()
@@ -117,10 +196,22 @@ internal sealed class SnapshotService
         return true;
     }
 
-    /// <summary>serverCron's save points. Caller holds the gate.</summary>
+    /// <summary>serverCron's save points and scheduled BGSAVE. Caller holds the gate.</summary>
     public void CronCheck()
     {
+        if (Busy)
+        {
+            return;
+        }
+
         long now = _server.NowMs / 1000;
+        if (BackgroundScheduled && (now - _lastTrySeconds > RetryDelaySeconds || LastBgsaveOk))
+        {
+            BackgroundScheduled = false;
+            BackgroundSave();
+            return;
+        }
+
         long lastSave = InfoBuilder.LastSaveSeconds(_server);
         foreach (var (seconds, changes) in _server.Config.SavePoints)
         {
@@ -130,11 +221,9 @@ internal sealed class SnapshotService
                 && (now - _lastTrySeconds > RetryDelaySeconds || LastBgsaveOk))
             {
                 _server.Log.Notice($"{changes.ToString(CultureInfo.InvariantCulture)} changes in {seconds.ToString(CultureInfo.InvariantCulture)} seconds. Saving...");
-                _lastTrySeconds = now;
-                // Redis forks here (rdbSaveBackground) and records a failure in
-                // lastbgsave_status, which is what arms the MISCONF write refusal.
-                Saves++;
-                LastBgsaveOk = Save();
+                // A failure is recorded in lastbgsave_status when the save ends, which is
+                // what arms the MISCONF write refusal.
+                BackgroundSave();
                 break;
             }
         }
@@ -170,6 +259,12 @@ internal sealed class SnapshotService
             return true;
         }
 
+        if (Background is not null)
+        {
+            _server.Log.Warning("There is a child saving an .rdb. Killing it!");
+            CancelBackgroundSave();
+        }
+
         _server.Log.Notice("Saving the final RDB snapshot before exiting.");
         if (Save())
         {
@@ -184,6 +279,73 @@ internal sealed class SnapshotService
 
         _server.Log.Warning("Error trying to save the DB, can't exit.");
         return false;
+    }
+
+    // backgroundSaveDoneHandlerDisk, with the child's own end first: the fsync runs off the gate;
+    // the rename runs under it, so a save cancelled meanwhile (FLUSHALL, SHUTDOWN) can never
+    // move a later SAVE's temp file of the same name.
+    private void FinishBackgroundSave(PointInTimeSnapshot snapshot, FileStream file, string tmp, bool written)
+    {
+        var log = _server.Log;
+        string? error = snapshot.Error;
+        if (written)
+        {
+            try
+            {
+                file.Flush(flushToDisk: true);
+            }
+            catch (IOException e)
+            {
+                error = OsError.Describe(e);
+                written = false;
+            }
+        }
+
+        file.Dispose();
+        lock (_server.Gate)
+        {
+            if (!ReferenceEquals(Background, snapshot))
+            {
+                // Cancelled: the temp file is gone already and the name may be a SAVE's now.
+                log.Warning("Background saving terminated by signal 10");
+                return;
+            }
+
+            bool ok = false;
+            if (written)
+            {
+                try
+                {
+                    File.Move(tmp, _server.Config.DbFilename, overwrite: true);
+                    int dirError = FsyncDirectoryOf(_server.Config.DbFilename);
+                    ok = dirError == 0;
+                    error = ok ? null : Marshal.GetPInvokeErrorMessage(dirError);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    error = OsError.Describe(e);
+                }
+            }
+
+            if (ok)
+            {
+                log.Notice("DB saved on disk");
+                log.Notice("Background saving terminated with success");
+                _server.Dirty -= _dirtyBeforeBgsave;
+                _server.LastSaveMs = _server.NowMs;
+                LastBgsaveOk = true;
+            }
+            else
+            {
+                TryDelete(tmp);
+                log.Warning($"Write error saving DB on disk: {error ?? "unknown error"}");
+                log.Warning("Background saving error");
+                LastBgsaveOk = false;
+            }
+
+            LastBgsaveSeconds = (_server.NowMs - _bgsaveStartedMs) / 1000;
+            Background = null;
+        }
     }
 
     private static string Cwd()

@@ -7,8 +7,14 @@
 //   object), chains and the free list are int links.
 // - SCAN uses Redis's reverse-binary cursor over bucket indexes, so a key present for the whole
 //   scan is returned at least once even if the table grows or shrinks in between.
-// - Every bucket has a version stamp, set on each mutation of that bucket, for snapshots that
-//   serialize a bucket before its first change after the snapshot began.
+// - Snapshots without fork (ARCHITECTURE §3, Dragonfly's serialize-before-mutate): a capture
+//   marks the tables that exist when a snapshot begins. Every bucket has a version stamp; a
+//   bucket of a captured table whose stamp is below the capture's version still holds its
+//   point-in-time contents. Before anything can change such a bucket (a Find that hands out a
+//   ref, Insert, Remove, a rehash step moving it or into it) its entries go to the snapshot and
+//   the bucket is stamped; the capture's traversal serializes the rest. Entries only move by
+//   rehashing, which serializes them first, so unserialized entries never leave the captured
+//   tables, and tables created later (resize, Clear) hold nothing the snapshot still needs.
 // A ref returned by Find stays valid until the next Insert/Remove/RehashStep on this table.
 using System.Runtime.CompilerServices;
 
@@ -36,8 +42,9 @@ internal sealed class KeyTable
     /// <summary>True while an incremental rehash is in progress.</summary>
     public bool IsRehashing => _old is not null;
 
-    /// <summary>Version stamped into buckets touched from now on (bumped by snapshots).</summary>
-    public uint CurrentVersion { get; set; } = 1;
+    // Capture versions are global so a bucket stamped by an earlier snapshot reads as
+    // unserialized for every later one.
+    private static uint s_lastCaptureVersion;
 
     /// <summary>LRU stamp given to inserted slots (set per command from the server clock).</summary>
     public int CurrentLru { get; set; }
@@ -81,15 +88,15 @@ internal sealed class KeyTable
 
         ulong h = KeyHash.Compute(key);
         var t = _main;
-        int slot = t.Allocate();
         int b = (int)(h & (ulong)t.Mask);
+        EnsureSerialized(t, b);
+        int slot = t.Allocate();
         ref Slot s = ref t.Slots[slot];
         s.Data = data;
         s.Expire = 0;
         s.Lru = CurrentLru;
         s.Next = t.Buckets[b];
         t.Buckets[b] = slot + 1;
-        t.Versions[b] = CurrentVersion;
         t.Count++;
         return ref s;
     }
@@ -111,16 +118,35 @@ internal sealed class KeyTable
         return RemoveFrom(_main, key, h, out removed);
     }
 
-    /// <summary>Marks the bucket holding <paramref name="key"/> as changed in the current version.</summary>
+    /// <summary>
+    /// Declares that the slot of <paramref name="key"/> is about to change (or has, through a ref
+    /// from Find, which already serialized it): makes sure a running snapshot has its old contents.
+    /// </summary>
     public void Touch(ReadOnlySpan<byte> key)
     {
         ulong h = KeyHash.Compute(key);
         if (_old is not null)
         {
-            _old.Versions[(int)(h & (ulong)_old.Mask)] = CurrentVersion;
+            EnsureSerialized(_old, (int)(h & (ulong)_old.Mask));
         }
 
-        _main.Versions[(int)(h & (ulong)_main.Mask)] = CurrentVersion;
+        EnsureSerialized(_main, (int)(h & (ulong)_main.Mask));
+    }
+
+    /// <summary>
+    /// Starts a point-in-time capture of this table for a snapshot: from now on every bucket's
+    /// entries reach <paramref name="sink"/> exactly once, either before their first change or
+    /// from <see cref="Capture.SerializeNext"/>. Caller holds the gate.
+    /// </summary>
+    public Capture BeginCapture(ISnapshotSink sink, int db)
+    {
+        var capture = new Capture(++s_lastCaptureVersion, sink, db, _old is null ? [_main] : [_old, _main]);
+        foreach (var t in capture.Tables)
+        {
+            t.Capture = capture;
+        }
+
+        return capture;
     }
 
     /// <summary>Removes every key.</summary>
@@ -149,6 +175,7 @@ internal sealed class KeyTable
                 continue;
             }
 
+            EnsureSerialized(old, b);
             old.Buckets[b] = 0;
             while (next != 0)
             {
@@ -156,13 +183,13 @@ internal sealed class KeyTable
                 ref Slot s = ref old.Slots[i];
                 next = s.Next;
                 ulong h = KeyHash.Compute(Entry.KeyOf(s.Data!));
-                int slot = _main.Allocate();
                 int nb = (int)(h & (ulong)_main.Mask);
+                EnsureSerialized(_main, nb);
+                int slot = _main.Allocate();
                 ref Slot d = ref _main.Slots[slot];
                 d = s;
                 d.Next = _main.Buckets[nb];
                 _main.Buckets[nb] = slot + 1;
-                _main.Versions[nb] = Math.Max(_main.Versions[nb], old.Versions[b]);
                 _main.Count++;
                 old.Count--;
                 s = default;
@@ -362,14 +389,21 @@ internal sealed class KeyTable
         return System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v);
     }
 
+    // A found slot is handed out by ref and may change in place, so its bucket is serialized first.
     private static ref Slot FindIn(Table t, ReadOnlySpan<byte> key, ulong h)
     {
-        int next = t.Buckets[(int)(h & (ulong)t.Mask)];
+        int b = (int)(h & (ulong)t.Mask);
+        int next = t.Buckets[b];
         while (next != 0)
         {
             ref Slot s = ref t.Slots[next - 1];
             if (Entry.KeyEquals(s.Data!, key))
             {
+                if (t.Capture is not null)
+                {
+                    EnsureSerialized(t, b);
+                }
+
                 return ref s;
             }
 
@@ -379,11 +413,26 @@ internal sealed class KeyTable
         return ref Unsafe.NullRef<Slot>();
     }
 
-    private bool RemoveFrom(Table t, ReadOnlySpan<byte> key, ulong h, out Slot removed)
+    // Serialize-before-mutate: hands a not yet serialized bucket of a captured table to its snapshot.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void EnsureSerialized(Table t, int bucket)
+    {
+        if (t.Capture is { } c && t.Versions[bucket] < c.Version)
+        {
+            c.SerializeBucket(t, bucket);
+        }
+    }
+
+    private static bool RemoveFrom(Table t, ReadOnlySpan<byte> key, ulong h, out Slot removed)
     {
         int b = (int)(h & (ulong)t.Mask);
         int prev = 0;
         int next = t.Buckets[b];
+        if (next != 0)
+        {
+            EnsureSerialized(t, b);
+        }
+
         while (next != 0)
         {
             ref Slot s = ref t.Slots[next - 1];
@@ -399,7 +448,6 @@ internal sealed class KeyTable
                 }
 
                 removed = s;
-                t.Versions[b] = CurrentVersion;
                 t.Release(next - 1);
                 t.Count--;
                 return true;
@@ -420,7 +468,7 @@ internal sealed class KeyTable
         _rehashIndex = 0;
     }
 
-    private sealed class Table
+    internal sealed class Table
     {
         public Table(int size)
         {
@@ -439,7 +487,11 @@ internal sealed class KeyTable
 
         public Slot[] Slots { get; }
 
+        /// <summary>Per bucket: the version of the last capture that serialized it.</summary>
         public uint[] Versions { get; }
+
+        /// <summary>The running capture this table belongs to, or null.</summary>
+        public Capture? Capture { get; set; }
 
         public int Count { get; set; }
 
@@ -465,6 +517,94 @@ internal sealed class KeyTable
             Slots[index] = default;
             Slots[index].Next = FreeHead;
             FreeHead = index + 1;
+        }
+    }
+
+    /// <summary>
+    /// One table's part of a running snapshot: which tables were captured, the traversal cursor,
+    /// and the sink that receives each bucket's entries once.
+    /// </summary>
+    internal sealed class Capture
+    {
+        private readonly ISnapshotSink _sink;
+        private int _table;
+        private int _bucket;
+
+        internal Capture(uint version, ISnapshotSink sink, int db, Table[] tables)
+        {
+            Version = version;
+            _sink = sink;
+            Db = db;
+            Tables = tables;
+        }
+
+        /// <summary>The database index the captured keys are written under.</summary>
+        public int Db { get; }
+
+        /// <summary>True when every captured bucket has been serialized.</summary>
+        public bool Done => _table >= Tables.Length;
+
+        internal uint Version { get; }
+
+        internal Table[] Tables { get; }
+
+        /// <summary>Serializes buckets not yet serialized until about <paramref name="maxEntries"/> entries went out; returns Done.</summary>
+        public bool SerializeNext(int maxEntries)
+        {
+            int budget = maxEntries;
+            while (_table < Tables.Length && budget > 0)
+            {
+                var t = Tables[_table];
+                if (_bucket >= t.Size)
+                {
+                    _table++;
+                    _bucket = 0;
+                    continue;
+                }
+
+                int b = _bucket++;
+                if (t.Buckets[b] != 0 && t.Versions[b] < Version)
+                {
+                    budget -= SerializeBucket(t, b);
+                }
+            }
+
+            if (Done)
+            {
+                Release();
+            }
+
+            return Done;
+        }
+
+        /// <summary>Detaches from the tables (snapshot finished or abandoned): no more serialization.</summary>
+        public void Release()
+        {
+            foreach (var t in Tables)
+            {
+                if (ReferenceEquals(t.Capture, this))
+                {
+                    t.Capture = null;
+                }
+            }
+
+            _table = Tables.Length;
+        }
+
+        internal int SerializeBucket(Table t, int bucket)
+        {
+            t.Versions[bucket] = Version;
+            int n = 0;
+            int next = t.Buckets[bucket];
+            while (next != 0)
+            {
+                ref Slot s = ref t.Slots[next - 1];
+                _sink.Add(Db, s.Data!, s.Expire);
+                next = s.Next;
+                n++;
+            }
+
+            return n;
         }
     }
 }

@@ -32,6 +32,9 @@ internal sealed class RdbWriter
         _checksum = checksum;
     }
 
+    /// <summary>Bytes produced so far.</summary>
+    public long BytesWritten { get; private set; }
+
     /// <summary>Writes a whole snapshot of <paramref name="databases"/>.</summary>
     public void WriteSnapshot(IReadOnlyList<Database> databases, IEnumerable<(string Key, string Value)> aux, long nowMs)
     {
@@ -81,15 +84,26 @@ internal sealed class RdbWriter
     /// <summary>One key: its optional EXPIRETIME_MS, then type, key and value.</summary>
     public void WriteEntry(object data, long expire)
     {
-        if (expire != 0)
-        {
-            Byte((byte)RdbFormat.ExpireTimeMs);
-            Span<byte> ms = stackalloc byte[8];
-            BinaryPrimitives.WriteInt64LittleEndian(ms, expire);
-            Raw(ms);
-        }
-
+        WriteExpire(expire);
         WriteEntryWithoutExpire(data);
+    }
+
+    /// <summary>A string key from its parts (the snapshot engine's copied records).</summary>
+    public void WriteStringEntry(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expire)
+    {
+        WriteExpire(expire);
+        Byte((byte)RdbFormat.TypeString);
+        String(key);
+        String(value);
+    }
+
+    /// <summary>A key whose type byte and payload were encoded already (<see cref="WriteValue"/>'s output).</summary>
+    public void WriteEncodedEntry(ReadOnlySpan<byte> key, ReadOnlySpan<byte> typeAndPayload, long expire)
+    {
+        WriteExpire(expire);
+        Raw(typeAndPayload[..1]);
+        String(key);
+        Raw(typeAndPayload[1..]);
     }
 
     /// <summary>EOF and the CRC64 trailer (eight zero bytes when rdbchecksum is off).</summary>
@@ -99,6 +113,7 @@ internal sealed class RdbWriter
         Span<byte> crc = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(crc, _checksum ? _crc : 0);
         _out.Write(crc);
+        BytesWritten += 8;
     }
 
     /// <summary>
@@ -144,6 +159,17 @@ internal sealed class RdbWriter
         }
     }
 
+    private void WriteExpire(long expire)
+    {
+        if (expire != 0)
+        {
+            Byte((byte)RdbFormat.ExpireTimeMs);
+            Span<byte> ms = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(ms, expire);
+            Raw(ms);
+        }
+    }
+
     private void WriteEntryWithoutExpire(object data)
     {
         if (!Entry.IsString(data))
@@ -185,6 +211,7 @@ internal sealed class RdbWriter
 
     private void Raw(ReadOnlySpan<byte> bytes)
     {
+        BytesWritten += bytes.Length;
         _crc = Crc64.Update(_crc, bytes);
         _out.Write(bytes);
     }
