@@ -43,7 +43,11 @@ internal sealed class Dispatcher
     public void BeginBatch() => _chainStamp = Stopwatch.GetTimestamp();
 
     /// <summary>Closes the batch opened by <see cref="BeginBatch"/>.</summary>
-    public void EndBatch() => _chainStamp = 0;
+    public void EndBatch()
+    {
+        _chainStamp = 0;
+        _server.ActiveSnapshot?.ExecutorTurn();
+    }
 
     /// <summary>Processes one command from a client (the caller holds the executor gate).</summary>
     public void Process(ClientSession client, CommandArgs args)

@@ -11,6 +11,11 @@
 // encoder writes SELECTDB whenever the database changes (Redis's loader and redis-check-rdb
 // accept SELECTDB at any point; RESIZEDB goes after a database's first SELECTDB).
 //
+// The executor lock is not fair: under a full write load the traversal thread could wait for it
+// for long stretches. So the executor also takes a traversal turn itself after a batch of
+// commands whenever a millisecond has passed since the last one (ExecutorTurn): the snapshot
+// keeps moving at a bounded share of the executor's time however busy clients keep it.
+//
 // Extra memory is the queued records: the traversal stops while more than HighWaterBytes wait
 // for the encoder (a slow disk or replica), so only writes that touch unserialized keys add to it.
 // No write waits for more than its own bucket's copy. One snapshot runs at a time (Redis's one
@@ -36,8 +41,10 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
     private readonly List<(string Key, string Value)> _aux;
     private readonly bool _compress;
     private readonly bool _checksum;
+    private static readonly long TurnInterval = System.Diagnostics.Stopwatch.Frequency / 1000;
     private volatile bool _stopping;
     private int _nextCapture;
+    private long _lastTurn;
 
     private PointInTimeSnapshot(CinnabarServer server, Stream output, ReplSaveInfo? repl)
     {
@@ -112,7 +119,20 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
     /// <inheritdoc/>
     void ISnapshotSink.Add(int db, object data, long expire) => _records.Add(db, data, expire);
 
-    // The traversal: a turn of the gate serializes up to EntriesPerTurn keys, then lets clients in.
+    /// <summary>
+    /// Called by the executor after a batch of commands (caller holds the gate): takes a
+    /// traversal turn when a millisecond has passed since the last one and the encoder keeps up.
+    /// </summary>
+    public void ExecutorTurn()
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (now - _lastTurn >= TurnInterval && _records.QueuedBytes < HighWaterBytes)
+        {
+            Step();
+        }
+    }
+
+    // The traversal thread: turns of the gate while the encoder keeps up, until every capture is done.
     private void Traverse()
     {
         while (true)
@@ -120,26 +140,43 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
             _records.WaitBelow(HighWaterBytes, () => _stopping);
             lock (_server.Gate)
             {
-                if (_stopping)
+                if (!Step())
                 {
-                    ReleaseCaptures();
                     return;
                 }
-
-                while (_nextCapture < _captures.Count && _captures[_nextCapture].SerializeNext(EntriesPerTurn))
-                {
-                    _nextCapture++;
-                }
-
-                if (_nextCapture >= _captures.Count)
-                {
-                    _records.Complete();
-                    return;
-                }
-
-                _records.Flush();
             }
         }
+    }
+
+    // One turn: serializes up to EntriesPerTurn keys; returns false once the traversal is over
+    // (finished or stopped). Caller holds the gate.
+    private bool Step()
+    {
+        _lastTurn = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_stopping)
+        {
+            ReleaseCaptures();
+            return false;
+        }
+
+        if (_nextCapture >= _captures.Count)
+        {
+            return false;
+        }
+
+        while (_nextCapture < _captures.Count && _captures[_nextCapture].SerializeNext(EntriesPerTurn))
+        {
+            _nextCapture++;
+        }
+
+        if (_nextCapture >= _captures.Count)
+        {
+            _records.Complete();
+            return false;
+        }
+
+        _records.Flush();
+        return true;
     }
 
     // The encoder thread: records to RDB, off the executor.

@@ -7,12 +7,19 @@
 // 8192 bytes back). This is an independent greedy implementation (hash of the next three bytes ->
 // last position seen): any decoder of the format reads it, though its choices can differ from
 // liblzf's, so the bytes are not necessarily identical to Redis's.
+using System.Numerics;
+
 namespace Cinnabar.Server.Persistence.Rdb;
 
 /// <summary>LZF compressor.</summary>
 internal static class LzfCompressor
 {
-    private const int HashBits = 14;
+    private const int MaxHashBits = 14;
+
+    // Reused per thread: a fresh 64 KB table per string would cost more than compressing a short
+    // value. Only the part a given input needs is cleared (small inputs use a smaller table).
+    [ThreadStatic]
+    private static int[]? t_table;
     private const int MaxOffset = 1 << 13;
     private const int MaxLiteral = 32;
     private const int MaxMatch = 264;
@@ -30,13 +37,15 @@ internal static class LzfCompressor
             return 0;
         }
 
-        Span<int> table = new int[1 << HashBits]; // position + 1; 0 = empty
+        int bits = Math.Clamp(32 - BitOperations.LeadingZeroCount((uint)n), 8, MaxHashBits);
+        Span<int> table = (t_table ??= new int[1 << MaxHashBits]).AsSpan(0, 1 << bits); // position + 1; 0 = empty
+        table.Clear();
         int op = 0;
         int litStart = 0;
         int ip = 0;
         while (ip + 2 < n)
         {
-            int h = Hash(input[ip], input[ip + 1], input[ip + 2]);
+            int h = Hash(input[ip], input[ip + 1], input[ip + 2], bits);
             int candidate = table[h] - 1;
             table[h] = ip + 1;
             int off = ip - candidate - 1;
@@ -78,7 +87,7 @@ internal static class LzfCompressor
                 int end = ip + len;
                 for (int p = ip + 1; p + 2 < n && p < end; p++)
                 {
-                    table[Hash(input[p], input[p + 1], input[p + 2])] = p + 1;
+                    table[Hash(input[p], input[p + 1], input[p + 2], bits)] = p + 1;
                 }
 
                 ip = end;
@@ -93,10 +102,10 @@ internal static class LzfCompressor
         return FlushLiterals(input[litStart..], output, ref op) ? op : 0;
     }
 
-    private static int Hash(byte a, byte b, byte c)
+    private static int Hash(byte a, byte b, byte c, int bits)
     {
         uint v = ((uint)a << 16) | ((uint)b << 8) | c;
-        return (int)((v * 2654435761u) >> (32 - HashBits));
+        return (int)((v * 2654435761u) >> (32 - bits));
     }
 
     private static bool FlushLiterals(ReadOnlySpan<byte> lit, Span<byte> output, ref int op)

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""RDB persistence benchmark: Cinnabar vs Debian's redis-server 7.0.15 in the same run.
+
+For each key count (default 1M and 5M keys, 32-byte values made by DEBUG POPULATE) and each
+server, alternating which goes first:
+  * SAVE: seconds for the SAVE command, dump size, MB/s and keys/s;
+  * load: a fresh server started on that dump; seconds from its own "DB loaded from disk: X
+    seconds" log line (both servers print it), keys/s;
+  * BGSAVE under write load: with the dataset loaded, redis-benchmark writes SET at full speed
+    (random keys inside the dataset, -P 16) while BGSAVE runs; the peak total memory of the
+    server (Proportional Set Size summed over the server and, for Redis, its fork child, so
+    copy-on-write pages count once each) is divided by the dataset's memory before the BGSAVE.
+
+Usage: bench/rdb.py [--keys 1000000,5000000] [--reps 3] [--out file.md]
+Environment: REDIS_SERVER (default redis-server), CINNABAR (default ./cinnabar-server).
+Servers bind to 127.0.0.1 on free ports and are stopped by PID.
+"""
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cli(port, *args, timeout=600):
+    out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=timeout)
+    return out.stdout.strip()
+
+
+class Server:
+    def __init__(self, kind, workdir, extra=()):
+        self.kind = kind
+        self.dir = workdir
+        self.port = free_port()
+        self.log = os.path.join(workdir, f"{kind}.log")
+        binary = os.environ.get("REDIS_SERVER", "redis-server") if kind == "redis" else \
+            os.environ.get("CINNABAR", os.path.join(HERE, "cinnabar-server"))
+        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--dir", workdir, "--dbfilename", "dump.rdb", "--logfile", self.log,
+                "--enable-debug-command", "yes", *extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 600
+        while True:
+            try:
+                if cli(self.port, "ping", timeout=5) == "PONG":
+                    break
+            except subprocess.TimeoutExpired:
+                pass
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(f"{kind} did not start: " + open(self.log).read()[-2000:])
+            time.sleep(0.1)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def pss_kb(self):
+        """Proportional set size of the server and its children (Redis's fork child)."""
+        pids = [self.proc.pid]
+        try:
+            children = open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read().split()
+            pids += [int(c) for c in children]
+        except OSError:
+            pass
+        total = 0
+        for pid in pids:
+            try:
+                for line in open(f"/proc/{pid}/smaps_rollup"):
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        return total
+
+    def loaded_seconds(self):
+        text = open(self.log).read()
+        m = re.findall(r"DB loaded from disk: ([0-9.]+) seconds", text)
+        return float(m[-1]) if m else None
+
+
+def info_field(port, section, field):
+    for line in cli(port, "info", section).splitlines():
+        if line.startswith(field + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def wait_bgsave_done(port):
+    while info_field(port, "persistence", "rdb_bgsave_in_progress") == "1":
+        time.sleep(0.02)
+
+
+def bench_one(kind, keys, workdir):
+    """Returns dict of measurements for one server kind and key count."""
+    d = os.path.join(workdir, f"{kind}-{keys}")
+    os.makedirs(d, exist_ok=True)
+    result = {}
+    s = Server(kind, d)
+    try:
+        cli(s.port, "debug", "populate", str(keys), "key", "32")
+        t0 = time.time()
+        assert cli(s.port, "save") == "OK"
+        result["save_s"] = time.time() - t0
+        size = os.path.getsize(os.path.join(d, "dump.rdb"))
+        result["size_mb"] = size / 1e6
+        digest = cli(s.port, "debug", "digest")
+    finally:
+        s.stop()
+
+    s = Server(kind, d)
+    try:
+        result["load_s"] = s.loaded_seconds()
+        assert cli(s.port, "debug", "digest") == digest, "digest differs after load"
+        # BGSAVE while redis-benchmark writes at full speed.
+        base = s.pss_kb()
+        peak = [base]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                peak[0] = max(peak[0], s.pss_kb())
+                time.sleep(0.01)
+
+        bench = subprocess.Popen(["redis-benchmark", "-p", str(s.port), "-t", "set", "-n", "100000000", "-r", str(keys),
+                                  "-d", "32", "-P", "16", "-c", "20", "-q"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1.0)  # let the writers reach full speed before the snapshot starts
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            t0 = time.time()
+            reply = cli(s.port, "bgsave")
+            assert reply.startswith("Background saving started"), reply
+            time.sleep(0.05)
+            wait_bgsave_done(s.port)
+            result["bgsave_s"] = time.time() - t0
+            stop.set()
+            sampler.join()
+        finally:
+            bench.kill()
+            bench.wait()
+        assert info_field(s.port, "persistence", "rdb_last_bgsave_status") == "ok"
+        result["base_mb"] = base / 1024
+        result["peak_mb"] = peak[0] / 1024
+        result["peak_ratio"] = peak[0] / base
+    finally:
+        s.stop()
+    shutil.rmtree(d, ignore_errors=True)
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keys", default="1000000,5000000")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    subprocess.run([os.path.join(HERE, "cinnabar-server"), "--version"], check=True, capture_output=True)
+    workdir = tempfile.mkdtemp(prefix="cinnabar-rdb-bench.")
+    rows = []
+    try:
+        for keys in [int(k) for k in args.keys.split(",")]:
+            runs = {"redis": [], "cinnabar": []}
+            for rep in range(args.reps):
+                order = ["redis", "cinnabar"] if rep % 2 == 0 else ["cinnabar", "redis"]
+                for kind in order:
+                    r = bench_one(kind, keys, workdir)
+                    runs[kind].append(r)
+                    print(f"{keys} {kind} rep {rep}: " + ", ".join(f"{k}={v:.3f}" for k, v in r.items()), flush=True)
+            med = {kind: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for kind, rs in runs.items()}
+            rows.append((keys, med))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    lines = ["| keys | measure | Redis | Cinnabar | Cinnabar/Redis |", "|---:|---|---:|---:|---:|"]
+    for keys, med in rows:
+        r, c = med["redis"], med["cinnabar"]
+
+        def row(name, a, b, fmt="{:.2f}"):
+            lines.append(f"| {keys} | {name} | {fmt.format(a)} | {fmt.format(b)} | {b / a:.2f} |")
+
+        row("SAVE seconds", r["save_s"], c["save_s"])
+        row("SAVE MB/s", r["size_mb"] / r["save_s"], c["size_mb"] / c["save_s"], "{:.0f}")
+        row("dump MB", r["size_mb"], c["size_mb"], "{:.1f}")
+        row("load seconds", r["load_s"], c["load_s"])
+        row("load keys/s", keys / r["load_s"], keys / c["load_s"], "{:.0f}")
+        row("BGSAVE seconds under writes", r["bgsave_s"], c["bgsave_s"])
+        row("dataset MB (PSS before BGSAVE)", r["base_mb"], c["base_mb"], "{:.0f}")
+        row("peak MB during BGSAVE", r["peak_mb"], c["peak_mb"], "{:.0f}")
+        row("peak / dataset", r["peak_ratio"], c["peak_ratio"])
+    table = "\n".join(lines)
+    print(table)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(table + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
