@@ -204,6 +204,17 @@ public class BgsaveTests
     }
 
     [Fact]
+    public async Task BgsaveOfAnEmptyDatasetWritesAFileRedisLoads()
+    {
+        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar());
+        await using var c = await RawConnection.ConnectAsync(server.Port);
+        Assert.Equal("+Background saving started\r\n", await c.CommandAsync("BGSAVE"));
+        await WaitForInfoAsync(c, "rdb_bgsave_in_progress:0\r\n");
+        Assert.Contains("rdb_last_bgsave_status:ok\r\n", await c.CommandAsync("INFO", "persistence"), StringComparison.Ordinal);
+        await AssertRedisCheckRdbAcceptsAsync(Path.Combine(server.Dir, "dump.rdb"));
+    }
+
+    [Fact]
     public async Task AFailedBgsaveIsLoggedReportedAndLeavesThePreviousDump()
     {
         await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar());

@@ -161,6 +161,8 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
 
         if (_nextCapture >= _captures.Count)
         {
+            // Nothing (left) to traverse: an empty dataset, or a turn after the last one.
+            _records.Complete();
             return false;
         }
 
