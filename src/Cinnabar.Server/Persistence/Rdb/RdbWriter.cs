@@ -2,9 +2,10 @@
 // RESIZEDB, then each key with its optional EXPIRETIME_MS, EOF and the CRC64 trailer.
 // Strings are written as rdbSaveRawString does: integer encoding when the value is a canonical
 // 32-bit-or-smaller integer, else (with rdbcompression) LZF when longer than 20 bytes and the
-// compressed form is at least 5 bytes shorter, else a length-prefixed raw string. Everything goes
-// straight to the output stream as it is produced (the caller buffers), so a snapshot never exists
-// as a whole in memory. Other types arrive with their issues.
+// compressed form is at least 5 bytes shorter, else a length-prefixed raw string. Bytes collect in
+// a 64 KB buffer that is checksummed and written out whenever it fills (and by WriteFooter,
+// WriteValue and Flush), so a snapshot never exists as a whole in memory and the per-key cost
+// is a few copies rather than a stream call per field. Other types arrive with their issues.
 using System.Buffers.Binary;
 using System.Text;
 
@@ -19,6 +20,8 @@ internal sealed class RdbWriter
     private readonly Stream _out;
     private readonly bool _compress;
     private readonly bool _checksum;
+    private readonly byte[] _buffer = new byte[64 * 1024];
+    private int _buffered;
     private ulong _crc;
     private byte[]? _lzfBuffer;
 
@@ -110,6 +113,7 @@ internal sealed class RdbWriter
     public void WriteFooter()
     {
         Byte((byte)RdbFormat.Eof);
+        Flush();
         Span<byte> crc = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(crc, _checksum ? _crc : 0);
         _out.Write(crc);
@@ -128,6 +132,7 @@ internal sealed class RdbWriter
 
         Byte((byte)RdbFormat.TypeString);
         String(Entry.StringValue(data));
+        Flush();
     }
 
     /// <summary>rdbSaveLen: 6-bit, 14-bit, 32-bit or 64-bit big-endian lengths.</summary>
@@ -207,13 +212,53 @@ internal sealed class RdbWriter
         yield return ("aof-base", aofBase ? "1" : "0");
     }
 
-    private void Byte(byte b) => Raw([b]);
+    /// <summary>Checksums and writes out what is buffered.</summary>
+    public void Flush()
+    {
+        if (_buffered > 0)
+        {
+            var pending = _buffer.AsSpan(0, _buffered);
+            if (_checksum)
+            {
+                _crc = Crc64.Update(_crc, pending);
+            }
+
+            _out.Write(pending);
+            _buffered = 0;
+        }
+    }
+
+    private void Byte(byte b)
+    {
+        if (_buffered == _buffer.Length)
+        {
+            Flush();
+        }
+
+        _buffer[_buffered++] = b;
+        BytesWritten++;
+    }
 
     private void Raw(ReadOnlySpan<byte> bytes)
     {
         BytesWritten += bytes.Length;
-        _crc = Crc64.Update(_crc, bytes);
-        _out.Write(bytes);
+        if (bytes.Length > _buffer.Length - _buffered)
+        {
+            Flush();
+            if (bytes.Length > _buffer.Length / 2)
+            {
+                if (_checksum)
+                {
+                    _crc = Crc64.Update(_crc, bytes);
+                }
+
+                _out.Write(bytes);
+                return;
+            }
+        }
+
+        bytes.CopyTo(_buffer.AsSpan(_buffered));
+        _buffered += bytes.Length;
     }
 
     /// <summary>rdbSaveRawString: small canonical integers use the int8/16/32 encodings, long strings LZF.</summary>
