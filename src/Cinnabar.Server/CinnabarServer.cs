@@ -47,6 +47,9 @@ internal sealed class CinnabarServer
     /// <summary>Replication ids, offsets and the shared replication buffer (ARCHITECTURE §4).</summary>
     public ReplicationState Replication { get; }
 
+    /// <summary>Pub/Sub channels, patterns and subscribers.</summary>
+    public Execution.PubSub PubSub { get; } = new();
+
     /// <summary>The executor's lock: hold it to touch anything in the server.</summary>
     public object Gate { get; } = new();
 
@@ -142,6 +145,7 @@ internal sealed class CinnabarServer
     {
         Clients.Remove(c.Id);
         Monitors.Remove(c);
+        PubSub.Forget(c);
         ReplicationFeed.Detach(c);
         if (ReplicationFeed.Replicas.Count == 0)
         {

@@ -19,7 +19,6 @@ MISSING = {
     "bitmaps (not planned yet)": r"\b(setbit|getbit|bitcount|bitop|bitpos|bitfield)\b",
     "hyperloglog (not planned yet)": r"\b(pfadd|pfcount|pfmerge)\b",
     "geo (not planned yet)": r"\b(geoadd|geodist|geosearch)\b",
-    "pub/sub (issue 5)": r"\b(subscribe|psubscribe|publish)\b",
     "scripting and functions (not planned yet)": r"\b(eval|evalsha|function|fcall|script)\b",
     "RDB persistence (issue 3)": r"(debug reload|restart_server|dump|restore|debug_reload|\bmigrate\b)",
     "CLIENT TRACKING (not planned yet)": r"client tracking",

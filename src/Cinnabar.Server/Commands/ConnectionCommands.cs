@@ -213,6 +213,7 @@ internal static class ConnectionCommands
         c.User = "default";
         TransactionCommands.DiscardTransaction(ctx.Server, c);
         ConnectionReset?.Invoke(ctx.Server, c);
+        ctx.Server.PubSub.Forget(c);
         c.IsPubSub = false;
         c.ChannelCount = 0;
         c.PatternCount = 0;

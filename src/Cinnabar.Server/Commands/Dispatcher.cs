@@ -71,7 +71,10 @@ internal sealed class Dispatcher
 
         // CLIENT REPLY OFF/SKIP (Redis checks the flags when the reply is added, so CLIENT REPLY ON
         // gets its +OK through while OFF and SKIP print nothing themselves).
-        if ((skipThis && client.SkipCurrentReply) || client.ReplyMode == ReplyMode.Off)
+        // Pushes (pub/sub confirmations) get through regardless, as Redis's CLIENT_PUSHING does.
+        bool pushed = client.RepliedWithPushes;
+        client.RepliedWithPushes = false;
+        if (!pushed && ((skipThis && client.SkipCurrentReply) || client.ReplyMode == ReplyMode.Off))
         {
             reply.Truncate(replyStart);
         }

@@ -144,6 +144,9 @@ internal sealed class ClientSession
     /// </summary>
     public bool Postponed { get; set; }
 
+    /// <summary>The running command answered with pushes only, which CLIENT REPLY OFF/SKIP do not suppress.</summary>
+    public bool RepliedWithPushes { get; set; }
+
     /// <summary>Pub/sub channels subscribed (CLIENT LIST sub).</summary>
     public int ChannelCount { get; set; }
 
