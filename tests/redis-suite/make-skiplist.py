@@ -29,7 +29,6 @@ MISSING = {
     "DEBUG OBJECT value addresses (Redis memory layout)": r"string range \$(old|new) 0 2",
     "maxmemory/eviction (not planned yet)": r"maxmemory",
     "SORT (issue 5)": r"\bsort\b",
-    "keyspace notifications (issue 5)": r"notify-keyspace-events|__keyspace|__keyevent",
     "jemalloc/MEMORY introspection": r"(memory usage|mem_allocator|memory doctor)",
 }
 

@@ -69,6 +69,10 @@ internal sealed class CommandContext
         _opDbs.Add(db);
     }
 
+    /// <summary>notifyKeyspaceEvent for a key of the current database.</summary>
+    public void Notify(int type, string eventName, ReadOnlySpan<byte> key) =>
+        Execution.KeyspaceEvents.Notify(Server, type, eventName, key, Db.Index);
+
     /// <summary>Propagates <paramref name="op"/> in the current database instead of the original command.</summary>
     public void RewriteForPropagation(CommandArgs op) => AlsoPropagate(Client.DbIndex, op);
 
@@ -127,6 +131,10 @@ internal sealed class CommandContext
             if (countStats)
             {
                 Server.Stats.KeyspaceMisses++;
+
+                // lookupKey: "keymiss" for reads that count (OBJECT, TYPE-like internal
+                // lookups pass NoStats, as Redis's pass LOOKUP_NONOTIFY).
+                Execution.KeyspaceEvents.Notify(Server, Execution.KeyspaceEvents.KeyMiss, "keymiss", key, db.Index);
             }
 
             return ref s;
@@ -198,6 +206,7 @@ internal sealed class CommandContext
         db.Delete(key);
         TransactionCommands.TouchWatchedKey(server, db, key);
         server.Stats.ExpiredKeys++;
+        Execution.KeyspaceEvents.Notify(server, Execution.KeyspaceEvents.Expired, "expired", key, db.Index);
 
         // Nobody to tell (no replica, no AOF): skip building the DEL, the common standalone case.
         if (server.PropagationSinks.Count == 0)

@@ -107,6 +107,7 @@ internal static class ExpireCommands
             ctx.RewriteForPropagation(CommandArgs.From(lazy ? "UNLINK"u8.ToArray() : "DEL"u8.ToArray(), key.ToArray()));
             ctx.SignalModifiedKey(key);
             ctx.Dirty();
+            ctx.Notify(Execution.KeyspaceEvents.Generic, "del", key);
             ctx.Reply.Integer(1);
             return;
         }
@@ -132,6 +133,7 @@ internal static class ExpireCommands
 
         ctx.SignalModifiedKey(key);
         ctx.Dirty();
+        ctx.Notify(Execution.KeyspaceEvents.Generic, "expire", key);
     }
 
     // Redis's parseExtendedExpireArgumentsOrReply: options may repeat; conflicts checked after all.
@@ -251,6 +253,7 @@ internal static class ExpireCommands
         ctx.Db.SetExpireOnSlot(ref s, 0);
         ctx.SignalModifiedKey(key);
         ctx.Dirty();
+        ctx.Notify(Execution.KeyspaceEvents.Generic, "persist", key);
         ctx.Reply.Integer(1);
     }
 

@@ -55,6 +55,7 @@ internal static class KeyCommands
             {
                 ctx.SignalModifiedKey(key);
                 ctx.Dirty();
+                ctx.Notify(Execution.KeyspaceEvents.Generic, "del", key);
                 n++;
             }
         }
@@ -131,6 +132,8 @@ internal static class KeyCommands
         ctx.SignalModifiedKey(src);
         ctx.SignalModifiedKey(dst);
         ctx.Dirty();
+        ctx.Notify(Execution.KeyspaceEvents.Generic, "rename_from", src);
+        ctx.Notify(Execution.KeyspaceEvents.Generic, "rename_to", dst);
         WriteRenameReply(ctx, nx, done: true);
     }
 
@@ -184,6 +187,8 @@ internal static class KeyCommands
         ctx.SignalModifiedKey(src, key);
         ctx.SignalModifiedKey(dst, key);
         ctx.Dirty();
+        Execution.KeyspaceEvents.Notify(ctx.Server, Execution.KeyspaceEvents.Generic, "move_from", key, src.Index);
+        Execution.KeyspaceEvents.Notify(ctx.Server, Execution.KeyspaceEvents.Generic, "move_to", key, dst.Index);
         ctx.Reply.Integer(1);
     }
 
@@ -255,6 +260,7 @@ internal static class KeyCommands
         n.Lru = ctx.LruClock;
         ctx.SignalModifiedKey(dst, newKey);
         ctx.Dirty();
+        Execution.KeyspaceEvents.Notify(ctx.Server, Execution.KeyspaceEvents.Generic, "copy_to", newKey, dst.Index);
         ctx.Reply.Integer(1);
     }
 

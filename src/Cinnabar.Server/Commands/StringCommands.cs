@@ -133,6 +133,12 @@ internal static class StringCommands
         ctx.Db.SetString(key, ctx.Args[valueIndex], expireIndex >= 0 ? when : 0, keepTtl: (flags & SetFlags.KeepTtl) != 0);
         ctx.SignalModifiedKey(key);
         ctx.Dirty();
+        ctx.Notify(Execution.KeyspaceEvents.String, "set", key);
+        if (expireIndex >= 0)
+        {
+            ctx.Notify(Execution.KeyspaceEvents.Generic, "expire", key);
+        }
+
         if (expireIndex >= 0)
         {
             // A relative TTL would mean something else when the replica or the AOF applies it.
@@ -206,6 +212,7 @@ internal static class StringCommands
             ctx.RewriteForPropagation(CommandArgs.From(unlink ? "UNLINK"u8.ToArray() : "DEL"u8.ToArray(), keyCopy));
             ctx.SignalModifiedKey(keyCopy);
             ctx.Dirty();
+            ctx.Notify(Execution.KeyspaceEvents.Generic, "del", keyCopy);
         }
         else if (expireIndex >= 0)
         {
@@ -214,6 +221,7 @@ internal static class StringCommands
             ctx.RewriteForPropagation(CommandArgs.From("PEXPIREAT"u8.ToArray(), key.ToArray(), Number.ToBytes(when)));
             ctx.SignalModifiedKey(key);
             ctx.Dirty();
+            ctx.Notify(Execution.KeyspaceEvents.Generic, "expire", key);
         }
         else if ((flags & SetFlags.Persist) != 0 && s.Expire != 0)
         {
@@ -222,6 +230,7 @@ internal static class StringCommands
             ctx.SignalModifiedKey(key);
             ctx.RewriteForPropagation(CommandArgs.From("PERSIST"u8.ToArray(), key.ToArray()));
             ctx.Dirty();
+            ctx.Notify(Execution.KeyspaceEvents.Generic, "persist", key);
         }
     }
 
@@ -248,6 +257,7 @@ internal static class StringCommands
         ctx.RewriteForPropagation(CommandArgs.From(unlink ? "UNLINK"u8.ToArray() : "DEL"u8.ToArray(), key.ToArray()));
         ctx.SignalModifiedKey(key);
         ctx.Dirty();
+        ctx.Notify(Execution.KeyspaceEvents.Generic, "del", key);
     }
 
     // GETSET key value
@@ -262,6 +272,7 @@ internal static class StringCommands
         ctx.Db.SetString(key, ctx.Args[2], 0, keepTtl: false);
         ctx.SignalModifiedKey(key);
         ctx.Dirty();
+        ctx.Notify(Execution.KeyspaceEvents.String, "set", key);
         ctx.RewriteForPropagation(CommandArgs.From("SET"u8.ToArray(), key.ToArray(), ctx.Args.ToArray(2)));
     }
 
@@ -316,6 +327,7 @@ internal static class StringCommands
         {
             ctx.Db.SetString(ctx.Args[j], ctx.Args[j + 1], 0, keepTtl: false);
             ctx.SignalModifiedKey(ctx.Args[j]);
+            ctx.Notify(Execution.KeyspaceEvents.String, "set", ctx.Args[j]);
         }
 
         ctx.Dirty((ctx.Args.Count - 1) / 2);

@@ -91,6 +91,7 @@ internal static class StringNumberCommands
 
         ctx.SignalModifiedKey(key);
         ctx.Dirty();
+        ctx.Notify(Execution.KeyspaceEvents.String, "incrby", key);
         ctx.Reply.Integer(value);
     }
 
@@ -138,6 +139,7 @@ internal static class StringNumberCommands
 
         ctx.SignalModifiedKey(key);
         ctx.Dirty();
+        ctx.Notify(Execution.KeyspaceEvents.String, "incrbyfloat", key);
         ctx.Reply.Bulk(formatted);
 
         // Float math and formatting may differ elsewhere: replicate the result, not the operation.

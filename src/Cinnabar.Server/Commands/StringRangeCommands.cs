@@ -53,6 +53,7 @@ internal static class StringRangeCommands
 
         ctx.SignalModifiedKey(key);
         ctx.Dirty();
+        ctx.Notify(Execution.KeyspaceEvents.String, "append", key);
         ctx.Reply.Integer(total);
     }
 
@@ -198,6 +199,7 @@ internal static class StringRangeCommands
         ctx.Db.Table.Touch(key);
         ctx.SignalModifiedKey(key);
         ctx.Dirty();
+        ctx.Notify(Execution.KeyspaceEvents.String, "setrange", key);
         ctx.Reply.Integer(raw.Length);
     }
 }

@@ -63,6 +63,7 @@ internal sealed class ActiveExpire
         foreach (var db in _server.Databases)
         {
             db.ExpireSet = _remember;
+            db.KeyAdded = (d, key) => KeyspaceEvents.Notify(_server, KeyspaceEvents.New, "new", key, d.Index);
         }
     }
 

@@ -38,6 +38,12 @@ internal sealed class Database
     /// </summary>
     public ExpireSetHandler? ExpireSet { get; set; }
 
+    /// <summary>
+    /// Told about every key added (Redis's dbAdd, which raises the "new" keyspace event). It must
+    /// not change the table: callers still hold the new slot's ref.
+    /// </summary>
+    public ExpireSetHandler? KeyAdded { get; set; }
+
     /// <summary>Number of keys.</summary>
     public int Count => Table.Count;
 
@@ -65,6 +71,7 @@ internal sealed class Database
 
         ref Slot n = ref Table.Insert(key, Entry.MakeString(key, value));
         SetExpireOnSlot(ref n, expire);
+        KeyAdded?.Invoke(this, key);
     }
 
     /// <summary>Stores an object under its key, replacing any value; TTL as given.</summary>
@@ -85,6 +92,7 @@ internal sealed class Database
 
         ref Slot n = ref Table.Insert(value.Key, value);
         SetExpireOnSlot(ref n, expire);
+        KeyAdded?.Invoke(this, value.Key);
         return ref n;
     }
 
@@ -93,6 +101,7 @@ internal sealed class Database
     {
         ref Slot n = ref Table.Insert(key, data);
         SetExpireOnSlot(ref n, expire);
+        KeyAdded?.Invoke(this, key);
         return ref n;
     }
 
