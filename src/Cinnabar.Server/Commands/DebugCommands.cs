@@ -196,12 +196,15 @@ internal static class DebugCommands
             case "config-rewrite-force-all" when argc == 2:
                 ConfigRewriteForceAll(ctx);
                 return;
+            case "set-skip-checksum-validation" when argc == 3:
+                ctx.Server.SkipChecksumValidation = Atoi(a[2]) != 0;
+                ctx.Reply.Ok();
+                return;
             case "stringmatch-test" when argc == 2:
                 ctx.Reply.Simple("Apparently Redis did not crash: test passed");
                 return;
             case "leak" when argc == 3:
             case "quicklist-packed-threshold" when argc == 3:
-            case "set-skip-checksum-validation" when argc == 3:
             case "aof-flush-sleep" when argc == 3:
             case "pause-cron" when argc == 3:
             case "replybuffer" when argc == 4:

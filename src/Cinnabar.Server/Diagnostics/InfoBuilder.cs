@@ -312,6 +312,10 @@ internal static class InfoBuilder
         Line(sb, "aof_last_cow_size", 0);
         Line(sb, "module_fork_in_progress", 0);
         Line(sb, "module_fork_last_cow_size", 0);
+        if (server.Loading)
+        {
+            server.LoadingProgress.AppendInfo(sb, server.NowMs / 1000);
+        }
     }
 
     /// <summary>LASTSAVE / rdb_last_save_time: the last save, or the start time before any save.</summary>
