@@ -216,6 +216,8 @@ internal static class ConfigCatalog
         "latency-tracking", "latency-tracking-info-percentiles", "shutdown-on-sigint", "shutdown-on-sigterm",
         // RDB saving (Persistence/SnapshotService.cs).
         "save", "dbfilename", "rdbcompression", "rdbchecksum", "stop-writes-on-bgsave-error",
+        // RDB loading (Persistence/Rdb/RdbStartupLoader.cs).
+        "key-load-delay", "loading-process-events-interval-bytes",
     };
 
     private static Dictionary<string, ConfigDefinition> BuildIndex()

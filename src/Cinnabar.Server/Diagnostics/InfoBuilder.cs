@@ -298,8 +298,8 @@ internal static class InfoBuilder
         Line(sb, "rdb_current_bgsave_time_sec", -1);
         Line(sb, "rdb_saves", server.Snapshots.Saves);
         Line(sb, "rdb_last_cow_size", 0);
-        Line(sb, "rdb_last_load_keys_expired", server.LoadedRdb?.KeysExpired ?? 0);
-        Line(sb, "rdb_last_load_keys_loaded", server.LoadedRdb?.KeysLoaded ?? 0);
+        Line(sb, "rdb_last_load_keys_expired", server.LoadingProgress.LastLoadKeysExpired);
+        Line(sb, "rdb_last_load_keys_loaded", server.LoadingProgress.LastLoadKeysLoaded);
         Line(sb, "aof_enabled", 0);
         Line(sb, "aof_rewrite_in_progress", 0);
         Line(sb, "aof_rewrite_scheduled", 0);

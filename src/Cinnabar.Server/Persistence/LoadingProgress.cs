@@ -21,6 +21,12 @@ internal sealed class LoadingProgress
     /// <summary>loading_loaded_bytes: bytes read so far (updated every loading-process-events-interval-bytes).</summary>
     public long LoadedBytes { get; set; }
 
+    /// <summary>rdb_last_load_keys_loaded: keys the last (or current) load has put in so far.</summary>
+    public long LastLoadKeysLoaded { get; set; }
+
+    /// <summary>rdb_last_load_keys_expired: keys the last (or current) load dropped as already expired.</summary>
+    public long LastLoadKeysExpired { get; set; }
+
     /// <summary>Resets the figures for a new load (startLoading).</summary>
     public void Start(long nowSeconds, long totalBytes)
     {
@@ -28,6 +34,8 @@ internal sealed class LoadingProgress
         TotalBytes = totalBytes;
         RdbUsedMem = 0;
         LoadedBytes = 0;
+        LastLoadKeysLoaded = 0;
+        LastLoadKeysExpired = 0;
     }
 
     /// <summary>The loading_* INFO lines, computed as Redis does (percentage and ETA).</summary>

@@ -75,9 +75,10 @@ internal sealed class RdbLoadOptions
 
     /// <summary>
     /// Called between records each time another <see cref="ProgressIntervalBytes"/> bytes have been
-    /// read, with the offset reached (Redis's rdbLoadProgressCallback: the loader serves clients there).
+    /// read, with the offset reached and the counts so far (Redis's rdbLoadProgressCallback: the
+    /// loader serves clients there).
     /// </summary>
-    public Action<long>? OnProgress { get; init; }
+    public Action<long, RdbLoadResult>? OnProgress { get; init; }
 
     /// <summary>loading-process-events-interval-bytes (Redis's default 2 MB).</summary>
     public long ProgressIntervalBytes { get; init; } = 2 * 1024 * 1024;
@@ -237,7 +238,7 @@ internal sealed class RdbReader
             if (Pos >= _nextProgress)
             {
                 _nextProgress = Pos + _options.ProgressIntervalBytes;
-                _options.OnProgress?.Invoke(Pos);
+                _options.OnProgress?.Invoke(Pos, result);
             }
 
             long at = Pos;
