@@ -231,7 +231,7 @@ internal sealed class RdbReader
         // Created as selected: a checker may allow many databases without allocating them all.
         var dbs = new Database[_options.DatabaseCount];
         var result = _result = new RdbLoadResult { Version = version, Databases = dbs };
-        Database db = dbs[0] = new Database(0);
+        Database db = dbs[0] = NewDatabase(0);
         long expire = -1;
         while (true)
         {
@@ -268,7 +268,7 @@ internal sealed class RdbReader
                             throw Fail(at, $"the file selects database {index} but the server is configured with {dbs.Length} databases");
                         }
 
-                        db = dbs[(int)index] ??= new Database((int)index);
+                        db = dbs[(int)index] ??= NewDatabase((int)index);
                         _options.OnSelectDb?.Invoke(index, Pos);
                         continue;
                     }
@@ -309,7 +309,7 @@ internal sealed class RdbReader
 
         for (int i = 0; i < dbs.Length && !_options.Sparse; i++)
         {
-            dbs[i] ??= new Database(i);
+            dbs[i] ??= NewDatabase(i);
         }
 
         // The trailer covers every byte before it.
@@ -337,6 +337,14 @@ internal sealed class RdbReader
         result.Length = Pos;
         result.KeysRead = _keysRead;
         return result;
+    }
+
+    // Loaded keys are born with the load's LRU stamp, as createObject gives them in Redis.
+    private Database NewDatabase(int index)
+    {
+        var db = new Database(index);
+        db.Table.CurrentLru = (int)((_options.NowMs / 1000) & 0xFFFFFF);
+        return db;
     }
 
     private void ReadKey(RdbLoadResult result, Database db, long at, long expire)
