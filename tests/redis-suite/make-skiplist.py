@@ -21,7 +21,7 @@ MISSING = {
     "geo (not planned yet)": r"\b(geoadd|geodist|geosearch)\b",
     "pub/sub (issue 5)": r"\b(subscribe|psubscribe|publish)\b",
     "scripting and functions (not planned yet)": r"\b(eval|evalsha|function|fcall|script)\b",
-    "RDB persistence (issue 3)": r"(debug reload|\bbgsave\b|restart_server|dump|restore|debug_reload|\bmigrate\b)",
+    "RDB persistence (issue 3)": r"(\bbgsave\b|\bmigrate\b)",
     "AOF (not planned yet)": r"(appendonly|loadaof|bgrewriteaof|\baof\b|aof-|aof_)",
     "replication (issue 4)": r"\b(replicaof|slaveof|wait_for_sync|wait_replica|WAIT\b|role|min-replicas-to-write)\b",
     "ACL (not planned yet)": r"\bacl\b",
