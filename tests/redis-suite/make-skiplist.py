@@ -15,6 +15,8 @@ MISSING = {
     "hashes (issue 5)": r"\b(hset|hget|hmset|hmget|hgetall|hdel|hincrby|hincrbyfloat|hsetnx|hlen|hkeys|hvals|hexists|hscan|hrandfield|hstrlen)\b",
     "sets (issue 5)": r"\b(sadd|srem|smembers|scard|sismember|spop|srandmember|sinter|sunion|sdiff|smove|sscan|sintercard|smismember)\b",
     "sorted sets (issue 5)": r"\b(zadd|zrange|zscore|zrem|zcard|zincrby|zpopmin|zpopmax|bzpopmin|zrangebyscore|zscan|zunionstore|zinterstore)\b",
+    # A helper (util.tcl) that fills every data type, so the types never show in the test body.
+    "createComplexDataset: all data types (issue 5)": r"\bcreatecomplexdataset\b",
     "streams (not planned yet)": r"\b(xadd|xrange|xread|xgroup|xlen)\b",
     "bitmaps (not planned yet)": r"\b(setbit|getbit|bitcount|bitop|bitpos|bitfield)\b",
     "hyperloglog (not planned yet)": r"\b(pfadd|pfcount|pfmerge)\b",

@@ -64,6 +64,7 @@ internal static class DatasetReloader
             return LoadError;
         }
 
+        server.Log.Notice($"Done loading RDB, keys loaded: {loaded.KeysLoaded}, keys expired: {loaded.KeysExpired}.");
         server.Log.Warning("DB reloaded by DEBUG RELOAD");
         return null;
     }
