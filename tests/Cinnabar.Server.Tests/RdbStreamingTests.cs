@@ -181,6 +181,18 @@ public class RdbStreamingTests
     }
 
     [Fact]
+    public void BytesAfterTheRdbInAStreamAreHandedBack()
+    {
+        var data = Snapshot(("a", "1"u8.ToArray()));
+        var tail = "0123456789abcdef0123456789abcdef01234567+rest of the stream"u8.ToArray();
+        var r = RdbReader.Load(new TrickleStream([.. data, .. tail]), Options());
+        Assert.Equal(data.Length, r.Length);
+        Assert.True(tail.AsSpan().StartsWith(r.Unconsumed));
+        var whole = RdbReader.Load(new BufferedStream(new MemoryStream([.. data, .. tail])), Options());
+        Assert.Equal(tail, whole.Unconsumed);
+    }
+
+    [Fact]
     public void MergeLetsALaterDuplicateWin()
     {
         var b = new List<byte>("REDIS0010"u8.ToArray()) { 0, 1, (byte)'k', 1, (byte)'1', 0, 1, (byte)'k', 1, (byte)'2', 0xFF };

@@ -125,6 +125,13 @@ internal sealed class RdbLoadResult
 
     /// <summary>The checksum was verified and matched.</summary>
     public bool ChecksumVerified { get; set; }
+
+    /// <summary>
+    /// Bytes read from a stream past the RDB's end (the reader's window reads ahead): a caller
+    /// that goes on reading the same stream (a replica, after a diskless transfer's EOF mark)
+    /// starts with these. Empty for files that end with the RDB and for in-memory images.
+    /// </summary>
+    public byte[] Unconsumed { get; set; } = [];
 }
 
 /// <summary>Parses an RDB image from a stream or from memory.</summary>
@@ -336,6 +343,11 @@ internal sealed class RdbReader
 
         result.Length = Pos;
         result.KeysRead = _keysRead;
+        if (_stream is not null && _bufLen > _bufPos)
+        {
+            result.Unconsumed = _buf.AsSpan(_bufPos, _bufLen - _bufPos).ToArray();
+        }
+
         return result;
     }
 
