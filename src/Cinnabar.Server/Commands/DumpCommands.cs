@@ -219,14 +219,14 @@ internal static class DumpCommands
         // (Cinnabar keeps no LFU counters, so FREQ is validated and has no effect).
         if (lruIdle >= 0 && !IsLfuPolicy(ctx.Server.Config.Store.GetEnumName("maxmemory-policy")))
         {
-            const int LruClockMax = (1 << 24) - 1;
             long abs = ctx.LruClock - lruIdle;
             if (abs < 0)
             {
-                abs += LruClockMax;
+                abs += CommandContext.LruClockMax;
             }
 
-            slot.Lru = (int)abs;
+            // The object header's lru field is 24 bits wide: Redis keeps the low bits.
+            slot.Lru = (int)(abs & CommandContext.LruClockMax);
         }
 
         ctx.SignalModifiedKey(key);
