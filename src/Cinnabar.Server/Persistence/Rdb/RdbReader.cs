@@ -362,7 +362,7 @@ internal sealed class RdbReader
     private void ReadKey(RdbLoadResult result, Database db, long at, long expire)
     {
         byte[] key = String("reading a key");
-        byte[] value = String("reading a string value");
+        byte[] entry = String("reading a string value", entryKey: key);
         _keysRead++;
         if (expire != -1)
         {
@@ -393,7 +393,7 @@ internal sealed class RdbReader
             result.KeysLoaded--;
         }
 
-        db.Add(key, Entry.MakeString(key, value), expire == -1 ? 0 : expire);
+        db.Add(key, entry, expire == -1 ? 0 : expire);
         result.KeysLoaded++;
     }
 
@@ -494,9 +494,18 @@ internal sealed class RdbReader
     private ulong Length(string what) => Length(what, false, out _);
 
     // rdbGenericLoadStringObject: int8/16/32 encodings become their decimal text, LZF
-    // strings are decompressed, anything else is a plain length-prefixed string.
-    private byte[] String(string what)
+    // strings are decompressed, anything else is a plain length-prefixed string. With
+    // entryKey, the result is the inline string entry of that key and this value, built
+    // straight from the window when the value is in it (no intermediate copy of the value).
+    private byte[] String(string what, byte[]? entryKey = null)
     {
+        var s = StringOrValue(what, entryKey, out bool isEntry);
+        return entryKey is null || isEntry ? s : Entry.MakeString(entryKey, s);
+    }
+
+    private byte[] StringOrValue(string what, byte[]? entryKey, out bool isEntry)
+    {
+        isEntry = false;
         long at = Pos;
         ulong len = Length(what, true, out bool encoded);
         if (encoded)
@@ -537,6 +546,12 @@ internal sealed class RdbReader
         }
 
         CheckFits(len, what);
+        if (entryKey is not null && len <= WindowSize)
+        {
+            isEntry = true;
+            return Entry.MakeString(entryKey, Take((int)len, what));
+        }
+
         return Bytes(len, what);
     }
 
