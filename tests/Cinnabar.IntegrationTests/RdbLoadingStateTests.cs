@@ -118,6 +118,57 @@ public class RdbLoadingStateTests
     }
 
     [Fact]
+    public async Task ADaemonizingParentReturnsOnceListeningWithoutWaitingForTheLoad()
+    {
+        var rdb = await RedisDumpAsync();
+        var dir = Directory.CreateTempSubdirectory("cinnabar-daemon-load-").FullName;
+        try
+        {
+            await File.WriteAllBytesAsync(Path.Combine(dir, "dump.rdb"), rdb);
+            int port = ServerProcess.FreePort();
+            var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(ServerProcess.RepoRoot, "cinnabar-server"))
+            {
+                WorkingDirectory = dir,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            // 20000 keys x 5 ms: the load would take 100 s; the test ends it with CONFIG SET.
+            foreach (var a in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--daemonize", "yes", "--save", string.Empty, "--dir", dir, "--pidfile", Path.Combine(dir, "d.pid"), "--logfile", Path.Combine(dir, "d.log"), "--key-load-delay", "5000", "--loading-process-events-interval-bytes", "1024" })
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            using (var parent = System.Diagnostics.Process.Start(psi)!)
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await parent.WaitForExitAsync(cts.Token);
+                Assert.Equal(0, parent.ExitCode);
+            }
+
+            int pid = int.Parse((await File.ReadAllTextAsync(Path.Combine(dir, "d.pid"))).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            using var daemon = System.Diagnostics.Process.GetProcessById(pid);
+            try
+            {
+                await using var c = await RawConnection.ConnectAsync(port);
+                Assert.Equal("-LOADING Redis is loading the dataset in memory\r\n", await c.CommandAsync("PING"));
+                Assert.Equal("+OK\r\n", await c.CommandAsync("CONFIG", "SET", "key-load-delay", "0"));
+                await WaitLoadedAsync(c);
+                Assert.Equal($":{Keys}\r\n", await c.CommandAsync("DBSIZE"));
+            }
+            finally
+            {
+                daemon.Kill();
+                await daemon.WaitForExitAsync();
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ATermSignalDuringALoadExitsWithoutSavingOverTheFile()
     {
         var rdb = await RedisDumpAsync();

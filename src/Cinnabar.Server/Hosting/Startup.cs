@@ -232,6 +232,10 @@ public static class Startup
             ShutdownFromSignal(server, "SIGINT");
         });
         host.Start();
+
+        // A daemonizing parent returns once the server listens, as Redis's does right after its
+        // fork: it does not wait for a long load (whose failure the log reports, as in Redis).
+        Daemon.Report(ok: true);
         bool loadedOk;
         Persistence.Rdb.RdbLoadResult? loaded = null;
         try
@@ -247,7 +251,6 @@ public static class Startup
         if (!loadedOk)
         {
             // Like Redis's exit(1): nothing more is logged after the fatal error line.
-            Daemon.Report(ok: false);
             return 1;
         }
 
@@ -270,7 +273,6 @@ public static class Startup
             SystemdNotifier.Notify("READY=1\n");
         }
 
-        Daemon.Report(ok: true);
         // SHUTDOWN or a signal already ran SnapshotService.PrepareForShutdown (it logs "User
         // requested shutdown..." and takes the final snapshot) before asking us to stop.
         server.ShutdownRequested.Token.WaitHandle.WaitOne();
