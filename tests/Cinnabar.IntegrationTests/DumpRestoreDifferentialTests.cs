@@ -87,6 +87,20 @@ public class DumpRestoreDifferentialTests : IClassFixture<DifferentialPair>
     }
 
     [Fact]
+    public Task ValuesBuiltByAppendSetrangeAndIncrDumpAsRedisDoes() => _pair.AssertSameRepliesAsync(
+        ["SET", "s", "abc"],
+        ["APPEND", "s", "def"],
+        ["DUMP", "s"],
+        ["SETRANGE", "r", "3", "xyz"],
+        ["DUMP", "r"],
+        ["INCRBY", "n", "-70000"],
+        ["DUMP", "n"],
+        ["INCRBYFLOAT", "f", "1.5"],
+        ["DUMP", "f"],
+        ["APPEND", "a", "12"],
+        ["DUMP", "a"]);
+
+    [Fact]
     public Task RestoreErrorsMatchRedis() => _pair.AssertSameRepliesAsync(
         ["DUMP", "nokey"],
         ["DUMP"],

@@ -185,6 +185,13 @@ internal static class DumpCommands
 
         var db = ctx.Db;
         bool deleted = replace && db.Delete(key);
+        if (!replace)
+        {
+            // Only a logically expired key that lookup could not delete (a paused primary) can
+            // still be here; it makes room rather than being inserted twice.
+            db.Delete(key);
+        }
+
         if (ttl != 0 && !absTtl)
         {
             ttl += ctx.NowMs;
