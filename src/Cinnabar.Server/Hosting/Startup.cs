@@ -219,6 +219,7 @@ public static class Startup
         // dataset is in, so the signals and the listeners come first and "Ready to accept
         // connections" only after the load. A bad file stops startup untouched; a shutdown
         // requested mid-load ends it without saving (the dataset is incomplete).
+        Persistence.Rdb.RdbStartupLoader.MarkPending(server);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true;

@@ -22,6 +22,24 @@ namespace Cinnabar.Server.Persistence.Rdb;
 /// <summary>Loads RDB files into the server.</summary>
 internal static class RdbStartupLoader
 {
+    /// <summary>
+    /// Enters the LOADING state ahead of <see cref="Load"/> when there is a file to load, so that
+    /// a client or a signal arriving before the load starts already sees it (a shutdown then
+    /// does not save the still empty dataset over the file).
+    /// </summary>
+    public static void MarkPending(CinnabarServer server)
+    {
+        var file = new FileInfo(Path.Combine(server.Config.Dir, server.Config.DbFilename));
+        lock (server.Gate)
+        {
+            server.Loading = file.Exists;
+            if (file.Exists)
+            {
+                server.LoadingProgress.Start(server.NowMs / 1000, file.Length);
+            }
+        }
+    }
+
     /// <summary>Loads `dir`/`dbfilename` if present; false when startup must stop. <paramref name="result"/> keeps the AUX fields (repl-id, repl-offset, repl-stream-db, ...) for later use.</summary>
     public static bool Load(CinnabarServer server, out RdbLoadResult? result)
     {
@@ -30,6 +48,11 @@ internal static class RdbStartupLoader
         if (!File.Exists(path))
         {
             // Redis: a missing file (ENOENT) is not an error; the server starts empty.
+            lock (server.Gate)
+            {
+                server.Loading = false;
+            }
+
             return true;
         }
 
