@@ -96,6 +96,12 @@ internal sealed class CinnabarServer
     /// <summary>True while loading a dataset.</summary>
     public bool Loading { get; set; }
 
+    /// <summary>Progress of the load in progress, for INFO's loading_* fields (Redis's startLoading).</summary>
+    public Persistence.LoadingProgress LoadingProgress { get; } = new();
+
+    /// <summary>DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and loads skip the CRC64 check.</summary>
+    public bool SkipChecksumValidation { get; set; }
+
     /// <summary>What the startup RDB load produced (AUX fields such as repl-id/repl-offset), or null.</summary>
     internal Persistence.Rdb.RdbLoadResult? LoadedRdb { get; set; }
 

@@ -15,12 +15,14 @@ MISSING = {
     "hashes (issue 5)": r"\b(hset|hget|hmset|hmget|hgetall|hdel|hincrby|hincrbyfloat|hsetnx|hlen|hkeys|hvals|hexists|hscan|hrandfield|hstrlen)\b",
     "sets (issue 5)": r"\b(sadd|srem|smembers|scard|sismember|spop|srandmember|sinter|sunion|sdiff|smove|sscan|sintercard|smismember)\b",
     "sorted sets (issue 5)": r"\b(zadd|zrange|zscore|zrem|zcard|zincrby|zpopmin|zpopmax|bzpopmin|zrangebyscore|zscan|zunionstore|zinterstore)\b",
+    # A helper (util.tcl) that fills every data type, so the types never show in the test body.
+    "createComplexDataset: all data types (issue 5)": r"\bcreatecomplexdataset\b",
     "streams (not planned yet)": r"\b(xadd|xrange|xread|xgroup|xlen)\b",
     "bitmaps (not planned yet)": r"\b(setbit|getbit|bitcount|bitop|bitpos|bitfield)\b",
     "hyperloglog (not planned yet)": r"\b(pfadd|pfcount|pfmerge)\b",
     "geo (not planned yet)": r"\b(geoadd|geodist|geosearch)\b",
     "scripting and functions (not planned yet)": r"\b(eval|evalsha|function|fcall|script)\b",
-    "RDB persistence (issue 3)": r"(debug reload|restart_server|dump|restore|debug_reload|\bmigrate\b)",
+    "RDB persistence (issue 3)": r"migrate",
     "CLIENT TRACKING (not planned yet)": r"client tracking",
     "AOF (not planned yet)": r"(appendonly|loadaof|bgrewriteaof|\baof\b|aof-|aof_)",
     "replication (issue 4)": r"\b(replicaof|slaveof|wait_for_sync|wait_replica|WAIT\b|role|min-replicas-to-write)\b",
@@ -52,6 +54,8 @@ RUNS_ANYWAY = {
         "CONFIG REWRITE handles alias config properly",
     },
     "multi.tcl": {"MULTI with config error"},
+    # maxmemory-policy is only set, for RESTORE's IDLETIME; no memory limit is involved.
+    "dump.tcl": {"RESTORE can set LRU"},
     # $dump_rdb is a path: the tests make a directory of that name so the final save fails.
     "shutdown.tcl": {"RDB save will be failed in shutdown", "Clean up rdb same named folder"},
 }

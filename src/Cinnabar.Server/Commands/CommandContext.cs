@@ -13,7 +13,8 @@ namespace Cinnabar.Server.Commands;
 /// <summary>The context of one command execution.</summary>
 internal sealed class CommandContext
 {
-    private const int LruClockMax = (1 << 24) - 1;
+    /// <summary>Redis's LRU_CLOCK_MAX: the 24-bit wrap of the LRU clock.</summary>
+    public const int LruClockMax = (1 << 24) - 1;
 
     private readonly List<CommandArgs> _ops = [];
     private readonly List<int> _opDbs = [];

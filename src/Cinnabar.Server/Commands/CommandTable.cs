@@ -22,6 +22,7 @@ internal sealed class CommandTable
         ConnectionCommands.Register(t);
         StringCommands.Register(t);
         KeyCommands.Register(t);
+        DumpCommands.Register(t);
         ScanCommands.Register(t);
         DatabaseCommands.Register(t);
         ObjectCommands.Register(t);

@@ -190,18 +190,25 @@ internal static class DebugCommands
                 ctx.Reply.Ok();
                 return;
             case "reload":
-                // The RDB subsystem owns SAVE and load; until it lands this is an honest error.
-                ctx.Error("ERR DEBUG RELOAD needs RDB persistence, which this server does not have yet");
+                Reload(ctx);
+                return;
+            case "loadaof":
+                // There is no AOF: with appendonly off Redis's loadAppendOnlyFiles finds nothing to
+                // load (AOF_NOT_EXIST) after emptying the dataset; refusing is kinder than emptying.
+                ctx.Error("ERR DEBUG LOADAOF needs the append-only file, which Cinnabar does not have");
                 return;
             case "config-rewrite-force-all" when argc == 2:
                 ConfigRewriteForceAll(ctx);
+                return;
+            case "set-skip-checksum-validation" when argc == 3:
+                ctx.Server.SkipChecksumValidation = Atoi(a[2]) != 0;
+                ctx.Reply.Ok();
                 return;
             case "stringmatch-test" when argc == 2:
                 ctx.Reply.Simple("Apparently Redis did not crash: test passed");
                 return;
             case "leak" when argc == 3:
             case "quicklist-packed-threshold" when argc == 3:
-            case "set-skip-checksum-validation" when argc == 3:
             case "aof-flush-sleep" when argc == 3:
             case "pause-cron" when argc == 3:
             case "replybuffer" when argc == 4:
@@ -213,6 +220,40 @@ internal static class DebugCommands
                 Replies.SubcommandSyntaxError(ctx);
                 return;
         }
+    }
+
+    // DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]
+    private static void Reload(CommandContext ctx)
+    {
+        bool merge = false, flush = true, save = true;
+        for (int j = 2; j < ctx.Args.Count; j++)
+        {
+            if (ctx.Args.Is(j, "merge"u8))
+            {
+                merge = true;
+            }
+            else if (ctx.Args.Is(j, "noflush"u8))
+            {
+                flush = false;
+            }
+            else if (ctx.Args.Is(j, "nosave"u8))
+            {
+                save = false;
+            }
+            else
+            {
+                ctx.Error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+                return;
+            }
+        }
+
+        if (Persistence.DatasetReloader.Reload(ctx.Server, merge, flush, save) is { } error)
+        {
+            ctx.Error(error);
+            return;
+        }
+
+        ctx.Reply.Ok();
     }
 
     // DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE that writes every parameter, defaults included.

@@ -214,6 +214,13 @@ internal static class ServerCommands
 
         // prepareForShutdown: a failed final save keeps the server up (unless FORCE) and the
         // caller gets the error; otherwise there is no reply, the connection just closes.
+        // prepareForShutdown: while loading, the dataset is incomplete and is never saved.
+        if (ctx.Server.Loading)
+        {
+            save = false;
+            nosave = true;
+        }
+
         if (!ctx.Server.Snapshots.PrepareForShutdown(save, nosave, force))
         {
             ctx.Error("ERR Errors trying to SHUTDOWN. Check logs.");

@@ -217,6 +217,8 @@ internal static class ConfigCatalog
         // RDB saving (Persistence/SnapshotService.cs).
         "save", "dbfilename", "rdbcompression", "rdbchecksum", "stop-writes-on-bgsave-error",
         "rdb-key-save-delay",
+        // RDB loading (Persistence/Rdb/RdbStartupLoader.cs).
+        "key-load-delay", "loading-process-events-interval-bytes",
     };
 
     private static Dictionary<string, ConfigDefinition> BuildIndex()

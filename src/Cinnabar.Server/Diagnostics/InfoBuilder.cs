@@ -300,8 +300,8 @@ internal static class InfoBuilder
         Line(sb, "rdb_current_bgsave_time_sec", server.Snapshots.CurrentBgsaveSeconds);
         Line(sb, "rdb_saves", server.Snapshots.Saves);
         Line(sb, "rdb_last_cow_size", 0);
-        Line(sb, "rdb_last_load_keys_expired", server.LoadedRdb?.KeysExpired ?? 0);
-        Line(sb, "rdb_last_load_keys_loaded", server.LoadedRdb?.KeysLoaded ?? 0);
+        Line(sb, "rdb_last_load_keys_expired", server.LoadingProgress.LastLoadKeysExpired);
+        Line(sb, "rdb_last_load_keys_loaded", server.LoadingProgress.LastLoadKeysLoaded);
         Line(sb, "aof_enabled", 0);
         Line(sb, "aof_rewrite_in_progress", 0);
         Line(sb, "aof_rewrite_scheduled", 0);
@@ -314,6 +314,10 @@ internal static class InfoBuilder
         Line(sb, "aof_last_cow_size", 0);
         Line(sb, "module_fork_in_progress", 0);
         Line(sb, "module_fork_last_cow_size", 0);
+        if (server.Loading)
+        {
+            server.LoadingProgress.AppendInfo(sb, server.NowMs / 1000);
+        }
 
         // Beyond Redis (ARCHITECTURE §7): the extra memory a running snapshot holds right now
         // (copied keys waiting for the encoder); Redis's nearest figure is current_cow_size.

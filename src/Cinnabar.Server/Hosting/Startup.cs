@@ -215,28 +215,48 @@ public static class Startup
 
         log.Warning("Server initialized");
 
-        // loadDataFromDisk: after binding, before serving; a bad file stops startup untouched.
-        if (!Persistence.Rdb.RdbStartupLoader.Load(server, out var loaded))
-        {
-            Daemon.Report(ok: false);
-            return 1;
-        }
-
-        server.LoadedRdb = loaded;
+        // Redis accepts clients before loadDataFromDisk and answers them -LOADING until the
+        // dataset is in, so the signals and the listeners come first and "Ready to accept
+        // connections" only after the load. A bad file stops startup untouched; a shutdown
+        // requested mid-load ends it without saving (the dataset is incomplete).
+        Persistence.Rdb.RdbStartupLoader.MarkPending(server);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true;
-            log.Warning("Received SIGTERM scheduling shutdown...");
+            log.Warning(server.Loading ? "Received shutdown signal during loading, scheduling shutdown." : "Received SIGTERM scheduling shutdown...");
             ShutdownFromSignal(server, "SIGTERM");
         });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
         {
             ctx.Cancel = true;
-            log.Warning("Received SIGINT scheduling shutdown...");
+            log.Warning(server.Loading ? "Received shutdown signal during loading, scheduling shutdown." : "Received SIGINT scheduling shutdown...");
             ShutdownFromSignal(server, "SIGINT");
         });
         host.Start();
-        if (host.BoundEndPoints.Count > 0)
+
+        // A daemonizing parent returns once the server listens, as Redis's does right after its
+        // fork: it does not wait for a long load (whose failure the log reports, as in Redis).
+        Daemon.Report(ok: true);
+        bool loadedOk;
+        Persistence.Rdb.RdbLoadResult? loaded = null;
+        try
+        {
+            loadedOk = Persistence.Rdb.RdbStartupLoader.Load(server, out loaded);
+        }
+        catch (OperationCanceledException)
+        {
+            // SHUTDOWN or a signal during the load: PrepareForShutdown already ran (without saving).
+            loadedOk = true;
+        }
+
+        if (!loadedOk)
+        {
+            // Like Redis's exit(1): nothing more is logged after the fatal error line.
+            return 1;
+        }
+
+        server.LoadedRdb = loaded;
+        if (host.BoundEndPoints.Count > 0 && !server.ShutdownRequested.IsCancellationRequested)
         {
             log.Notice("Ready to accept connections");
         }
@@ -254,7 +274,6 @@ public static class Startup
             SystemdNotifier.Notify("READY=1\n");
         }
 
-        Daemon.Report(ok: true);
         // SHUTDOWN or a signal already ran SnapshotService.PrepareForShutdown (it logs "User
         // requested shutdown..." and takes the final snapshot) before asking us to stop.
         server.ShutdownRequested.Token.WaitHandle.WaitOne();
@@ -301,7 +320,9 @@ public static class Startup
                 // waiting for replicas, which a shutdown here never does).
                 var flags = server.Config.Store.GetEnumName(signal == "SIGTERM" ? "shutdown-on-sigterm" : "shutdown-on-sigint")
                     .Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                ok = server.Snapshots.PrepareForShutdown(save: flags.Contains("save"), nosave: flags.Contains("nosave"), force: flags.Contains("force"));
+                // prepareForShutdown: while loading the dataset is incomplete and is never saved.
+                bool loading = server.Loading;
+                ok = server.Snapshots.PrepareForShutdown(save: flags.Contains("save") && !loading, nosave: flags.Contains("nosave") || loading, force: flags.Contains("force"));
             }
 
             if (ok)

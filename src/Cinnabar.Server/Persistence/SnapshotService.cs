@@ -132,6 +132,10 @@ internal sealed class SnapshotService
     /// <summary>rdbSave: writes the dataset to dbfilename. Caller holds the gate.</summary>
     public bool Save()
     {
+        // The SAVE command refuses while a background save runs; internal callers (FLUSHALL,
+        // SHUTDOWN, DEBUG RELOAD) supersede it, as Redis kills its child, so the two never write
+        // the same temp file.
+        CancelBackgroundSave();
         var log = _server.Log;
         string tmp = $"temp-{Environment.ProcessId}.rdb";
         FileStream file;

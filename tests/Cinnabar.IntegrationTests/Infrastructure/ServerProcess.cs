@@ -35,6 +35,18 @@ public sealed class ServerOptions
     /// <summary>Files written into the server's dir before it starts (e.g. dump.rdb to load).</summary>
     public Dictionary<string, byte[]> Files { get; } = [];
 
+    /// <summary>
+    /// Return from StartAsync as soon as the server answers at all, -LOADING included (as Redis's
+    /// harness does), instead of waiting until the dataset is loaded.
+    /// </summary>
+    public bool ReturnWhileLoading { get; set; }
+
+    public ServerOptions WhileLoading()
+    {
+        ReturnWhileLoading = true;
+        return this;
+    }
+
     public ServerOptions WithFile(string name, byte[] contents)
     {
         Files[name] = contents;
@@ -169,7 +181,7 @@ public sealed class ServerProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(120)).ConfigureAwait(false);
+        await server.WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(120), options.ReturnWhileLoading).ConfigureAwait(false);
         return server;
     }
 
@@ -237,7 +249,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    private async Task WaitUntilReadyAsync(TimeSpan timeout, bool whileLoading)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -251,7 +263,8 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 await using var c = await RawConnection.ConnectAsync(Port).ConfigureAwait(false);
                 var reply = await c.CommandAsync("PING").ConfigureAwait(false);
-                if (reply.StartsWith('+') || reply.StartsWith('-'))
+                bool loading = reply.StartsWith("-LOADING", StringComparison.Ordinal);
+                if (reply.StartsWith('+') || (reply.StartsWith('-') && (!loading || whileLoading)))
                 {
                     return;
                 }

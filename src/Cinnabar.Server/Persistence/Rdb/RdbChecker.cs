@@ -28,7 +28,7 @@ internal static class RdbChecker
         long expires = 0, keys = 0, alreadyExpired = 0;
         try
         {
-            var result = RdbReader.Load(File.ReadAllBytes(file), new RdbLoadOptions
+            var result = RdbReader.LoadFile(file, new RdbLoadOptions
             {
                 FileName = file,
                 DatabaseCount = 1 << 16,

@@ -1,9 +1,13 @@
 // Reads RDB files the way rdb.c rdbLoadRioWithLoadingCtx does: "REDIS" + 4-digit version, then
 // opcodes (AUX, SELECTDB, RESIZEDB, EXPIRETIME[_MS], IDLE, FREQ, FUNCTION2, MODULE_AUX) and
 // key/value records until EOF, then the CRC64 trailer (0 = written with rdbchecksum off).
-// The whole file is read into memory first, so every length can be checked against the bytes
-// that remain (an absurd length is an error, never a huge allocation), and keys go into fresh
-// databases that the caller swaps in only when the whole file proved valid.
+// It streams: bytes come through a 64 KB window over any Stream (a file, and later a replica's
+// socket), so memory stays bounded whatever the file's size, and the CRC64 is computed as the
+// bytes go by. When the source's length is known (files, byte arrays) every length is checked
+// against the bytes that remain (an absurd length is an error, never a huge allocation); over a
+// stream of unknown length a long string grows its buffer only as its bytes actually arrive.
+// Keys go into fresh databases that the caller swaps in only when the whole file proved valid.
+// ReadValue decodes one typed value (DUMP/RESTORE's payload) with the same code.
 using System.Buffers.Binary;
 using System.Text;
 
@@ -68,6 +72,25 @@ internal sealed class RdbLoadOptions
 
     /// <summary>Called for every SELECTDB (database number, offset after it).</summary>
     public Action<ulong, long>? OnSelectDb { get; init; }
+
+    /// <summary>
+    /// Called between records each time another <see cref="ProgressIntervalBytes"/> bytes have been
+    /// read, with the offset reached and the counts so far (Redis's rdbLoadProgressCallback: the
+    /// loader serves clients there).
+    /// </summary>
+    public Action<long, RdbLoadResult>? OnProgress { get; init; }
+
+    /// <summary>loading-process-events-interval-bytes (Redis's default 2 MB).</summary>
+    public long ProgressIntervalBytes { get; init; } = 2 * 1024 * 1024;
+
+    /// <summary>Called after each key is read (key-load-delay's hook).</summary>
+    public Action? AfterKey { get; init; }
+
+    /// <summary>
+    /// DEBUG RELOAD MERGE (RDBFLAGS_ALLOW_DUP): a key met twice keeps the later value instead of
+    /// being an error.
+    /// </summary>
+    public bool AllowDuplicates { get; init; }
 }
 
 /// <summary>What a successful load produced.</summary>
@@ -102,29 +125,91 @@ internal sealed class RdbLoadResult
 
     /// <summary>The checksum was verified and matched.</summary>
     public bool ChecksumVerified { get; set; }
+
+    /// <summary>
+    /// Bytes read from a stream past the RDB's end (the reader's window reads ahead): a caller
+    /// that goes on reading the same stream (a replica, after a diskless transfer's EOF mark)
+    /// starts with these. Empty for files that end with the RDB and for in-memory images.
+    /// </summary>
+    public byte[] Unconsumed { get; set; } = [];
 }
 
-/// <summary>Parses an RDB image.</summary>
+/// <summary>Parses an RDB image from a stream or from memory.</summary>
 internal sealed class RdbReader
 {
-    private readonly byte[] _data;
+    private const int WindowSize = 64 * 1024;
+
+    // A string longer than this, read from a source of unknown length, gets its buffer in steps
+    // as its bytes arrive, so a forged length cannot allocate more than was actually sent.
+    private const int GrowthStep = 1 << 20;
+
+    private readonly Stream? _stream;
+    private readonly long _length;
     private readonly RdbLoadOptions _options;
-    private int _pos;
+    private readonly bool _crcOn;
+    private readonly byte[] _buf;
+    private int _bufPos;
+    private int _bufLen;
+    private long _bufStart;
+    private ulong _crc;
+    private long _nextProgress;
     private RdbLoadResult? _result;
     private long _keysRead;
 
-    private RdbReader(byte[] data, RdbLoadOptions options)
+    private RdbReader(Stream? stream, byte[] buffer, int bufferLength, long length, RdbLoadOptions options, bool crc)
     {
-        _data = data;
+        _stream = stream;
+        _buf = buffer;
+        _bufLen = bufferLength;
+        _length = length;
         _options = options;
+        _crcOn = crc;
+        _nextProgress = options.ProgressIntervalBytes > 0 ? options.ProgressIntervalBytes : long.MaxValue;
     }
 
-    /// <summary>Reads and loads a file; throws <see cref="RdbLoadException"/> on any problem.</summary>
-    public static RdbLoadResult LoadFile(string path, RdbLoadOptions options) =>
-        Load(File.ReadAllBytes(path), options);
+    /// <summary>Where the next byte will be read from (bytes consumed so far).</summary>
+    private long Pos => _bufStart + _bufPos;
 
-    /// <summary>Loads an RDB image; throws <see cref="RdbLoadException"/> on any problem.</summary>
-    public static RdbLoadResult Load(byte[] data, RdbLoadOptions options) => new RdbReader(data, options).Run();
+    /// <summary>Streams and loads a file; throws <see cref="RdbLoadException"/> on any problem.</summary>
+    public static RdbLoadResult LoadFile(string path, RdbLoadOptions options)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
+        return Load(file, options);
+    }
+
+    /// <summary>
+    /// Loads an RDB from a stream, reading it once from its current position; throws
+    /// <see cref="RdbLoadException"/> on any problem. A seekable stream's length bounds every
+    /// length field; an unseekable one (a socket) is read until the checksum.
+    /// </summary>
+    public static RdbLoadResult Load(Stream stream, RdbLoadOptions options)
+    {
+        long length = stream.CanSeek ? stream.Length - stream.Position : -1;
+        return new RdbReader(stream, new byte[WindowSize], 0, length, options, options.VerifyChecksum).Run();
+    }
+
+    /// <summary>Loads an RDB image held in memory; throws <see cref="RdbLoadException"/> on any problem.</summary>
+    public static RdbLoadResult Load(byte[] data, RdbLoadOptions options) =>
+        new RdbReader(null, data, data.Length, data.Length, options, options.VerifyChecksum).Run();
+
+    /// <summary>
+    /// Decodes one value as DUMP writes it (rdbLoadObjectType + rdbLoadObject): a type byte and
+    /// its payload, stored under <paramref name="key"/>. Bytes after the value (DUMP's footer)
+    /// are not looked at. Throws <see cref="RdbLoadException"/> when the bytes are not a value of
+    /// a type this server holds.
+    /// </summary>
+    public static object ReadValue(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> key)
+    {
+        var data = payload.ToArray();
+        var reader = new RdbReader(null, data, data.Length, data.Length, new RdbLoadOptions { FileName = "DUMP payload" }, crc: false);
+        int type = reader.Byte("reading the value type");
+        if (type != RdbFormat.TypeString)
+        {
+            throw reader.Fail(0, $"unsupported type {type} ({RdbFormat.TypeName(type)})");
+        }
+
+        return Entry.MakeString(key, reader.String("reading a string value"));
+    }
 
     private RdbLoadResult Run()
     {
@@ -153,11 +238,17 @@ internal sealed class RdbReader
         // Created as selected: a checker may allow many databases without allocating them all.
         var dbs = new Database[_options.DatabaseCount];
         var result = _result = new RdbLoadResult { Version = version, Databases = dbs };
-        Database db = dbs[0] = new Database(0);
+        Database db = dbs[0] = NewDatabase(0);
         long expire = -1;
         while (true)
         {
-            int at = _pos;
+            if (Pos >= _nextProgress)
+            {
+                _nextProgress = Pos + _options.ProgressIntervalBytes;
+                _options.OnProgress?.Invoke(Pos, result);
+            }
+
+            long at = Pos;
             int type = Byte("reading a type or opcode");
             switch (type)
             {
@@ -184,8 +275,8 @@ internal sealed class RdbReader
                             throw Fail(at, $"the file selects database {index} but the server is configured with {dbs.Length} databases");
                         }
 
-                        db = dbs[(int)index] ??= new Database((int)index);
-                        _options.OnSelectDb?.Invoke(index, _pos);
+                        db = dbs[(int)index] ??= NewDatabase((int)index);
+                        _options.OnSelectDb?.Invoke(index, Pos);
                         continue;
                     }
 
@@ -199,7 +290,7 @@ internal sealed class RdbReader
                         string name = Encoding.UTF8.GetString(String("reading an AUX field name"));
                         string value = Encoding.UTF8.GetString(String("reading an AUX field value"));
                         result.Aux[name] = value;
-                        _options.OnAux?.Invoke(name, value, _pos);
+                        _options.OnAux?.Invoke(name, value, Pos);
                         continue;
                     }
 
@@ -216,6 +307,7 @@ internal sealed class RdbReader
 
                     ReadKey(result, db, at, expire);
                     expire = -1;
+                    _options.AfterKey?.Invoke();
                     continue;
             }
 
@@ -224,11 +316,12 @@ internal sealed class RdbReader
 
         for (int i = 0; i < dbs.Length && !_options.Sparse; i++)
         {
-            dbs[i] ??= new Database(i);
+            dbs[i] ??= NewDatabase(i);
         }
 
         // The trailer covers every byte before it.
-        int crcAt = _pos;
+        long crcAt = Pos;
+        ulong computed = _crc;
         ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(Take(8, "reading the checksum"));
         if (_options.VerifyChecksum)
         {
@@ -238,7 +331,6 @@ internal sealed class RdbReader
             }
             else
             {
-                ulong computed = Crc64.Update(0, _data.AsSpan(0, crcAt));
                 if (computed != stored)
                 {
                     var e = Fail(crcAt, $"RDB CRC error: wrong checksum, expected {computed:x} but the file has {stored:x}");
@@ -249,15 +341,28 @@ internal sealed class RdbReader
             }
         }
 
-        result.Length = _pos;
+        result.Length = Pos;
         result.KeysRead = _keysRead;
+        if (_stream is not null && _bufLen > _bufPos)
+        {
+            result.Unconsumed = _buf.AsSpan(_bufPos, _bufLen - _bufPos).ToArray();
+        }
+
         return result;
     }
 
-    private void ReadKey(RdbLoadResult result, Database db, int at, long expire)
+    // Loaded keys are born with the load's LRU stamp, as createObject gives them in Redis.
+    private Database NewDatabase(int index)
+    {
+        var db = new Database(index);
+        db.Table.CurrentLru = (int)((_options.NowMs / 1000) & 0xFFFFFF);
+        return db;
+    }
+
+    private void ReadKey(RdbLoadResult result, Database db, long at, long expire)
     {
         byte[] key = String("reading a key");
-        byte[] value = String("reading a string value");
+        byte[] entry = String("reading a string value", entryKey: key);
         _keysRead++;
         if (expire != -1)
         {
@@ -275,12 +380,20 @@ internal sealed class RdbReader
             }
         }
 
-        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref db.FindRaw(key)))
+        ref Slot existing = ref db.FindRaw(key);
+        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref existing))
         {
-            throw Fail(at, $"duplicated key '{Encoding.UTF8.GetString(key)}' in DB {db.Index}");
+            if (!_options.AllowDuplicates)
+            {
+                throw Fail(at, $"duplicated key '{Encoding.UTF8.GetString(key)}' in DB {db.Index}");
+            }
+
+            // RDBFLAGS_ALLOW_DUP: the later record wins.
+            db.Delete(key);
+            result.KeysLoaded--;
         }
 
-        db.Add(key, Entry.MakeString(key, value), expire == -1 ? 0 : expire);
+        db.Add(key, entry, expire == -1 ? 0 : expire);
         result.KeysLoaded++;
     }
 
@@ -292,16 +405,52 @@ internal sealed class RdbReader
             AlreadyExpired = _result?.AlreadyExpired ?? 0,
         };
 
-    private ReadOnlySpan<byte> Take(long n, string what)
+    // Up to the window's size, valid until the next read.
+    private ReadOnlySpan<byte> Take(int n, string what)
     {
-        if (n > _data.Length - _pos)
+        if (n > _bufLen - _bufPos && !Fill(n))
         {
-            throw Fail(_pos, $"unexpected end of file {what} ({n} bytes needed, {_data.Length - _pos} left)", shortRead: true);
+            throw Fail(Pos, $"unexpected end of file {what} ({n} bytes needed, {_bufLen - _bufPos} left)", shortRead: true);
         }
 
-        var span = _data.AsSpan(_pos, (int)n);
-        _pos += (int)n;
+        var span = _buf.AsSpan(_bufPos, n);
+        _bufPos += n;
+        if (_crcOn)
+        {
+            _crc = Crc64.Update(_crc, span);
+        }
+
         return span;
+    }
+
+    // Makes at least n unread bytes available in the window; false at the end of the source.
+    private bool Fill(int n)
+    {
+        if (_stream is null)
+        {
+            return false;
+        }
+
+        if (_bufPos > 0)
+        {
+            Buffer.BlockCopy(_buf, _bufPos, _buf, 0, _bufLen - _bufPos);
+            _bufStart += _bufPos;
+            _bufLen -= _bufPos;
+            _bufPos = 0;
+        }
+
+        while (_bufLen < n)
+        {
+            int got = _stream.Read(_buf, _bufLen, _buf.Length - _bufLen);
+            if (got == 0)
+            {
+                return false;
+            }
+
+            _bufLen += got;
+        }
+
+        return true;
     }
 
     private byte Byte(string what) => Take(1, what)[0];
@@ -310,7 +459,7 @@ internal sealed class RdbReader
     // big-endian length; 11 marks a special string encoding (returned through isEncoded).
     private ulong Length(string what, bool allowEncoded, out bool isEncoded)
     {
-        int at = _pos;
+        long at = Pos;
         byte b = Byte(what);
         isEncoded = false;
         switch (b >> 6)
@@ -345,10 +494,19 @@ internal sealed class RdbReader
     private ulong Length(string what) => Length(what, false, out _);
 
     // rdbGenericLoadStringObject: int8/16/32 encodings become their decimal text, LZF
-    // strings are decompressed, anything else is a plain length-prefixed string.
-    private byte[] String(string what)
+    // strings are decompressed, anything else is a plain length-prefixed string. With
+    // entryKey, the result is the inline string entry of that key and this value, built
+    // straight from the window when the value is in it (no intermediate copy of the value).
+    private byte[] String(string what, byte[]? entryKey = null)
     {
-        int at = _pos;
+        var s = StringOrValue(what, entryKey, out bool isEntry);
+        return entryKey is null || isEntry ? s : Entry.MakeString(entryKey, s);
+    }
+
+    private byte[] StringOrValue(string what, byte[]? entryKey, out bool isEntry)
+    {
+        isEntry = false;
+        long at = Pos;
         ulong len = Length(what, true, out bool encoded);
         if (encoded)
         {
@@ -367,12 +525,12 @@ internal sealed class RdbReader
                         CheckFits(clen, what);
                         // LZF expands at most ~ 8 * 257 / 3 times; anything larger is corrupt, and
                         // bounding it by the input keeps a forged length from allocating unboundedly.
-                        if (ulen == 0 || ulen > (clen * 700) + 64)
+                        if (ulen == 0 || ulen > (clen * 700) + 64 || ulen > (ulong)Array.MaxLength)
                         {
                             throw Fail(at, $"invalid LZF lengths (compressed {clen}, uncompressed {ulen}) {what}");
                         }
 
-                        var input = Take((long)clen, what);
+                        var input = Bytes(clen, what);
                         var output = new byte[(int)ulen];
                         if (!Lzf.TryDecompress(input, output))
                         {
@@ -388,14 +546,73 @@ internal sealed class RdbReader
         }
 
         CheckFits(len, what);
-        return Take((long)len, what).ToArray();
+        if (entryKey is not null && len <= WindowSize)
+        {
+            isEntry = true;
+            return Entry.MakeString(entryKey, Take((int)len, what));
+        }
+
+        return Bytes(len, what);
+    }
+
+    // The next len bytes as a new array: from the window when they are there, else straight
+    // from the source into the array.
+    private byte[] Bytes(ulong len, string what)
+    {
+        long start = Pos;
+        if (len > (ulong)Array.MaxLength)
+        {
+            throw Fail(start, $"string of {len} bytes is too long {what}");
+        }
+
+        int n = (int)len;
+        int buffered = _bufLen - _bufPos;
+        if (n <= buffered)
+        {
+            return Take(n, what).ToArray();
+        }
+
+        // A known length was checked by CheckFits; an unknown one grows with what arrives.
+        var result = new byte[_length >= 0 ? n : Math.Min(n, Math.Max(buffered, GrowthStep))];
+        int have = buffered;
+        _buf.AsSpan(_bufPos, buffered).CopyTo(result);
+        _bufStart += _bufLen;
+        _bufPos = _bufLen = 0;
+        while (have < n && _stream is not null)
+        {
+            if (have == result.Length)
+            {
+                Array.Resize(ref result, (int)Math.Min(n, (long)result.Length * 2));
+            }
+
+            int got = _stream.Read(result, have, result.Length - have);
+            if (got == 0)
+            {
+                break;
+            }
+
+            have += got;
+            _bufStart += got;
+        }
+
+        if (have < n)
+        {
+            throw Fail(start, $"unexpected end of file {what} (length {len} but only {have} bytes left)", shortRead: true);
+        }
+
+        if (_crcOn)
+        {
+            _crc = Crc64.Update(_crc, result);
+        }
+
+        return result;
     }
 
     private void CheckFits(ulong len, string what)
     {
-        if (len > (ulong)(_data.Length - _pos))
+        if (_length >= 0 && len > (ulong)(_length - Pos))
         {
-            throw Fail(_pos, $"unexpected end of file {what} (length {len} but only {_data.Length - _pos} bytes left)", shortRead: true);
+            throw Fail(Pos, $"unexpected end of file {what} (length {len} but only {_length - Pos} bytes left)", shortRead: true);
         }
     }
 

@@ -1,7 +1,16 @@
-// Startup loading, like server.c loadDataFromDisk + rdb.c rdbLoad: read `dir`/`dbfilename`
-// when it exists, log Redis's lines (version, age, memory, keys loaded/expired, time taken),
-// and only swap the loaded databases in once the whole file proved valid. A bad file stops
-// startup (the caller exits 1) and is left untouched.
+// Loading an RDB file into the server, like rdb.c rdbLoad + server.c loadDataFromDisk: read the
+// file into fresh databases, log Redis's lines (version, age, memory, keys loaded/expired, time
+// taken), and swap the loaded databases in only once the whole file proved valid. A bad file
+// stops startup (the caller exits 1) and is left untouched.
+//
+// While it loads the server is in the LOADING state (startLoading/stopLoading): clients get
+// -LOADING for commands without the loading flag, INFO shows loading:1 and the loading_* figures.
+// The fresh databases are private to the loading thread, so the parse itself needs no executor
+// gate; the gate is taken only to publish progress every loading-process-events-interval-bytes
+// (where Redis runs processEventsWhileBlocked), to read settings that CONFIG SET may change
+// mid-load (key-load-delay), and for the final swap. Started from the main thread at startup this
+// lets the event loop answer clients throughout; called by a command that already holds the gate
+// (DEBUG RELOAD) the executor simply waits for the load.
 using System.Diagnostics;
 using System.Globalization;
 
@@ -10,51 +19,81 @@ using Cinnabar.Server.Diagnostics;
 
 namespace Cinnabar.Server.Persistence.Rdb;
 
-/// <summary>Loads the RDB file at startup.</summary>
+/// <summary>Loads RDB files into the server.</summary>
 internal static class RdbStartupLoader
 {
+    /// <summary>
+    /// Enters the LOADING state ahead of <see cref="Load"/> when there is a file to load, so that
+    /// a client or a signal arriving before the load starts already sees it (a shutdown then
+    /// does not save the still empty dataset over the file).
+    /// </summary>
+    public static void MarkPending(CinnabarServer server)
+    {
+        var file = new FileInfo(Path.Combine(server.Config.Dir, server.Config.DbFilename));
+        lock (server.Gate)
+        {
+            server.Loading = file.Exists;
+            if (file.Exists)
+            {
+                server.LoadingProgress.Start(server.NowMs / 1000, file.Length);
+            }
+        }
+    }
+
     /// <summary>Loads `dir`/`dbfilename` if present; false when startup must stop. <paramref name="result"/> keeps the AUX fields (repl-id, repl-offset, repl-stream-db, ...) for later use.</summary>
     public static bool Load(CinnabarServer server, out RdbLoadResult? result)
     {
         result = null;
-        var config = server.Config;
-        var log = server.Log;
-        string path = Path.Combine(config.Dir, config.DbFilename);
+        string path = Path.Combine(server.Config.Dir, server.Config.DbFilename);
         if (!File.Exists(path))
         {
             // Redis: a missing file (ENOENT) is not an error; the server starts empty.
+            lock (server.Gate)
+            {
+                server.Loading = false;
+            }
+
             return true;
         }
 
         var clock = Stopwatch.StartNew();
-        server.Loading = true;
-        try
+        var loaded = ReadLogged(server, path, allowDuplicates: false);
+        if (loaded is null)
         {
-            var options = new RdbLoadOptions
-            {
-                FileName = config.DbFilename,
-                DatabaseCount = server.Databases.Length,
-                NowMs = server.NowMs,
-                VerifyChecksum = config.Store.GetBool("rdbchecksum"),
-                DropExpired = !server.IsReplica,
-                OnAux = (name, value, _) => LogAux(server, log, name, value),
-            };
-            var loaded = RdbReader.LoadFile(path, options);
-            if (loaded.ChecksumDisabled)
-            {
-                log.Warning("RDB file was saved with checksum disabled: no check performed.");
-            }
+            return false;
+        }
 
+        lock (server.Gate)
+        {
             for (int i = 0; i < server.Databases.Length; i++)
             {
                 server.Databases[i].Clear();
                 server.Databases[i].SwapContents(loaded.Databases[i]);
             }
+        }
 
-            log.Notice($"Done loading RDB, keys loaded: {loaded.KeysLoaded}, keys expired: {loaded.KeysExpired}.");
-            log.Notice("DB loaded from disk: " + clock.Elapsed.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " seconds");
-            result = loaded;
-            return true;
+        LogDone(server, loaded, clock);
+        result = loaded;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="path"/> into fresh databases in the LOADING state, logging Redis's
+    /// lines and, on failure, its error lines; returns null when the file could not be loaded.
+    /// Throws <see cref="OperationCanceledException"/> when a shutdown was requested mid-load.
+    /// </summary>
+    public static RdbLoadResult? ReadLogged(CinnabarServer server, string path, bool allowDuplicates)
+    {
+        var log = server.Log;
+        try
+        {
+            var loaded = Read(server, path, allowDuplicates);
+            if (loaded.ChecksumDisabled)
+            {
+                log.Warning("RDB file was saved with checksum disabled: no check performed.");
+            }
+
+            return loaded;
         }
         catch (RdbLoadException e)
         {
@@ -75,22 +114,104 @@ internal static class RdbStartupLoader
 
             log.Warning($"Internal error in RDB reading offset {e.Offset}, file {Path.GetFullPath(path)} -> {e.Problem}");
             log.Warning($"Fatal error loading the DB from {Path.GetFullPath(path)}. Exiting.");
-            return false;
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             log.Warning($"Fatal error loading the DB: {OsError.Describe(e)}. Exiting.");
-            return false;
-        }
-        finally
-        {
-            server.Loading = false;
+            return null;
         }
     }
 
-    // The AUX fields Redis logs while loading (rdbLoadRioWithLoadingCtx).
-    private static void LogAux(CinnabarServer server, Logger log, string name, string value)
+    /// <summary>The two lines Redis logs after a successful load.</summary>
+    public static void LogDone(CinnabarServer server, RdbLoadResult loaded, Stopwatch clock)
     {
+        server.Log.Notice($"Done loading RDB, keys loaded: {loaded.KeysLoaded}, keys expired: {loaded.KeysExpired}.");
+        server.Log.Notice("DB loaded from disk: " + clock.Elapsed.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " seconds");
+    }
+
+    /// <summary>
+    /// rdbLoad: streams <paramref name="path"/> into fresh databases while the server shows the
+    /// LOADING state; throws <see cref="RdbLoadException"/>, an I/O exception, or
+    /// <see cref="OperationCanceledException"/> when a shutdown was requested mid-load.
+    /// </summary>
+    public static RdbLoadResult Read(CinnabarServer server, string path, bool allowDuplicates)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
+        return Read(server, file, server.Config.DbFilename, allowDuplicates);
+    }
+
+    /// <summary>
+    /// Loads an RDB from any stream (a file, or a primary's socket) into fresh databases while
+    /// the server shows the LOADING state; the caller swaps them in. Throws like
+    /// <see cref="Read(CinnabarServer, string, bool)"/>.
+    /// </summary>
+    public static RdbLoadResult Read(CinnabarServer server, Stream source, string name, bool allowDuplicates)
+    {
+        var progress = server.LoadingProgress;
+        RdbLoadOptions options;
+        var delay = new KeyLoadDelay();
+        lock (server.Gate)
+        {
+            server.Loading = true;
+            progress.Start(server.NowMs / 1000, source.CanSeek ? source.Length : 0);
+            delay.Refresh(server);
+            options = new RdbLoadOptions
+            {
+                FileName = name,
+                DatabaseCount = server.Databases.Length,
+                NowMs = server.NowMs,
+                VerifyChecksum = server.Config.Store.GetBool("rdbchecksum") && !server.SkipChecksumValidation,
+                DropExpired = !server.IsReplica,
+                AllowDuplicates = allowDuplicates,
+                ProgressIntervalBytes = server.Config.Store.GetNumber("loading-process-events-interval-bytes"),
+                OnAux = (auxName, value, _) => OnAux(server, auxName, value),
+                OnProgress = (pos, partial) =>
+                {
+                    lock (server.Gate)
+                    {
+                        progress.LoadedBytes = pos;
+                        progress.LastLoadKeysLoaded = partial.KeysLoaded;
+                        progress.LastLoadKeysExpired = partial.KeysExpired;
+                        delay.Refresh(server);
+                    }
+
+                    server.ShutdownRequested.Token.ThrowIfCancellationRequested();
+                },
+                AfterKey = () =>
+                {
+                    delay.Wait();
+                    server.ShutdownRequested.Token.ThrowIfCancellationRequested();
+                },
+            };
+        }
+
+        try
+        {
+            var loaded = RdbReader.Load(source, options);
+            lock (server.Gate)
+            {
+                progress.LoadedBytes = loaded.Length;
+                progress.LastLoadKeysLoaded = loaded.KeysLoaded;
+                progress.LastLoadKeysExpired = loaded.KeysExpired;
+            }
+
+            return loaded;
+        }
+        finally
+        {
+            lock (server.Gate)
+            {
+                server.Loading = false;
+            }
+        }
+    }
+
+    // The AUX fields Redis logs while loading (rdbLoadRioWithLoadingCtx); used-mem also feeds
+    // loading_rdb_used_mem.
+    private static void OnAux(CinnabarServer server, string name, string value)
+    {
+        var log = server.Log;
         switch (name.ToLowerInvariant())
         {
             case "redis-ver":
@@ -101,8 +222,13 @@ internal static class RdbStartupLoader
                 log.Notice($"RDB age {Math.Max(age, 0)} seconds");
                 break;
             case "used-mem":
-                double mb = ParseLong(value) / (1024.0 * 1024.0);
-                log.Notice("RDB memory usage when created " + mb.ToString("0.00", CultureInfo.InvariantCulture) + " Mb");
+                long used = ParseLong(value);
+                lock (server.Gate)
+                {
+                    server.LoadingProgress.RdbUsedMem = used;
+                }
+
+                log.Notice("RDB memory usage when created " + (used / (1024.0 * 1024.0)).ToString("0.00", CultureInfo.InvariantCulture) + " Mb");
                 break;
             case "aof-preamble":
                 if (ParseLong(value) != 0)
@@ -141,5 +267,39 @@ internal static class RdbStartupLoader
         }
 
         return neg ? -v : v;
+    }
+
+    /// <summary>
+    /// key-load-delay (debugDelay): microseconds to sleep per key loaded; a negative value -N
+    /// sleeps 1 microsecond with probability 1/N. Sleeps are paid in whole milliseconds once a
+    /// millisecond of delay has accumulated, since the OS cannot sleep for a few microseconds.
+    /// </summary>
+    private sealed class KeyLoadDelay
+    {
+        private long _micros;
+        private long _owed;
+
+        public void Refresh(CinnabarServer server) => _micros = server.Config.Store.GetNumber("key-load-delay");
+
+        public void Wait()
+        {
+            long us = _micros;
+            if (us == 0)
+            {
+                return;
+            }
+
+            if (us < 0)
+            {
+                us = Random.Shared.NextInt64(-us) == 0 ? 1 : 0;
+            }
+
+            _owed += us;
+            if (_owed >= 1000)
+            {
+                Thread.Sleep((int)Math.Min(_owed / 1000, int.MaxValue));
+                _owed %= 1000;
+            }
+        }
     }
 }
