@@ -149,6 +149,29 @@ internal sealed class KeyTable
         return capture;
     }
 
+    /// <summary>
+    /// Sizes an empty table for <paramref name="count"/> keys at once (RDB loading's RESIZEDB,
+    /// Redis's dictExpand), so loading does not rehash its way up through every power of two.
+    /// </summary>
+    public void Reserve(long count)
+    {
+        if (Count != 0 || _old is not null)
+        {
+            return;
+        }
+
+        int size = MinSize;
+        while (size < count && size < 1 << 30)
+        {
+            size *= 2;
+        }
+
+        if (size > _main.Size)
+        {
+            _main = new Table(size);
+        }
+    }
+
     /// <summary>Removes every key.</summary>
     public void Clear()
     {

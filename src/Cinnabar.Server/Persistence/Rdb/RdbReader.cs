@@ -281,10 +281,17 @@ internal sealed class RdbReader
                     }
 
                 case RdbFormat.ResizeDb:
-                    // Sizing hints only; our tables grow as keys arrive.
-                    Length("reading a RESIZEDB size");
-                    Length("reading a RESIZEDB expires size");
-                    continue;
+                    {
+                        // A sizing hint (dictExpand in Redis): the table is sized once instead of
+                        // doubling its way up. The hint is untrusted, so it is capped by what the
+                        // rest of the file could hold (a key takes at least 3 bytes).
+                        ulong size = Length("reading a RESIZEDB size");
+                        Length("reading a RESIZEDB expires size");
+                        long room = _length >= 0 ? (_length - Pos) / 3 : 1 << 16;
+                        db.Table.Reserve((long)Math.Min(size, (ulong)Math.Max(room, 0)));
+                        continue;
+                    }
+
                 case RdbFormat.Aux:
                     {
                         string name = Encoding.UTF8.GetString(String("reading an AUX field name"));
