@@ -204,6 +204,35 @@ public class BgsaveTests
     }
 
     [Fact]
+    public async Task WritesThatReachKeysBeforeTheTraversalShowAsCopyOnWriteBytes()
+    {
+        // 100k keys of 100 bytes: more than the traversal copies ahead of a slow encoder, so
+        // keys written during the save are copied because of the write.
+        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar()
+            .With("enable-debug-command", "yes").With("rdb-key-save-delay", "10"));
+        await using var c = await RawConnection.ConnectAsync(server.Port);
+        await c.CommandAsync("DEBUG", "POPULATE", "100000", "key", "100");
+        Assert.Contains("rdb_last_cow_size:0\r\n", await c.CommandAsync("INFO", "persistence"), StringComparison.Ordinal);
+        Assert.Equal("+Background saving started\r\n", await c.CommandAsync("BGSAVE"));
+        long copied = 0;
+        for (int i = 0; i < 100000 && copied == 0; i += 997)
+        {
+            await c.CommandAsync("SET", "key:" + i, "changed");
+            var info = await c.CommandAsync("INFO", "persistence");
+            if (!info.Contains("rdb_bgsave_in_progress:1\r\n", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            copied = long.Parse(info.Split("\r\n").Single(l => l.StartsWith("current_cow_size:", StringComparison.Ordinal))[17..], CultureInfo.InvariantCulture);
+        }
+
+        Assert.True(copied > 0, "no write was copied before the traversal reached it");
+        await WaitForInfoAsync(c, "rdb_bgsave_in_progress:0\r\n");
+        Assert.DoesNotContain("rdb_last_cow_size:0\r\n", await c.CommandAsync("INFO", "persistence"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BgsaveOfAnEmptyDatasetWritesAFileRedisLoads()
     {
         await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar());

@@ -284,8 +284,11 @@ internal static class InfoBuilder
     {
         Line(sb, "loading", server.Loading ? 1 : 0);
         Line(sb, "async_loading", 0);
-        Line(sb, "current_cow_peak", 0);
-        Line(sb, "current_cow_size", 0);
+        // No fork, so no copy-on-write: what writes cost a running snapshot instead is the keys
+        // they made it copy before the traversal got there, reported in the COW fields.
+        long copied = server.ActiveSnapshot?.CopiedOnWriteBytes ?? 0;
+        Line(sb, "current_cow_peak", copied);
+        Line(sb, "current_cow_size", copied);
         Line(sb, "current_cow_size_age", 0);
         var snapshot = server.ActiveSnapshot;
         long processed = snapshot?.KeysWritten ?? 0, total = snapshot?.KeysTotal ?? 0;
@@ -299,7 +302,7 @@ internal static class InfoBuilder
         Line(sb, "rdb_last_bgsave_time_sec", server.Snapshots.LastBgsaveSeconds);
         Line(sb, "rdb_current_bgsave_time_sec", server.Snapshots.CurrentBgsaveSeconds);
         Line(sb, "rdb_saves", server.Snapshots.Saves);
-        Line(sb, "rdb_last_cow_size", 0);
+        Line(sb, "rdb_last_cow_size", server.Snapshots.LastCopiedOnWriteBytes);
         Line(sb, "rdb_last_load_keys_expired", server.LoadingProgress.LastLoadKeysExpired);
         Line(sb, "rdb_last_load_keys_loaded", server.LoadingProgress.LastLoadKeysLoaded);
         Line(sb, "aof_enabled", 0);

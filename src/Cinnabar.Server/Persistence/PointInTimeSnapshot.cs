@@ -43,6 +43,8 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
     private readonly bool _checksum;
     private static readonly long TurnInterval = System.Diagnostics.Stopwatch.Frequency / 1000;
     private volatile bool _stopping;
+    private bool _traversing;
+    private long _copiedOnWrite;
     private int _nextCapture;
     private long _lastTurn;
 
@@ -76,6 +78,12 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
 
     /// <summary>Record bytes waiting for the encoder: the snapshot's extra memory now.</summary>
     public long BufferedBytes => _records.QueuedBytes;
+
+    /// <summary>
+    /// Bytes copied because a write reached a key before the traversal did: what fork's
+    /// copy-on-write costs Redis, reported as current_cow_size / rdb_last_cow_size.
+    /// </summary>
+    public long CopiedOnWriteBytes => Interlocked.Read(ref _copiedOnWrite);
 
     /// <summary>When the snapshot began (unix ms).</summary>
     public long StartedMs { get; }
@@ -117,7 +125,14 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
     }
 
     /// <inheritdoc/>
-    void ISnapshotSink.Add(int db, object data, long expire) => _records.Add(db, data, expire);
+    void ISnapshotSink.Add(int db, object data, long expire)
+    {
+        long added = _records.Add(db, data, expire);
+        if (!_traversing)
+        {
+            Interlocked.Add(ref _copiedOnWrite, added);
+        }
+    }
 
     /// <summary>
     /// Called by the executor after a batch of commands (caller holds the gate): takes a
@@ -166,9 +181,17 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
             return false;
         }
 
-        while (_nextCapture < _captures.Count && _captures[_nextCapture].SerializeNext(EntriesPerTurn))
+        _traversing = true;
+        try
         {
-            _nextCapture++;
+            while (_nextCapture < _captures.Count && _captures[_nextCapture].SerializeNext(EntriesPerTurn))
+            {
+                _nextCapture++;
+            }
+        }
+        finally
+        {
+            _traversing = false;
         }
 
         if (_nextCapture >= _captures.Count)

@@ -29,21 +29,23 @@ internal sealed class SnapshotRecords
     /// <summary>Records added so far (keys captured).</summary>
     public long Count { get; private set; }
 
-    /// <summary>Appends one key's record. Executor only.</summary>
-    public void Add(int db, object data, long expire)
+    /// <summary>Appends one key's record and returns its size in bytes. Executor only.</summary>
+    public int Add(int db, object data, long expire)
     {
+        int size;
         if (Entry.IsString(data))
         {
-            Append(db, expire, KindString, Entry.KeyOf(data), Entry.StringValue(data));
+            size = Append(db, expire, KindString, Entry.KeyOf(data), Entry.StringValue(data));
         }
         else
         {
             using var ms = new MemoryStream();
             new RdbWriter(ms).WriteValue(data);
-            Append(db, expire, KindEncoded, Entry.KeyOf(data), ms.GetBuffer().AsSpan(0, (int)ms.Length));
+            size = Append(db, expire, KindEncoded, Entry.KeyOf(data), ms.GetBuffer().AsSpan(0, (int)ms.Length));
         }
 
         Count++;
+        return size;
     }
 
     /// <summary>Queues the chunk being filled so the encoder can start on it. Executor only.</summary>
@@ -119,7 +121,7 @@ internal sealed class SnapshotRecords
     }
 
     // Record: [db u16][expire i64][kind u8][key length i32][key][value length i32][value].
-    private void Append(int db, long expire, byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    private int Append(int db, long expire, byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         int size = 2 + 8 + 1 + 4 + key.Length + 4 + value.Length;
         if (_current.Length + size > _current.Data.Length)
@@ -140,6 +142,7 @@ internal sealed class SnapshotRecords
         BinaryPrimitives.WriteInt32LittleEndian(span[(15 + key.Length)..], value.Length);
         value.CopyTo(span[(19 + key.Length)..]);
         _current.Length += size;
+        return size;
     }
 
     /// <summary>A block of records.</summary>

@@ -68,6 +68,9 @@ internal sealed class SnapshotService
     /// </summary>
     public bool Busy => Background is not null || _server.ActiveSnapshot is not null;
 
+    /// <summary>rdb_last_cow_size: bytes the last background save copied because of writes.</summary>
+    public long LastCopiedOnWriteBytes { get; private set; }
+
     /// <summary>rdb_last_bgsave_time_sec: duration of the last background save, -1 before any.</summary>
     public long LastBgsaveSeconds { get; private set; } = -1;
 
@@ -348,6 +351,7 @@ internal sealed class SnapshotService
             }
 
             LastBgsaveSeconds = (_server.NowMs - _bgsaveStartedMs) / 1000;
+            LastCopiedOnWriteBytes = snapshot.CopiedOnWriteBytes;
             Background = null;
         }
     }
