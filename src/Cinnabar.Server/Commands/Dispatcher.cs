@@ -300,7 +300,14 @@ internal sealed class Dispatcher
         ctx.ClearOps();
         if (_depth == 0)
         {
+            // Redis's call(): remember the offset right after the client's last write that
+            // reached the stream (WAIT waits for replicas to acknowledge it).
+            long offsetBefore = _server.Replication.Offset;
             FlushPropagation(spec);
+            if (_server.Replication.Offset != offsetBefore)
+            {
+                client.WriteOffset = _server.Replication.Offset;
+            }
         }
     }
 

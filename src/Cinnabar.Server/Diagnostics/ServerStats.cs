@@ -75,4 +75,13 @@ internal sealed class ServerStats
         WritesProcessed = 0;
         ErrorsByCode.Clear();
     }
+
+    /// <summary>sync_full: full resynchronizations served.</summary>
+    public long SyncFull { get; set; }
+
+    /// <summary>sync_partial_ok: PSYNCs accepted.</summary>
+    public long SyncPartialOk { get; set; }
+
+    /// <summary>sync_partial_err: PSYNCs refused (not counting "PSYNC ? -1").</summary>
+    public long SyncPartialErr { get; set; }
 }

@@ -233,6 +233,43 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
             }
 
             await SendPendingAsync().ConfigureAwait(false);
+
+            // A replica: its snapshot and stream follow its own replies (ReplicaLink.NextChunk).
+            while (true)
+            {
+                ReadOnlyMemory<byte> chunk;
+                lock (_server.Gate)
+                {
+                    if (_session.Output.Length > 0)
+                    {
+                        _sending.SwapWith(_session.Output);
+                        chunk = ReadOnlyMemory<byte>.Empty;
+                    }
+                    else
+                    {
+                        chunk = _session.ReplicaLink is { Attached: true } link ? link.NextChunk() : ReadOnlyMemory<byte>.Empty;
+                    }
+                }
+
+                if (_sending.Length > 0)
+                {
+                    await SendPendingAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                if (chunk.IsEmpty)
+                {
+                    break;
+                }
+
+                while (chunk.Length > 0)
+                {
+                    int sent = await _socket.SendAsync(chunk, SocketFlags.None).ConfigureAwait(false);
+                    chunk = chunk[sent..];
+                    Interlocked.Add(ref _server.Stats.NetOutputBytes, sent);
+                    _session.NetOutput += sent;
+                }
+            }
         }
         catch (SocketException)
         {
