@@ -240,6 +240,11 @@ public class RedisReplicaOfCinnabarTests
         await c.CommandAsync("SET", "w", "1");
         Assert.Equal(":1\r\n", await c.CommandAsync("WAIT", "1", "0"));
         Assert.Equal(":1\r\n", await c.CommandAsync("WAIT", "2", "100"));
+        Assert.Equal("+OK\r\n", await c.CommandAsync("CONFIG", "SET", "min-replicas-to-write", "1"));
+        Assert.Equal("+OK\r\n", await c.CommandAsync("SET", "w", "2"));
+        Assert.Equal("1", await InfoFieldAsync(c, "min_slaves_good_slaves"));
+        Assert.Equal("+OK\r\n", await c.CommandAsync("CONFIG", "SET", "min-replicas-to-write", "2"));
+        Assert.Equal("-NOREPLICAS Not enough good replicas to write.\r\n", await c.CommandAsync("SET", "w", "3"));
         var role = await c.CommandAsync("ROLE");
         Assert.StartsWith("*3\r\n$6\r\nmaster\r\n:", role, StringComparison.Ordinal);
         Assert.Contains("$9\r\n127.0.0.1\r\n$" + replica.Port.ToString(CultureInfo.InvariantCulture).Length + "\r\n" + replica.Port + "\r\n", role, StringComparison.Ordinal);

@@ -64,6 +64,20 @@ public class ReplicationDifferentialTests : IClassFixture<DifferentialPair>
         ["EXEC"]);
 
     [Fact]
+    public Task MinReplicasToWriteRefusesWritesWithoutGoodReplicasAsInRedis() => _pair.AssertSameRepliesAsync(
+        ["CONFIG", "SET", "min-replicas-to-write", "1"],
+        ["SET", "k", "v"],
+        ["GET", "k"],
+        ["MULTI"],
+        ["SET", "k", "v"],
+        ["EXEC"],
+        ["CONFIG", "SET", "min-replicas-max-lag", "0"],
+        ["SET", "k", "v"],
+        ["CONFIG", "SET", "min-replicas-max-lag", "10"],
+        ["CONFIG", "SET", "min-replicas-to-write", "0"],
+        ["SET", "k", "v"]);
+
+    [Fact]
     public async Task SyncWithPendingOutputIsRefusedAsInRedis()
     {
         var (r, c) = await _pair.ConnectAsync();

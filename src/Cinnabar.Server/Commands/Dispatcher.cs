@@ -155,6 +155,13 @@ internal sealed class Dispatcher
             return;
         }
 
+        // checkGoodReplicasStatus: min-replicas-to-write with min-replicas-max-lag.
+        if (isWrite && !_server.PrimaryReplication.EnoughGoodReplicas)
+        {
+            Reject(client, spec, Errors.NoReplicas);
+            return;
+        }
+
         if (_server.IsReplica && _server.Config.ReplicaReadOnly && !client.IsPrimaryLink && isWrite)
         {
             Reject(client, spec, Errors.ReadOnlyReplica);

@@ -45,6 +45,19 @@ internal sealed class PrimaryReplication
     /// <summary>The full sync whose snapshot is running, or null.</summary>
     public bool FullSyncInProgress => _sync is not null;
 
+    /// <summary>
+    /// checkGoodReplicasStatus: true unless min-replicas-to-write and min-replicas-max-lag are
+    /// both set on a primary and fewer online replicas than required acknowledged within the lag.
+    /// </summary>
+    public bool EnoughGoodReplicas
+    {
+        get
+        {
+            var c = _server.Config;
+            return c.MinReplicasToWrite == 0 || c.MinReplicasMaxLag == 0 || _server.IsReplica || GoodReplicas() >= c.MinReplicasToWrite;
+        }
+    }
+
     /// <summary>The replica state of a session (created on its first REPLCONF or SYNC/PSYNC).</summary>
     public ReplicaLink LinkOf(ClientSession session) => session.ReplicaLink ??= new ReplicaLink(_server, session);
 
@@ -332,6 +345,11 @@ internal sealed class PrimaryReplication
         var inv = CultureInfo.InvariantCulture;
         long nowSec = _server.NowMs / 1000;
         Line(sb, "connected_slaves", State.Replicas.Count.ToString(inv));
+        if (_server.Config.MinReplicasToWrite > 0 && _server.Config.MinReplicasMaxLag > 0)
+        {
+            Line(sb, "min_slaves_good_slaves", GoodReplicas().ToString(inv));
+        }
+
         int id = 0;
         foreach (var link in State.Replicas)
         {
@@ -690,6 +708,22 @@ internal sealed class PrimaryReplication
             // Best effort, as Redis's unlink of a failed temp file.
             _ = e;
         }
+    }
+
+    // refreshGoodSlavesCount: online replicas whose last ACK is at most min-replicas-max-lag old.
+    private int GoodReplicas()
+    {
+        long nowSec = _server.NowMs / 1000;
+        int good = 0;
+        foreach (var link in State.Replicas)
+        {
+            if (link.State == ReplicaState.Online && nowSec - (link.AckTimeMs / 1000) <= _server.Config.MinReplicasMaxLag)
+            {
+                good++;
+            }
+        }
+
+        return good;
     }
 
     private int CountAcks(long offset)
