@@ -56,6 +56,43 @@ public class RedisReplicaOfCinnabarTests
         Assert.Equal("$5\r\nvalue\r\n", await r.CommandAsync("GET", "after:plain"));
     }
 
+    [Theory]
+    [InlineData("yes")]
+    [InlineData("no")]
+    public async Task WritesDuringTheFullSyncReachTheReplicaExactlyOnce(string diskless)
+    {
+        await using var primary = await ServerProcess.StartAsync(Primary().With("repl-diskless-sync", diskless));
+        await using (var c = await RawConnection.ConnectAsync(primary.Port))
+        {
+            Assert.Equal("+OK\r\n", await c.CommandAsync("DEBUG", "POPULATE", "20000", "pre", "100"));
+        }
+
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            await using var w = await RawConnection.ConnectAsync(primary.Port);
+            long n = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                // INCR is not idempotent: a write applied twice or lost shows in the digest.
+                await w.CommandAsync("INCR", "counter" + (n % 10).ToString(CultureInfo.InvariantCulture));
+                await w.CommandAsync("SET", "last", n.ToString(CultureInfo.InvariantCulture));
+                n++;
+            }
+
+            return n;
+        });
+
+        await using var replica = await ServerProcess.StartAsync(RedisReplicaOf(primary.Port, NewDir()));
+        await WaitForLinkUpAsync(replica.Port);
+        await stop.CancelAsync();
+        long writes = await writer;
+        Assert.True(writes > 0);
+        await WaitForSameOffsetAsync(primary.Port, replica.Port);
+        await WaitForSameDigestAsync(primary.Port, replica.Port);
+        Assert.Equal("1", await InfoFieldAsync(primary.Port, "sync_full", "stats"));
+    }
+
     [Fact]
     public async Task RealRedisReplicaFullSyncsFromDiskWhenDisklessSyncIsOff()
     {
