@@ -59,6 +59,30 @@ public class RedisReplicaOfCinnabarTests
     [Theory]
     [InlineData("yes")]
     [InlineData("no")]
+    public async Task TheAsyncSocketTransportServesARealReplicaFullAndPartialSync(string diskless)
+    {
+        await using var primary = await ServerProcess.StartAsync(Primary()
+            .WithEnvironment("CINNABAR_EVENT_LOOP", "0")
+            .With("repl-diskless-sync", diskless));
+        await WriteSampleAsync(primary.Port, "before:");
+        await using var replica = await ServerProcess.StartAsync(RedisReplicaOf(primary.Port, NewDir()));
+        await WaitForLinkUpAsync(replica.Port);
+        await WriteSampleAsync(primary.Port, "after:");
+        await WaitForSameOffsetAsync(primary.Port, replica.Port);
+        await using (var p = await RawConnection.ConnectAsync(primary.Port))
+        {
+            Assert.Equal(":1\r\n", await p.CommandAsync("CLIENT", "KILL", "TYPE", "replica"));
+        }
+
+        await WriteSampleAsync(primary.Port, "gap:");
+        await WaitForSameOffsetAsync(primary.Port, replica.Port);
+        await WaitForSameDigestAsync(primary.Port, replica.Port);
+        await replica.WaitForOutputAsync("Successful partial resynchronization with master", Deadline);
+    }
+
+    [Theory]
+    [InlineData("yes")]
+    [InlineData("no")]
     public async Task WritesDuringTheFullSyncReachTheReplicaExactlyOnce(string diskless)
     {
         await using var primary = await ServerProcess.StartAsync(Primary().With("repl-diskless-sync", diskless));

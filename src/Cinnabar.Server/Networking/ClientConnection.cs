@@ -22,6 +22,7 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
     private readonly ReplyWriter _sending = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private int _closed;
+    private int _flushQueued;
     private TaskCompletionSource? _unblocked;
     private Task<int>? _pendingReceive;
 
@@ -88,7 +89,8 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
     /// <inheritdoc/>
     public void RequestFlush()
     {
-        if (Volatile.Read(ref _closed) != 0)
+        // One queued flush at a time: a replica is asked to flush after every write.
+        if (Volatile.Read(ref _closed) != 0 || Interlocked.Exchange(ref _flushQueued, 1) != 0)
         {
             return;
         }
@@ -225,6 +227,7 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
     private async Task FlushAsync()
     {
         await _sendLock.WaitAsync().ConfigureAwait(false);
+        Volatile.Write(ref _flushQueued, 0);
         try
         {
             lock (_server.Gate)
