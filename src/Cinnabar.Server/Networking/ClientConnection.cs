@@ -270,6 +270,11 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
                     int sent = await _socket.SendAsync(chunk, SocketFlags.None).ConfigureAwait(false);
                     chunk = chunk[sent..];
                     Interlocked.Add(ref _server.Stats.NetOutputBytes, sent);
+                    if (_session.IsReplica)
+                    {
+                        Interlocked.Add(ref _server.Stats.NetReplOutputBytes, sent);
+                    }
+
                     _session.NetOutput += sent;
                 }
             }
@@ -297,6 +302,11 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
             int sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
             data = data[sent..];
             Interlocked.Add(ref _server.Stats.NetOutputBytes, sent);
+            if (_session.IsReplica)
+            {
+                Interlocked.Add(ref _server.Stats.NetReplOutputBytes, sent);
+            }
+
             _session.NetOutput += sent;
         }
 

@@ -327,6 +327,11 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
             }
 
             Interlocked.Add(ref _server.Stats.NetOutputBytes, n);
+            if (_session.IsReplica)
+            {
+                Interlocked.Add(ref _server.Stats.NetReplOutputBytes, n);
+            }
+
             _session.NetOutput += n;
         }
     }
