@@ -231,4 +231,29 @@ public class PrimaryProtocolTests
         await r.SendAsync("REPLCONF", "ACK", "0");
         Assert.Equal(SelectZero, await r.ReadStreamAsync(SelectZero.Length));
     }
+
+    [Fact]
+    public async Task AReplicaThatStopsReadingDuringADisklessTransferIsDroppedAfterReplTimeout()
+    {
+        await using var primary = await ServerProcess.StartAsync(Primary().With("repl-timeout", "2").With("enable-debug-command", "yes"));
+        await using (var c = await RawConnection.ConnectAsync(primary.Port))
+        {
+            // Incompressible, and far more than the socket buffers and the pacing queue hold.
+            var random = new Random(42);
+            var value = new byte[1024 * 1024];
+            for (int i = 0; i < 48; i++)
+            {
+                random.NextBytes(value);
+                Assert.Equal("+OK\r\n", await c.CommandAsync(Encoding.ASCII.GetBytes("SET"), Encoding.ASCII.GetBytes("r" + i.ToString(CultureInfo.InvariantCulture)), value));
+            }
+        }
+
+        await using var r = await FakeReplica.ConnectAsync(primary.Port);
+        await FullResyncAsync(r);
+
+        // Never read the RDB: the socket and the pacing queue fill up and the transfer stalls.
+        await primary.WaitForOutputAsync("Disconnecting timedout replica (full sync): 127.0.0.1:7777", Deadline);
+        await primary.WaitForOutputAsync("Diskless rdb transfer, last replica dropped, killing fork child.", Deadline);
+        await WaitUntilAsync(async () => await InfoFieldAsync(primary.Port, "connected_slaves") == "0", "replica dropped");
+    }
 }

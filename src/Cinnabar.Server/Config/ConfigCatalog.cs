@@ -216,6 +216,11 @@ internal static class ConfigCatalog
         "latency-tracking", "latency-tracking-info-percentiles", "shutdown-on-sigint", "shutdown-on-sigterm",
         // RDB saving (Persistence/SnapshotService.cs).
         "save", "dbfilename", "rdbcompression", "rdbchecksum", "stop-writes-on-bgsave-error",
+        // Replication, primary side (Replication/PrimaryReplication.cs; client-output-buffer-limit
+        // is enforced for the replica class).
+        "repl-diskless-sync", "repl-diskless-sync-delay", "repl-diskless-sync-max-replicas", "repl-backlog-size",
+        "repl-backlog-ttl", "repl-timeout", "repl-ping-replica-period", "min-replicas-to-write", "min-replicas-max-lag",
+        "client-output-buffer-limit",
     };
 
     private static Dictionary<string, ConfigDefinition> BuildIndex()

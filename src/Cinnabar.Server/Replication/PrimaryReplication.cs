@@ -292,6 +292,16 @@ internal sealed class PrimaryReplication
             {
                 _server.Log.Warning($"Disconnecting timedout replica (streaming sync): {link.Name}");
                 ClientCommands.Disconnect(_server, link.Session);
+                continue;
+            }
+
+            // A diskless transfer that has not moved for repl-timeout: the replica stopped
+            // reading, and it would hold the snapshot back for the others.
+            if (link.State == ReplicaState.WaitBgsaveEnd && link.SocketTarget && link.RdbQueuedBytes > 0
+                && now - Math.Max(link.RdbProgressMs, link.SyncStartedMs) > timeoutMs)
+            {
+                _server.Log.Warning($"Disconnecting timedout replica (full sync): {link.Name}");
+                ClientCommands.Disconnect(_server, link.Session);
             }
         }
 

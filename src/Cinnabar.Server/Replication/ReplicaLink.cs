@@ -123,6 +123,9 @@ internal sealed class ReplicaLink
         }
     }
 
+    /// <summary>When the diskless transfer last handed a chunk to the socket (unix ms, Redis's repl_last_partial_write idea).</summary>
+    public long RdbProgressMs { get; set; }
+
     /// <summary>When the soft output-buffer limit was first reached (unix ms), 0 when not.</summary>
     public long SoftLimitSinceMs { get; set; }
 
@@ -240,6 +243,7 @@ internal sealed class ReplicaLink
             {
                 _rdbQueuedBytes -= chunk.Length;
                 RdbBytesSent += chunk.Length;
+                RdbProgressMs = Server.NowMs;
                 Monitor.PulseAll(_rdbLock);
                 return chunk;
             }
