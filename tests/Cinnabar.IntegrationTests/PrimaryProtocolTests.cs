@@ -118,7 +118,7 @@ public class PrimaryProtocolTests
         await using (var ahead = await FakeReplica.ConnectAsync(primary.Port))
         {
             await ahead.SendAsync("PSYNC", replid, "100");
-            Assert.StartsWith("+FULLRESYNC " + replid + " 0", await ahead.ReadLineSkippingKeepalivesAsync(), StringComparison.Ordinal);
+            Assert.StartsWith("+FULLRESYNC " + replid + " ", await ahead.ReadLineSkippingKeepalivesAsync(), StringComparison.Ordinal);
         }
 
         await using (var other = await FakeReplica.ConnectAsync(primary.Port))

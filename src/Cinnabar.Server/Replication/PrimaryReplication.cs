@@ -38,6 +38,11 @@ internal sealed class PrimaryReplication
     public PrimaryReplication(CinnabarServer server)
     {
         _server = server;
+
+        // Redis's replicationCron runs its loop 0 at startup, before any replica can be there,
+        // so the first PING goes out repl-ping-replica-period seconds later.
+        _lastCronMs = server.NowMs;
+        _cronLoops = 1;
     }
 
     private ReplicationState State => _server.Replication;
@@ -619,9 +624,15 @@ internal sealed class PrimaryReplication
                 _server.Log.Warning("Background transfer error");
             }
         }
+        else if (ok)
+        {
+            ok = FinishDiskSnapshot(sync);
+        }
         else
         {
-            ok = ok && FinishDiskSnapshot(sync);
+            sync.File!.Dispose();
+            TryDelete(sync.TempFile!);
+            _server.Log.Warning("Background saving error");
         }
 
         List<ReplicaLink> links;
@@ -691,12 +702,6 @@ internal sealed class PrimaryReplication
             _server.Log.Warning($"Write error saving DB on disk: {Config.OsError.Describe(e)}");
             _server.Log.Warning("Background saving error");
             TryDelete(sync.TempFile!);
-            return false;
-        }
-
-        if (!sync.Snapshot!.Completion.Result)
-        {
-            _server.Log.Warning("Background saving error");
             return false;
         }
 
