@@ -310,4 +310,47 @@ public class RedisReplicaOfCinnabarTests
         Assert.StartsWith("*3\r\n$6\r\nmaster\r\n:", role, StringComparison.Ordinal);
         Assert.Contains("$9\r\n127.0.0.1\r\n$" + replica.Port.ToString(CultureInfo.InvariantCulture).Length + "\r\n" + replica.Port + "\r\n", role, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task APrimaryRestartedFromItsRdbLetsItsReplicaContinueThroughTheSecondaryId()
+    {
+        var primaryDir = NewDir();
+        string oldId;
+        long offset;
+        await using var replica = await ServerProcess.StartAsync(ServerOptions.Redis().With("enable-debug-command", "yes"));
+        await using (var first = await ServerProcess.StartAsync(Primary().With("dir", primaryDir)))
+        {
+            await using (var r = await RawConnection.ConnectAsync(replica.Port))
+            {
+                Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", first.Port.ToString(CultureInfo.InvariantCulture)));
+            }
+
+            await WaitForLinkUpAsync(replica.Port);
+            await WriteSampleAsync(first.Port, "a:");
+            offset = await WaitForSameOffsetAsync(first.Port, replica.Port);
+            oldId = (await InfoFieldAsync(first.Port, "master_replid"))!;
+            await using var c = await RawConnection.ConnectAsync(first.Port);
+            await c.SendRawAsync(RawConnection.Encode("SHUTDOWN"u8.ToArray(), "SAVE"u8.ToArray()));
+            await WaitUntilAsync(() => Task.FromResult(first.HasExited), "primary exited");
+        }
+
+        await using var second = await ServerProcess.StartAsync(Primary().With("dir", primaryDir));
+        Assert.Equal(oldId, await InfoFieldAsync(second.Port, "master_replid2"));
+        Assert.Equal((offset + 1).ToString(CultureInfo.InvariantCulture), await InfoFieldAsync(second.Port, "second_repl_offset"));
+        Assert.Equal(offset.ToString(CultureInfo.InvariantCulture), await InfoFieldAsync(second.Port, "master_repl_offset"));
+        Assert.Equal("1", await InfoFieldAsync(second.Port, "repl_backlog_active"));
+
+        await using (var r = await RawConnection.ConnectAsync(replica.Port))
+        {
+            Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", second.Port.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        await WaitForLinkUpAsync(replica.Port);
+        await WriteSampleAsync(second.Port, "b:");
+        await WaitForSameOffsetAsync(second.Port, replica.Port);
+        await WaitForSameDigestAsync(second.Port, replica.Port);
+        await replica.WaitForOutputAsync("Successful partial resynchronization with master", Deadline);
+        Assert.Equal("0", await InfoFieldAsync(second.Port, "sync_full", "stats"));
+        Assert.Equal("1", await InfoFieldAsync(second.Port, "sync_partial_ok", "stats"));
+    }
 }

@@ -223,6 +223,11 @@ public static class Startup
         }
 
         server.LoadedRdb = loaded;
+        if (loaded is not null)
+        {
+            server.Replication.RestoreAsPrimaryFromRdb(loaded.Aux);
+        }
+
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true;

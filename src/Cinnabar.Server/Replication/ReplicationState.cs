@@ -271,6 +271,34 @@ internal sealed class ReplicationState
         return null;
     }
 
+    /// <summary>
+    /// loadDataFromDisk's primary half: a primary started from an RDB that carries repl-id,
+    /// repl-offset and repl-stream-db keeps that history as its secondary id (valid up to
+    /// repl-offset + 1) and continues counting from repl-offset, with a backlog, so the replicas
+    /// it had before the restart can continue with a partial resync. Does nothing on a replica
+    /// (the replica side builds its cached primary from the same fields).
+    /// </summary>
+    public void RestoreAsPrimaryFromRdb(IReadOnlyDictionary<string, string> aux)
+    {
+        if (_server.IsReplica || !string.IsNullOrEmpty(_server.Config.ReplicaOfHost))
+        {
+            return;
+        }
+
+        if (!aux.TryGetValue("repl-id", out var id) || id.Length != 40
+            || !aux.TryGetValue("repl-offset", out var offText) || !long.TryParse(offText, System.Globalization.CultureInfo.InvariantCulture, out long offset) || offset == -1
+            || !aux.TryGetValue("repl-stream-db", out var dbText) || dbText == "-1")
+        {
+            return;
+        }
+
+        ReplId2 = id;
+        SecondReplIdOffset = offset + 1;
+        CreateBacklogIfNeeded();
+        Offset = offset;
+        NoReplicasSinceMs = _server.NowMs;
+    }
+
     /// <summary>The server this state belongs to.</summary>
     internal CinnabarServer Server => _server;
 
