@@ -151,6 +151,66 @@ public class ReplicationBufferTests
         Assert.Equal("*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n", h.Run("ROLE"));
     }
 
+    [Fact]
+    public void TheBacklogIsFreedWithANewIdAfterTheTtlWithoutReplicas()
+    {
+        var h = new ServerHarness();
+        var lines = new List<string>();
+        h.Server.Log.Sink = lines.Add;
+        var state = h.Server.Replication;
+        Assert.Equal("+OK\r\n", h.Run("CONFIG", "SET", "repl-backlog-ttl", "10"));
+        state.CreateBacklogIfNeeded();
+        h.Run("SET", "k", "v");
+        string id = state.ReplId;
+        h.Time.Advance(TimeSpan.FromSeconds(5));
+        lock (h.Server.Gate)
+        {
+            h.Server.PrimaryReplication.Cron();
+        }
+
+        Assert.True(state.HasBacklog);
+        h.Time.Advance(TimeSpan.FromSeconds(7));
+        lock (h.Server.Gate)
+        {
+            h.Server.PrimaryReplication.Cron();
+        }
+
+        Assert.False(state.HasBacklog);
+        Assert.NotEqual(id, state.ReplId);
+        Assert.Contains(lines, l => l.EndsWith("Replication backlog freed after 10 seconds without connected replicas.", StringComparison.Ordinal));
+
+        // Without a backlog nothing is formatted and the offset stands still.
+        long offset = state.Offset;
+        h.Run("SET", "k", "w");
+        Assert.Equal(offset, state.Offset);
+    }
+
+    [Fact]
+    public void TheCronPingsReplicasEveryPingPeriodThroughTheStream()
+    {
+        var h = new ServerHarness();
+        Assert.Equal("+OK\r\n", h.Run("CONFIG", "SET", "repl-ping-replica-period", "2"));
+        var state = h.Server.Replication;
+        state.CreateBacklogIfNeeded();
+        var link = new ReplicaLink(h.Server, h.NewClient()) { Attached = true, State = ReplicaState.Online, AckTimeMs = h.Time.NowMs };
+        link.AttachAtEnd();
+        state.Replicas.Add(link);
+        for (int i = 0; i < 4; i++)
+        {
+            h.Time.Advance(TimeSpan.FromSeconds(1));
+            lock (h.Server.Gate)
+            {
+                h.Server.PrimaryReplication.Cron();
+            }
+
+            // The link's ACKs keep arriving, so repl-timeout does not drop it.
+            link.AckTimeMs = h.Time.NowMs;
+        }
+
+        Assert.Equal("*1\r\n$4\r\nping\r\n*1\r\n$4\r\nping\r\n", StreamText(state));
+        Assert.Equal(28, state.Offset);
+    }
+
     private static IEnumerable<byte[]> EnumerateBlocks(ReplicationState state)
     {
         for (var b = state.Head; b is not null; b = b.Next)
