@@ -204,6 +204,6 @@ internal static class ReplicationCommands
             return;
         }
 
-        ctx.Server.PrimaryReplication.Wait(ctx, numReplicas, timeout);
+        ctx.Server.PrimaryReplication.Acks.Wait(ctx, numReplicas, timeout);
     }
 }
