@@ -211,6 +211,28 @@ public class ReplicationBufferTests
         Assert.Equal(28, state.Offset);
     }
 
+    [Fact]
+    public void AReplicaForwardsItsPrimarysBytesUnchangedAndFormatsNothingOfItsOwn()
+    {
+        var h = new ServerHarness();
+        var state = h.Server.Replication;
+        h.Server.IsReplica = true;
+        state.CreateBacklogIfNeeded();
+        state.Offset = 1000;
+        Assert.Equal(1001, state.BacklogFirstByteOffset);
+        var sub = new ReplicaLink(h.Server, h.NewClient()) { Attached = true, State = ReplicaState.Online };
+        sub.AttachAtEnd();
+        state.Replicas.Add(sub);
+
+        // What the replica applied from its primary, byte for byte, including the PING.
+        const string applied = "*1\r\n$4\r\nping\r\n*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n";
+        state.Append(Encoding.ASCII.GetBytes(applied));
+        h.Server.ReplicationFeed.FeedKeyless(Cinnabar.Protocol.CommandArgs.FromStrings("ping"));
+        Assert.Equal(1000 + applied.Length, state.Offset);
+        Assert.Equal(applied, Encoding.ASCII.GetString(sub.NextChunk().Span));
+        Assert.True(state.TryLocate(1001, out _, out _));
+    }
+
     private static IEnumerable<byte[]> EnumerateBlocks(ReplicationState state)
     {
         for (var b = state.Head; b is not null; b = b.Next)
