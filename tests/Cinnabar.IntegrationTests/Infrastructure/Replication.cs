@@ -89,8 +89,27 @@ public static class Replication
             .With("replicaof", "127.0.0.1", primaryPort.ToString(CultureInfo.InvariantCulture));
     }
 
-    /// <summary>A fresh directory for a replica that must survive a restart.</summary>
-    public static string NewDir() => Directory.CreateTempSubdirectory("cinnabar-repl-").FullName;
+    // Directories that outlive one server (a restart keeps its RDB) go under one root that is
+    // removed when the test process exits.
+    private static readonly Lazy<string> Root = new(() =>
+    {
+        var root = Directory.CreateTempSubdirectory("cinnabar-repl-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort.
+            }
+        };
+        return root;
+    });
+
+    /// <summary>A fresh directory for a server that must survive a restart.</summary>
+    public static string NewDir() => Directory.CreateDirectory(Path.Combine(Root.Value, Guid.NewGuid().ToString("N"))).FullName;
 
     /// <summary>Sends SIGKILL to a process (by PID) and waits for it to go.</summary>
     public static async Task KillAsync(ServerProcess server)
