@@ -36,7 +36,13 @@ internal sealed class CinnabarServer
         ActiveExpiry = new Execution.ActiveExpire(this);
         Snapshots = new Persistence.SnapshotService(this);
         Replication = new ReplicationState(this);
+        PrimaryReplication = new PrimaryReplication(this);
+        ReplicationFeed.Bind(this);
+        Snapshots.ReplicationInfo = Replication.PopulateSaveInfo;
     }
+
+    /// <summary>The primary side of replication: replicas, full and partial syncs, WAIT.</summary>
+    public PrimaryReplication PrimaryReplication { get; }
 
     /// <summary>RDB saving: SAVE, save points, the final snapshot at shutdown.</summary>
     public Persistence.SnapshotService Snapshots { get; }
@@ -73,7 +79,7 @@ internal sealed class CinnabarServer
     /// <summary>Clients with MONITOR on.</summary>
     public List<ClientSession> Monitors { get; } = [];
 
-    /// <summary>The write stream sent to replicas.</summary>
+    /// <summary>The producer of the replication stream (formats writes into the shared buffer).</summary>
     public ReplicationFeed ReplicationFeed { get; } = new();
 
     /// <summary>Sinks fed with every propagated write.</summary>
@@ -152,12 +158,7 @@ internal sealed class CinnabarServer
         Clients.Remove(c.Id);
         Monitors.Remove(c);
         PubSub.Forget(c);
-        ReplicationFeed.Detach(c);
-        if (ReplicationFeed.Replicas.Count == 0)
-        {
-            // With no consumer, writes skip building their propagated form (Dispatcher.Call).
-            PropagationSinks.Remove(ReplicationFeed);
-        }
+        PrimaryReplication.OnClientRemoved(c);
         TransactionCommands.UnwatchAll(this, c);
     }
 

@@ -162,6 +162,13 @@ internal sealed class Dispatcher
             return;
         }
 
+        // checkGoodReplicasStatus: min-replicas-to-write with min-replicas-max-lag.
+        if (isWrite && !_server.PrimaryReplication.EnoughGoodReplicas)
+        {
+            Reject(client, spec, Errors.NoReplicas);
+            return;
+        }
+
         if (_server.IsReplica && _server.Config.ReplicaReadOnly && !client.IsPrimaryLink && isWrite)
         {
             Reject(client, spec, Errors.ReadOnlyReplica);
@@ -307,7 +314,14 @@ internal sealed class Dispatcher
         ctx.ClearOps();
         if (_depth == 0)
         {
+            // Redis's call(): remember the offset right after the client's last write that
+            // reached the stream (WAIT waits for replicas to acknowledge it).
+            long offsetBefore = _server.Replication.Offset;
             FlushPropagation(spec);
+            if (_server.Replication.Offset != offsetBefore)
+            {
+                client.WriteOffset = _server.Replication.Offset;
+            }
         }
     }
 

@@ -20,6 +20,7 @@ internal static class Errors
     public const string Loading = "LOADING Redis is loading the dataset in memory";
     public const string ExecAbort = "EXECABORT Transaction discarded because of previous errors.";
     public const string BusyKey = "BUSYKEY Target key name already exists.";
+    public const string NoReplicas = "NOREPLICAS Not enough good replicas to write.";
     public const string NotAllowedInMulti = "ERR Command not allowed inside a transaction";
 
     /// <summary>server.c writeCommandsGetDiskErrorMessage for a failed RDB save.</summary>

@@ -148,14 +148,8 @@ internal static class ServerCommands
     // LASTSAVE
     private static void LastSave(CommandContext ctx) => ctx.Reply.Integer(InfoBuilder.LastSaveSeconds(ctx.Server));
 
-    // ROLE: ["master", <replication offset>, [<replica> ...]] for a primary.
-    private static void Role(CommandContext ctx)
-    {
-        ctx.Reply.ArrayHeader(3);
-        ctx.Reply.Bulk("master"u8);
-        ctx.Reply.Integer(0);
-        ctx.Reply.ArrayHeader(0);
-    }
+    // ROLE: ["master", <replication offset>, [[ip, port, offset] ...]] for a primary.
+    private static void Role(CommandContext ctx) => ctx.Server.PrimaryReplication.WriteRole(ctx.Reply);
 
     // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
     private static void Shutdown(CommandContext ctx)

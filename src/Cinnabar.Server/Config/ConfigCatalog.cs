@@ -219,6 +219,11 @@ internal static class ConfigCatalog
         "rdb-key-save-delay",
         // RDB loading (Persistence/Rdb/RdbStartupLoader.cs).
         "key-load-delay", "loading-process-events-interval-bytes",
+        // Replication, primary side (Replication/PrimaryReplication.cs; client-output-buffer-limit
+        // is enforced for the replica class).
+        "repl-diskless-sync", "repl-diskless-sync-delay", "repl-diskless-sync-max-replicas", "repl-backlog-size",
+        "repl-backlog-ttl", "repl-timeout", "repl-ping-replica-period", "min-replicas-to-write", "min-replicas-max-lag",
+        "client-output-buffer-limit",
     };
 
     private static Dictionary<string, ConfigDefinition> BuildIndex()

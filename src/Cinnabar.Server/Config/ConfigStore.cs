@@ -48,6 +48,9 @@ internal sealed class ConfigStore
     /// <summary>notify-keyspace-events as Redis's NOTIFY_* bit flags.</summary>
     public int NotifyKeyspaceEvents => _special.NotifyKeyspaceEvents;
 
+    /// <summary>client-output-buffer-limit of a class (0 normal, 1 replica, 2 pubsub).</summary>
+    public (long Hard, long Soft, long Seconds) ObufLimit(int cls) => _special.ObufLimitOf(cls);
+
     /// <summary>latency-tracking-info-percentiles.</summary>
     public IReadOnlyList<double> LatencyPercentiles => _special.LatencyPercentiles;
 

@@ -127,6 +127,12 @@ internal sealed class ServerConfig
 
     public long ReplBacklogSize { get; set; } = 1024 * 1024;
 
+    /// <summary>min-replicas-to-write: writes need this many good replicas (0 = off).</summary>
+    public int MinReplicasToWrite { get; set; }
+
+    /// <summary>min-replicas-max-lag: a good replica acknowledged within this many seconds (0 = off).</summary>
+    public int MinReplicasMaxLag { get; set; } = 10;
+
     /// <summary>
     /// Set by the host: applies a parameter that needs more than a new value (port and bind
     /// rebind the listeners). Returns Redis's error text when it cannot, and CONFIG SET then
@@ -201,6 +207,8 @@ internal sealed class ServerConfig
             case "rdb-key-save-delay": RdbKeySaveDelay = (int)s.GetNumber(name); break;
             case "stop-writes-on-bgsave-error": StopWritesOnBgsaveError = s.GetBool(name); break;
             case "repl-backlog-size": ReplBacklogSize = s.GetNumber(name); break;
+            case "min-replicas-to-write": MinReplicasToWrite = (int)s.GetNumber(name); break;
+            case "min-replicas-max-lag": MinReplicasMaxLag = (int)s.GetNumber(name); break;
             default: break;
         }
     }

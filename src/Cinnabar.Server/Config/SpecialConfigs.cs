@@ -40,6 +40,9 @@ internal sealed class SpecialConfigs
 
     public List<double> LatencyPercentiles { get; } = [50, 99, 99.9];
 
+    /// <summary>client-output-buffer-limit of a class (0 normal, 1 replica, 2 pubsub): hard and soft bytes, soft seconds.</summary>
+    public (long Hard, long Soft, long Seconds) ObufLimitOf(int cls) => (_obuf[cls].Hard, _obuf[cls].Soft, _obuf[cls].Seconds);
+
     /// <summary>True when the parameter differs from Redis's default.</summary>
     public bool IsNonDefault(string name)
     {

@@ -268,9 +268,13 @@ internal static class InfoBuilder
         Line(sb, "mem_fragmentation_ratio", Ratio(rss, used));
         Line(sb, "mem_fragmentation_bytes", rss - used);
         Line(sb, "mem_not_counted_for_evict", 0);
-        Line(sb, "mem_replication_backlog", 0);
-        Line(sb, "mem_total_replication_buffers", 0);
-        Line(sb, "mem_clients_slaves", 0);
+        // Redis 7.0's getMemoryOverheadData: the shared buffer is the backlog's up to
+        // repl-backlog-size, and what exceeds it (while replicas exist) is theirs.
+        var repl = server.Replication;
+        bool replicasHoldExcess = repl.Replicas.Count > 0 && repl.BufferMemory > repl.BacklogSize;
+        Line(sb, "mem_replication_backlog", replicasHoldExcess ? repl.BacklogSize : repl.BufferMemory);
+        Line(sb, "mem_total_replication_buffers", repl.BufferMemory);
+        Line(sb, "mem_clients_slaves", replicasHoldExcess ? repl.BufferMemory - repl.BacklogSize : 0);
         Line(sb, "mem_clients_normal", server.Clients.Values.Sum(c => (long)c.Output.Capacity));
         Line(sb, "mem_cluster_links", 0);
         Line(sb, "mem_aof_buffer", 0);
@@ -341,15 +345,15 @@ internal static class InfoBuilder
         Line(sb, "total_net_input_bytes", Interlocked.Read(ref s.NetInputBytes));
         Line(sb, "total_net_output_bytes", Interlocked.Read(ref s.NetOutputBytes));
         Line(sb, "total_net_repl_input_bytes", 0);
-        Line(sb, "total_net_repl_output_bytes", 0);
+        Line(sb, "total_net_repl_output_bytes", Interlocked.Read(ref s.NetReplOutputBytes));
         Line(sb, "instantaneous_input_kbps", m.InputKbps.ToString("F2", CultureInfo.InvariantCulture));
         Line(sb, "instantaneous_output_kbps", m.OutputKbps.ToString("F2", CultureInfo.InvariantCulture));
         Line(sb, "instantaneous_input_repl_kbps", "0.00");
         Line(sb, "instantaneous_output_repl_kbps", "0.00");
         Line(sb, "rejected_connections", s.RejectedConnections);
-        Line(sb, "sync_full", 0);
-        Line(sb, "sync_partial_ok", 0);
-        Line(sb, "sync_partial_err", 0);
+        Line(sb, "sync_full", s.SyncFull);
+        Line(sb, "sync_partial_ok", s.SyncPartialOk);
+        Line(sb, "sync_partial_err", s.SyncPartialErr);
         Line(sb, "expired_keys", s.ExpiredKeys);
         Line(sb, "expired_stale_perc", s.ExpiredStalePercent.ToString("F2", CultureInfo.InvariantCulture));
         Line(sb, "expired_time_cap_reached_count", s.ExpiredTimeCapReached);
@@ -390,16 +394,7 @@ internal static class InfoBuilder
     private static void Replication(CinnabarServer server, StringBuilder sb)
     {
         Line(sb, "role", "master");
-        Line(sb, "connected_slaves", 0);
-        Line(sb, "master_failover_state", "no-failover");
-        Line(sb, "master_replid", server.Metrics.ReplicationId);
-        Line(sb, "master_replid2", new string('0', 40));
-        Line(sb, "master_repl_offset", 0);
-        Line(sb, "second_repl_offset", -1);
-        Line(sb, "repl_backlog_active", 0);
-        Line(sb, "repl_backlog_size", 1048576);
-        Line(sb, "repl_backlog_first_byte_offset", 0);
-        Line(sb, "repl_backlog_histlen", 0);
+        server.PrimaryReplication.AppendInfo(sb);
     }
 
     private static void Cpu(StringBuilder sb)

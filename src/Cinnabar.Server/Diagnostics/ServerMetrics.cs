@@ -21,9 +21,6 @@ internal sealed class ServerMetrics
     {
         StartupMemory = GC.GetTotalMemory(false);
         PeakMemory = StartupMemory;
-        Span<byte> bytes = stackalloc byte[20];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
-        ReplicationId = Convert.ToHexStringLower(bytes);
     }
 
     /// <summary>used_memory_startup.</summary>
@@ -31,12 +28,6 @@ internal sealed class ServerMetrics
 
     /// <summary>used_memory_peak.</summary>
     public long PeakMemory { get; private set; }
-
-    /// <summary>
-    /// master_replid of a primary that has never been a replica. The replication subsystem will
-    /// own this once it exists; until then it is made once per process, as Redis does at start.
-    /// </summary>
-    public string ReplicationId { get; set; }
 
     /// <summary>instantaneous_ops_per_sec.</summary>
     public long OpsPerSecond => _ops.Average;

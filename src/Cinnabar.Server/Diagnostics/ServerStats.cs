@@ -15,6 +15,9 @@ internal sealed class ServerStats
     /// <summary>total_net_output_bytes</summary>
     public long NetOutputBytes;
 
+    /// <summary>total_net_repl_output_bytes: the part of total_net_output_bytes sent to replicas.</summary>
+    public long NetReplOutputBytes;
+
     /// <summary>rejected_connections</summary>
     public long RejectedConnections { get; set; }
 
@@ -59,6 +62,10 @@ internal sealed class ServerStats
     {
         ConnectionsReceived = 0;
         CommandsProcessed = 0;
+        SyncFull = 0;
+        SyncPartialOk = 0;
+        SyncPartialErr = 0;
+        Interlocked.Exchange(ref NetReplOutputBytes, 0);
         NetInputBytes = 0;
         NetOutputBytes = 0;
         RejectedConnections = 0;
@@ -75,4 +82,13 @@ internal sealed class ServerStats
         WritesProcessed = 0;
         ErrorsByCode.Clear();
     }
+
+    /// <summary>sync_full: full resynchronizations served.</summary>
+    public long SyncFull { get; set; }
+
+    /// <summary>sync_partial_ok: PSYNCs accepted.</summary>
+    public long SyncPartialOk { get; set; }
+
+    /// <summary>sync_partial_err: PSYNCs refused (not counting "PSYNC ? -1").</summary>
+    public long SyncPartialErr { get; set; }
 }

@@ -50,6 +50,7 @@ internal sealed class ServerCron
 
         CloseTimedOutClients(now);
         _server.Snapshots.CronCheck();
+        _server.PrimaryReplication.Cron();
         _server.Metrics.Sample(_server, now);
     }
 

@@ -137,6 +137,13 @@ internal sealed class ServerHost : IAsyncDisposable
             return null;
         }
 
+        if (name == "repl-backlog-size")
+        {
+            // resizeReplicationBacklog: a smaller backlog is trimmed now, not at the next write.
+            Server.Replication.Trim();
+            return null;
+        }
+
         if (name is "oom-score-adj" or "oom-score-adj-values")
         {
             return _oomScore.Apply(Server.Config, Server.IsReplica, Server.Log) ? null : "Failed to set current oom_score_adj. Check server logs.";

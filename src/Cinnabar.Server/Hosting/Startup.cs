@@ -255,7 +255,6 @@ public static class Startup
             return 1;
         }
 
-        server.LoadedRdb = loaded;
         if (host.BoundEndPoints.Count > 0 && !server.ShutdownRequested.IsCancellationRequested)
         {
             log.Notice("Ready to accept connections");

@@ -22,6 +22,7 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
     private readonly ReplyWriter _sending = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private int _closed;
+    private int _flushQueued;
     private TaskCompletionSource? _unblocked;
     private Task<int>? _pendingReceive;
 
@@ -88,7 +89,8 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
     /// <inheritdoc/>
     public void RequestFlush()
     {
-        if (Volatile.Read(ref _closed) != 0)
+        // One queued flush at a time: a replica is asked to flush after every write.
+        if (Volatile.Read(ref _closed) != 0 || Interlocked.Exchange(ref _flushQueued, 1) != 0)
         {
             return;
         }
@@ -225,6 +227,7 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
     private async Task FlushAsync()
     {
         await _sendLock.WaitAsync().ConfigureAwait(false);
+        Volatile.Write(ref _flushQueued, 0);
         try
         {
             lock (_server.Gate)
@@ -233,6 +236,48 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
             }
 
             await SendPendingAsync().ConfigureAwait(false);
+
+            // A replica: its snapshot and stream follow its own replies (ReplicaLink.NextChunk).
+            while (true)
+            {
+                ReadOnlyMemory<byte> chunk;
+                lock (_server.Gate)
+                {
+                    if (_session.Output.Length > 0)
+                    {
+                        _sending.SwapWith(_session.Output);
+                        chunk = ReadOnlyMemory<byte>.Empty;
+                    }
+                    else
+                    {
+                        chunk = _session.ReplicaLink is { Attached: true } link ? link.NextChunk() : ReadOnlyMemory<byte>.Empty;
+                    }
+                }
+
+                if (_sending.Length > 0)
+                {
+                    await SendPendingAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                if (chunk.IsEmpty)
+                {
+                    break;
+                }
+
+                while (chunk.Length > 0)
+                {
+                    int sent = await _socket.SendAsync(chunk, SocketFlags.None).ConfigureAwait(false);
+                    chunk = chunk[sent..];
+                    Interlocked.Add(ref _server.Stats.NetOutputBytes, sent);
+                    if (_session.IsReplica)
+                    {
+                        Interlocked.Add(ref _server.Stats.NetReplOutputBytes, sent);
+                    }
+
+                    _session.NetOutput += sent;
+                }
+            }
         }
         catch (SocketException)
         {
@@ -257,6 +302,11 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
             int sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
             data = data[sent..];
             Interlocked.Add(ref _server.Stats.NetOutputBytes, sent);
+            if (_session.IsReplica)
+            {
+                Interlocked.Add(ref _server.Stats.NetReplOutputBytes, sent);
+            }
+
             _session.NetOutput += sent;
         }
 

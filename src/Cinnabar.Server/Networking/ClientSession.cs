@@ -88,6 +88,12 @@ internal sealed class ClientSession
     /// <summary>This client is one of our replicas.</summary>
     public bool IsReplica { get; set; }
 
+    /// <summary>Replication state of a replica connected to us (REPLCONF/SYNC/PSYNC), or null.</summary>
+    public Replication.ReplicaLink? ReplicaLink { get; set; }
+
+    /// <summary>master_repl_offset right after this client's last propagated write (Redis's woff, for WAIT).</summary>
+    public long WriteOffset { get; set; }
+
     /// <summary>MONITOR is active.</summary>
     public bool IsMonitor { get; set; }
 

@@ -22,6 +22,11 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
     private readonly ClientInputProcessor _input;
     private readonly ReplyWriter _sending = new();
     private int _sent;
+
+    // A replica's snapshot or stream bytes (a slice of a shared replication block), sent after
+    // the session's own replies; see ReplicaLink.NextChunk.
+    private ReadOnlyMemory<byte> _chunk;
+    private int _chunkSent;
     private ulong _token;
     private uint _watching;
     private int _closed;
@@ -74,7 +79,7 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
                 return;
             }
 
-            if (_sent == _sending.Length)
+            if (_sent == _sending.Length && _chunkSent == _chunk.Length)
             {
                 lock (_server.Gate)
                 {
@@ -219,7 +224,7 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
     /// <inheritdoc/>
     void IClientInputHost.TakeOutput()
     {
-        if (_sent == _sending.Length)
+        if (_sent == _sending.Length && _chunkSent == _chunk.Length)
         {
             TakeOutput();
         }
@@ -239,7 +244,8 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
         _sending.SwapWith(_session.Output);
     }
 
-    // Writes the send buffer; when the socket is full, waits for EPOLLOUT.
+    // Writes the send buffer (then, for a replica, its snapshot and stream chunks); when the
+    // socket is full, waits for EPOLLOUT.
     private void Write()
     {
         if (_finished)
@@ -249,7 +255,7 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
 
         while (true)
         {
-            if (_sent == _sending.Length)
+            if (_sent == _sending.Length && _chunkSent == _chunk.Length)
             {
                 if (_sending.Length > 0)
                 {
@@ -258,7 +264,10 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
                     _sent = 0;
                 }
 
-                if ((_watching & EventLoop.Out) == 0)
+                _chunk = ReadOnlyMemory<byte>.Empty;
+                _chunkSent = 0;
+                bool replica = _session.ReplicaLink is { Attached: true };
+                if ((_watching & EventLoop.Out) == 0 && !replica)
                 {
                     if (_closeWhenSent)
                     {
@@ -268,13 +277,18 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
                     return;
                 }
 
-                // The backlog is gone: take anything written meanwhile, or stop watching.
+                // The backlog is gone: take anything written meanwhile (a replica also takes
+                // its next snapshot or stream chunk), or stop watching.
                 lock (_server.Gate)
                 {
                     TakeOutput();
+                    if (_sending.Length == 0 && _session.ReplicaLink is { Attached: true } link)
+                    {
+                        _chunk = link.NextChunk();
+                    }
                 }
 
-                if (_sending.Length == 0)
+                if (_sending.Length == 0 && _chunk.IsEmpty)
                 {
                     Watch(_watching & ~EventLoop.Out);
                     if (_closeWhenSent)
@@ -288,7 +302,9 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
                 continue;
             }
 
-            int n = EventLoop.Send(_fd, _sending.WrittenSpan[_sent..]);
+            bool fromChunk = _sent == _sending.Length;
+            var data = fromChunk ? _chunk.Span[_chunkSent..] : _sending.WrittenSpan[_sent..];
+            int n = EventLoop.Send(_fd, data);
             if (n == -1)
             {
                 Watch(_watching | EventLoop.Out);
@@ -301,8 +317,21 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
                 return;
             }
 
-            _sent += n;
+            if (fromChunk)
+            {
+                _chunkSent += n;
+            }
+            else
+            {
+                _sent += n;
+            }
+
             Interlocked.Add(ref _server.Stats.NetOutputBytes, n);
+            if (_session.IsReplica)
+            {
+                Interlocked.Add(ref _server.Stats.NetReplOutputBytes, n);
+            }
+
             _session.NetOutput += n;
         }
     }

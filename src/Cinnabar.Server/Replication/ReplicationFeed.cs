@@ -1,35 +1,35 @@
-// The write stream as replicas receive it (replication.c replicationFeedSlaves): RESP
-// multibulk commands, a SELECT whenever the database changes (and first after every full sync),
-// MULTI/EXEC around units of several ops. Today it serves SYNC clients (replicas without PSYNC,
-// and Redis's test harness, which attaches with SYNC to assert exact propagation); the shared
-// replication buffer, backlog and PSYNC of the replication issue build on this formatting.
+// The producer of the replication stream (replication.c replicationFeedSlaves): each propagated
+// write is formatted once, as a RESP multibulk, into the shared replication buffer
+// (ReplicationState.Append), from which the backlog and every replica read. A SELECT goes first
+// whenever the database changes (and always first after a full sync: ResetSelectedDb, Redis's
+// slaveseldb = -1); units of several ops are wrapped in MULTI/EXEC. Keyless commands the primary
+// makes itself (PING, REPLCONF GETACK) go out without a SELECT. A replica never formats a stream
+// of its own: it forwards its primary's bytes unchanged (ReplicationState.Append from the replica
+// side), so this producer is idle there.
+using System.Globalization;
 using System.Text;
 
 using Cinnabar.Protocol;
-using Cinnabar.Server.Networking;
 
 namespace Cinnabar.Server.Replication;
 
-/// <summary>Formats propagated writes and appends them to attached replicas.</summary>
+/// <summary>Formats propagated writes into the shared replication buffer.</summary>
 internal sealed class ReplicationFeed : IPropagationSink
 {
     private static readonly CommandArgs MultiOp = CommandArgs.FromStrings("MULTI");
     private static readonly CommandArgs ExecOp = CommandArgs.FromStrings("EXEC");
-    private readonly List<ClientSession> _replicas = [];
+    private readonly ReplyWriter _scratch = new();
+    private CinnabarServer? _server;
     private int _selectedDb = -1;
 
-    /// <summary>Attached replicas.</summary>
-    public IReadOnlyList<ClientSession> Replicas => _replicas;
+    /// <summary>The database the stream has selected (Redis's slaveseldb), -1 when the next write must SELECT.</summary>
+    public int SelectedDb => _selectedDb;
 
-    /// <summary>Adds a replica that has just received its snapshot; the next write re-selects the database (as Redis resets slaveseldb).</summary>
-    public void Attach(ClientSession replica)
-    {
-        _replicas.Add(replica);
-        _selectedDb = -1;
-    }
+    /// <summary>Connects the feed to its server (done once by the server).</summary>
+    public void Bind(CinnabarServer server) => _server = server;
 
-    /// <summary>Removes a replica (disconnect).</summary>
-    public void Detach(ClientSession replica) => _replicas.Remove(replica);
+    /// <summary>Forces a SELECT before the next write (slaveseldb = -1: full sync, REPLICAOF NO ONE, start).</summary>
+    public void ResetSelectedDb() => _selectedDb = -1;
 
     /// <inheritdoc/>
     public void Propagate(int db, IReadOnlyList<CommandArgs> ops, bool atomic)
@@ -42,12 +42,13 @@ internal sealed class ReplicationFeed : IPropagationSink
     /// <inheritdoc/>
     public void PropagateUnit(IReadOnlyList<int> dbs, IReadOnlyList<CommandArgs> ops, bool atomic)
     {
-        if (_replicas.Count == 0 || ops.Count == 0)
+        if (ops.Count == 0 || !Active)
         {
             return;
         }
 
-        var w = new ReplyWriter();
+        var w = _scratch;
+        w.Clear();
         if (atomic)
         {
             SelectIfNeeded(w, dbs[0]);
@@ -65,11 +66,21 @@ internal sealed class ReplicationFeed : IPropagationSink
             Write(w, ExecOp);
         }
 
-        foreach (var r in _replicas)
+        _server!.Replication.Append(w.WrittenSpan);
+    }
+
+    /// <summary>Feeds a command that touches no key (PING, REPLCONF GETACK): no SELECT, as Redis feeds them with slaveseldb.</summary>
+    public void FeedKeyless(CommandArgs op)
+    {
+        if (!Active)
         {
-            r.Output.Raw(w.WrittenSpan);
-            r.Transport?.RequestFlush();
+            return;
         }
+
+        var w = _scratch;
+        w.Clear();
+        Write(w, op);
+        _server!.Replication.Append(w.WrittenSpan);
     }
 
     /// <summary>Encodes a command as a RESP multibulk.</summary>
@@ -82,6 +93,9 @@ internal sealed class ReplicationFeed : IPropagationSink
         }
     }
 
+    // Only a primary with a backlog produces a stream.
+    private bool Active => _server is not null && !_server.IsReplica && _server.Replication.HasBacklog;
+
     private void SelectIfNeeded(ReplyWriter w, int db)
     {
         if (db == _selectedDb)
@@ -89,7 +103,7 @@ internal sealed class ReplicationFeed : IPropagationSink
             return;
         }
 
-        Write(w, CommandArgs.From("SELECT"u8.ToArray(), Encoding.ASCII.GetBytes(db.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        Write(w, CommandArgs.From("SELECT"u8.ToArray(), Encoding.ASCII.GetBytes(db.ToString(CultureInfo.InvariantCulture))));
         _selectedDb = db;
     }
 }

@@ -63,6 +63,7 @@ internal static class RdbStartupLoader
             return false;
         }
 
+        // One step: the dataset, the replication position it carries, and the end of LOADING.
         lock (server.Gate)
         {
             for (int i = 0; i < server.Databases.Length; i++)
@@ -70,6 +71,10 @@ internal static class RdbStartupLoader
                 server.Databases[i].Clear();
                 server.Databases[i].SwapContents(loaded.Databases[i]);
             }
+
+            server.LoadedRdb = loaded;
+            server.Replication.RestoreAsPrimaryFromRdb(loaded.Aux);
+            server.Loading = false;
         }
 
         LogDone(server, loaded, clock);
@@ -87,7 +92,7 @@ internal static class RdbStartupLoader
         var log = server.Log;
         try
         {
-            var loaded = Read(server, path, allowDuplicates);
+            var loaded = Read(server, path, allowDuplicates, endLoading: false);
             if (loaded.ChecksumDisabled)
             {
                 log.Warning("RDB file was saved with checksum disabled: no check performed.");
@@ -135,10 +140,10 @@ internal static class RdbStartupLoader
     /// LOADING state; throws <see cref="RdbLoadException"/>, an I/O exception, or
     /// <see cref="OperationCanceledException"/> when a shutdown was requested mid-load.
     /// </summary>
-    public static RdbLoadResult Read(CinnabarServer server, string path, bool allowDuplicates)
+    public static RdbLoadResult Read(CinnabarServer server, string path, bool allowDuplicates, bool endLoading = true)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
-        return Read(server, file, server.Config.DbFilename, allowDuplicates);
+        return Read(server, file, server.Config.DbFilename, allowDuplicates, endLoading);
     }
 
     /// <summary>
@@ -146,7 +151,11 @@ internal static class RdbStartupLoader
     /// the server shows the LOADING state; the caller swaps them in. Throws like
     /// <see cref="Read(CinnabarServer, string, bool)"/>.
     /// </summary>
-    public static RdbLoadResult Read(CinnabarServer server, Stream source, string name, bool allowDuplicates)
+    /// <param name="endLoading">
+    /// Leave the LOADING state when the read succeeds. False when the caller swaps the result in
+    /// and ends LOADING in the same step, so no client ever sees the dataset before the swap.
+    /// </param>
+    public static RdbLoadResult Read(CinnabarServer server, Stream source, string name, bool allowDuplicates, bool endLoading = true)
     {
         var progress = server.LoadingProgress;
         RdbLoadOptions options;
@@ -186,6 +195,7 @@ internal static class RdbStartupLoader
             };
         }
 
+        bool ok = false;
         try
         {
             var loaded = RdbReader.Load(source, options);
@@ -196,13 +206,17 @@ internal static class RdbStartupLoader
                 progress.LastLoadKeysExpired = loaded.KeysExpired;
             }
 
+            ok = true;
             return loaded;
         }
         finally
         {
-            lock (server.Gate)
+            if (!ok || endLoading)
             {
-                server.Loading = false;
+                lock (server.Gate)
+                {
+                    server.Loading = false;
+                }
             }
         }
     }
