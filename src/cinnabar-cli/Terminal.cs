@@ -1,0 +1,51 @@
+// The process's standard streams as redis-cli uses them: stdout buffered and flushed after each
+// reply (so pipes see output as it happens), stderr unbuffered, and exit() that flushes first.
+using System.Text;
+
+namespace Cinnabar.Cli;
+
+/// <summary>Buffered stdout, unbuffered stderr, tty checks and exit.</summary>
+internal static class Terminal
+{
+    private static readonly Stream StdOut = new BufferedStream(Console.OpenStandardOutput(), 64 * 1024);
+    private static readonly Stream StdErr = Console.OpenStandardError();
+
+    /// <summary>isatty(STDOUT_FILENO).</summary>
+    public static bool StdoutIsTty => !Console.IsOutputRedirected;
+
+    /// <summary>isatty(STDIN_FILENO).</summary>
+    public static bool StdinIsTty => !Console.IsInputRedirected;
+
+    /// <summary>Writes bytes to stdout (buffered).</summary>
+    public static void Out(ReadOnlySpan<byte> bytes) => StdOut.Write(bytes);
+
+    /// <summary>Writes text to stdout (buffered).</summary>
+    public static void Out(string text) => StdOut.Write(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>fflush(stdout).</summary>
+    public static void Flush() => StdOut.Flush();
+
+    /// <summary>Writes text to stderr at once (after flushing stdout, keeping the order a terminal shows).</summary>
+    public static void Err(string text)
+    {
+        StdOut.Flush();
+        StdErr.Write(Encoding.UTF8.GetBytes(text));
+        StdErr.Flush();
+    }
+
+    /// <summary>exit(code): flushes stdout first.</summary>
+    public static Exception Exit(int code)
+    {
+        try
+        {
+            StdOut.Flush();
+        }
+        catch (IOException)
+        {
+            // stdout closed by the reader (e.g. "| head"): nothing more to say.
+        }
+
+        Environment.Exit(code);
+        return new InvalidOperationException("unreachable");
+    }
+}
