@@ -1,7 +1,8 @@
 // --bigkeys and --memkeys (redis-cli's findBigKeys): SCAN the keyspace, pipeline TYPE then a
 // size command per key (STRLEN/LLEN/SCARD/HLEN/ZCARD/XLEN, or MEMORY USAGE), report each new
 // biggest key per type as it is found and a summary at the end, in redis-cli's words. Types
-// are listed in a fixed order (redis-cli's follows its hash table).
+// are listed in the order redis-cli's unseeded hash table gives them (list, hash, string,
+// stream, set, zset), then types first seen during the scan.
 using System.Globalization;
 using System.Text;
 
@@ -16,12 +17,12 @@ internal static class BigKeys
     {
         var types = new List<TypeInfo>
         {
-            new("string", "STRLEN", "bytes"),
             new("list", "LLEN", "items"),
-            new("set", "SCARD", "members"),
             new("hash", "HLEN", "fields"),
-            new("zset", "ZCARD", "members"),
+            new("string", "STRLEN", "bytes"),
             new("stream", "XLEN", "entries"),
+            new("set", "SCARD", "members"),
+            new("zset", "ZCARD", "members"),
         };
         var connection = session.Connection!;
         var dbsize = session.Call("DBSIZE");
