@@ -146,7 +146,8 @@ internal sealed class CliOptions
                 case "-D" when !last: o.CommandDelimiter = Next(); break;
                 case "-e": o.SetErrCode = true; break;
                 case "--verbose": o.Verbose = true; break;
-                case "-v": case "--version":
+                case "-v":
+                case "--version":
                     Terminal.Out($"cinnabar-cli {Version}\n");
                     throw Terminal.Exit(0);
                 case "-2": o.Resp2 = true; break;

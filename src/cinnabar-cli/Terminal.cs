@@ -16,21 +16,39 @@ internal static class Terminal
     /// <summary>isatty(STDIN_FILENO).</summary>
     public static bool StdinIsTty => !Console.IsInputRedirected;
 
+    // --pipe writes from two threads; the streams are not thread-safe.
+    private static readonly Lock Gate = new();
+
     /// <summary>Writes bytes to stdout (buffered).</summary>
-    public static void Out(ReadOnlySpan<byte> bytes) => StdOut.Write(bytes);
+    public static void Out(ReadOnlySpan<byte> bytes)
+    {
+        lock (Gate)
+        {
+            StdOut.Write(bytes);
+        }
+    }
 
     /// <summary>Writes text to stdout (buffered).</summary>
-    public static void Out(string text) => StdOut.Write(Encoding.UTF8.GetBytes(text));
+    public static void Out(string text) => Out(Encoding.UTF8.GetBytes(text));
 
     /// <summary>fflush(stdout).</summary>
-    public static void Flush() => StdOut.Flush();
+    public static void Flush()
+    {
+        lock (Gate)
+        {
+            StdOut.Flush();
+        }
+    }
 
     /// <summary>Writes text to stderr at once (after flushing stdout, keeping the order a terminal shows).</summary>
     public static void Err(string text)
     {
-        StdOut.Flush();
-        StdErr.Write(Encoding.UTF8.GetBytes(text));
-        StdErr.Flush();
+        lock (Gate)
+        {
+            StdOut.Flush();
+            StdErr.Write(Encoding.UTF8.GetBytes(text));
+            StdErr.Flush();
+        }
     }
 
     /// <summary>exit(code): flushes stdout first.</summary>
@@ -38,7 +56,7 @@ internal static class Terminal
     {
         try
         {
-            StdOut.Flush();
+            Flush();
         }
         catch (IOException)
         {
