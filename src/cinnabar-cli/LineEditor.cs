@@ -82,7 +82,7 @@ internal sealed class LineEditor
 
     private byte[]? ReadPlain()
     {
-        _stdin ??= new BufferedStream(Console.OpenStandardInput(), 64 * 1024);
+        _stdin ??= new BufferedStream(Terminal.OpenStdin(), 64 * 1024);
         var line = new List<byte>();
         while (true)
         {

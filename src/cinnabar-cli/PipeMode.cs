@@ -21,7 +21,7 @@ internal static class PipeMode
         {
             try
             {
-                using var stdin = Console.OpenStandardInput();
+                using var stdin = Terminal.OpenStdin();
                 var buffer = new byte[16 * 1024];
                 int n;
                 while ((n = stdin.Read(buffer)) > 0)

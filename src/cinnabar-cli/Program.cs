@@ -3,6 +3,7 @@
 // its replicas. Like redis-cli's main(), each special mode runs and exits; otherwise a command
 // from the arguments runs once (or -r times), and without one the client reads commands from
 // the terminal (interactive) or from stdin.
+using System.Runtime.InteropServices;
 using System.Text;
 
 using Cinnabar.Cli;
@@ -10,18 +11,17 @@ using Cinnabar.Cli;
 var options = CliOptions.Parse(args);
 var session = new CliSession(options);
 
-Console.CancelKeyPress += (_, e) =>
+// SIGINT through PosixSignalRegistration rather than Console.CancelKeyPress: the latter sets the
+// terminal up (keypad mode escapes on stdout), which would pollute one-shot output on a tty.
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
 {
     // Ctrl-C leaves MONITOR or subscribed mode in interactive use; anywhere else it exits.
-    if (session.Interactive && session.AbortBlockingState())
+    context.Cancel = true;
+    if (!(session.Interactive && session.AbortBlockingState()))
     {
-        e.Cancel = true;
-        return;
+        throw Terminal.Exit(1);
     }
-
-    e.Cancel = true;
-    throw Terminal.Exit(1);
-};
+});
 
 if (options.LatencyMode)
 {
@@ -163,7 +163,7 @@ static int NonInteractive(CliSession session, CliOptions options)
 
 static byte[] ReadAllStdin()
 {
-    using var stdin = Console.OpenStandardInput();
+    using var stdin = Terminal.OpenStdin();
     using var buffer = new MemoryStream();
     stdin.CopyTo(buffer);
     return buffer.ToArray();

@@ -172,7 +172,7 @@ internal static class ReplicationTools
         Stream output;
         try
         {
-            output = toStdout ? Console.OpenStandardOutput() : new FileStream(filename, FileMode.OpenOrCreate, FileAccess.Write);
+            output = toStdout ? Terminal.OpenStdout() : new FileStream(filename, FileMode.OpenOrCreate, FileAccess.Write);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -7,8 +7,9 @@ namespace Cinnabar.Cli;
 /// <summary>Buffered stdout, unbuffered stderr, tty checks and exit.</summary>
 internal static class Terminal
 {
-    private static readonly Stream StdOut = new BufferedStream(Console.OpenStandardOutput(), 64 * 1024);
-    private static readonly Stream StdErr = Console.OpenStandardError();
+    // Raw file descriptors (FdStream), not Console streams: see FdStream.
+    private static readonly Stream StdOut = new BufferedStream(OpenDescriptor(1), 64 * 1024);
+    private static readonly Stream StdErr = OpenDescriptor(2);
 
     /// <summary>isatty(STDOUT_FILENO).</summary>
     public static bool StdoutIsTty => !Console.IsOutputRedirected;
@@ -51,6 +52,16 @@ internal static class Terminal
         }
     }
 
+    /// <summary>stdin as a stream of bytes (no console translation).</summary>
+    public static Stream OpenStdin() => OpenDescriptor(0);
+
+    /// <summary>stdout as an unbuffered stream (--rdb -), after what was already buffered.</summary>
+    public static Stream OpenStdout()
+    {
+        Flush();
+        return OpenDescriptor(1);
+    }
+
     /// <summary>exit(code): flushes stdout first.</summary>
     public static Exception Exit(int code)
     {
@@ -66,4 +77,6 @@ internal static class Terminal
         Environment.Exit(code);
         return new InvalidOperationException("unreachable");
     }
+
+    private static FdStream OpenDescriptor(int fd) => new(fd);
 }

@@ -142,7 +142,8 @@ public sealed class CliStatusTests
         Assert.Equal([$"127.0.0.1:{port}", "unreachable", "-", "-", "-", "-", "-", "Connection", "refused"], Rows(result.Out)[1]);
     }
 
-    // A node that answers every command with its INFO text (enough for --status).
+    // A node that answers every command with its INFO text (enough for --status). It serves on
+    // its own threads so a busy thread pool in the test run cannot stall it.
     private sealed class ScriptedNode : IDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -150,7 +151,7 @@ public sealed class CliStatusTests
         public ScriptedNode()
         {
             _listener.Start();
-            _ = AcceptLoop();
+            new Thread(AcceptLoop) { IsBackground = true }.Start();
         }
 
         public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -159,40 +160,39 @@ public sealed class CliStatusTests
 
         public void Dispose() => _listener.Stop();
 
-        private async Task AcceptLoop()
+        private void AcceptLoop()
         {
             try
             {
                 while (true)
                 {
-                    var client = await _listener.AcceptTcpClientAsync();
-                    _ = Serve(client);
+                    var client = _listener.AcceptSocket();
+                    new Thread(() => Serve(client)) { IsBackground = true }.Start();
                 }
-            }
-            catch (ObjectDisposedException)
-            {
-                // Stopped.
             }
             catch (SocketException)
             {
                 // Stopped.
             }
+            catch (ObjectDisposedException)
+            {
+                // Stopped.
+            }
         }
 
-        private async Task Serve(TcpClient client)
+        private void Serve(Socket client)
         {
             using var _ = client;
-            var stream = client.GetStream();
             var buffer = new byte[4096];
             try
             {
-                while (await stream.ReadAsync(buffer) > 0)
+                while (client.Receive(buffer) > 0)
                 {
                     var body = Encoding.UTF8.GetBytes(Info);
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"${body.Length}\r\n").Concat(body).Concat("\r\n"u8.ToArray()).ToArray());
+                    client.Send(Encoding.ASCII.GetBytes($"${body.Length}\r\n").Concat(body).Concat("\r\n"u8.ToArray()).ToArray());
                 }
             }
-            catch (IOException)
+            catch (SocketException)
             {
                 // Client went away.
             }
