@@ -150,4 +150,26 @@ public sealed class CliInteractiveTests : IDisposable
         await cli.TypeAsync("get watched\r");
         await cli.WaitForAsync("\"value\"\r\n", at);
     }
+
+    [Fact]
+    public async Task SubscribedModeShowsMessagesUntilCtrlCReturnsToThePrompt()
+    {
+        // redis-server's pub/sub: Cinnabar has no PUBLISH yet.
+        await using var server = await ServerProcess.StartAsync(ServerOptions.Redis());
+        await using var cli = StartCli("-p", P(server.Port));
+        string prompt = $"127.0.0.1:{server.Port}> ";
+        int at = await cli.WaitForAsync(prompt);
+        await cli.TypeAsync("subscribe news\r");
+        at = await cli.WaitForAsync("Reading messages... (press Ctrl-C to quit)\r\n1) \"subscribe\"\r\n2) \"news\"\r\n3) (integer) 1\r\n", at);
+        await using (var c = await RawConnection.ConnectAsync(server.Port))
+        {
+            await c.CommandAsync("PUBLISH", "news", "hello");
+        }
+
+        at = await cli.WaitForAsync("1) \"message\"\r\n2) \"news\"\r\n3) \"hello\"\r\n", at);
+        await cli.TypeAsync("\u0003");
+        at = await cli.WaitForAsync(prompt, at);
+        await cli.TypeAsync("ping\r");
+        await cli.WaitForAsync("PONG\r\n", at);
+    }
 }
