@@ -14,8 +14,11 @@ public sealed class CliInteractiveTests : IDisposable
 
     public void Dispose() => Directory.Delete(_home, recursive: true);
 
-    private PtyProcess StartCli(params string[] args) =>
-        PtyProcess.Start(CliProcess.PathOf(CliKind.Cinnabar), args, new Dictionary<string, string> { ["HOME"] = _home });
+    private PtyProcess StartCli(params string[] args)
+    {
+        CliProcess.EnsureBuilt();
+        return PtyProcess.Start(CliProcess.PathOf(CliKind.Cinnabar), args, new Dictionary<string, string> { ["HOME"] = _home });
+    }
 
     private static string P(int port) => port.ToString(CultureInfo.InvariantCulture);
 
