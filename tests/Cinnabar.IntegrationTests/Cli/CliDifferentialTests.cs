@@ -94,12 +94,12 @@ public sealed class CliDifferentialTests(DifferentialPair pair) : IClassFixture<
     }
 
     /// <summary>Runs both clients after the same setup and returns a description of any difference.</summary>
-    private static async Task<string?> CompareAsync(ServerProcess server, string[][] setup, string[] args, byte[]? stdin = null)
+    private static async Task<string?> CompareAsync(ServerProcess server, string[][] setup, string[] args, byte[]? stdin = null, Dictionary<string, string>? environment = null)
     {
         await ResetAsync(server, setup);
-        var theirs = await CliProcess.RunAsync(CliKind.Redis, args, stdin);
+        var theirs = await CliProcess.RunAsync(CliKind.Redis, args, stdin, environment);
         await ResetAsync(server, setup);
-        var ours = await CliProcess.RunAsync(CliKind.Cinnabar, args, stdin);
+        var ours = await CliProcess.RunAsync(CliKind.Cinnabar, args, stdin, environment);
         if (ours.ExitCode == theirs.ExitCode && ours.Stdout.AsSpan().SequenceEqual(theirs.Stdout) && ours.Stderr.AsSpan().SequenceEqual(theirs.Stderr))
         {
             return null;
@@ -174,6 +174,20 @@ public sealed class CliDifferentialTests(DifferentialPair pair) : IClassFixture<
         }
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    // FAKETTY makes both clients format as on a terminal, where RESP3 pushes (here a client
+    // tracking invalidation, on redis-server: Cinnabar has no CLIENT TRACKING yet) are shown.
+    [Theory]
+    [InlineData("-3")]
+    [InlineData("-3 --csv")]
+    [InlineData("-3 --show-pushes no")]
+    public async Task PushesOnATerminalAreShownAsRedisCliShowsThem(string options)
+    {
+        var s = pair.Redis;
+        var script = Encoding.UTF8.GetBytes("CLIENT TRACKING on\nGET k\nSET k v2\nGET k\nPING\n");
+        var failure = await CompareAsync(s, [], [.. PortArgs(s), .. options.Split(' ')], script, new() { ["FAKETTY"] = "1" });
+        Assert.True(failure is null, failure);
     }
 
     // redis-cli 7.0.15 exits with "Unknown reply type: 13" on a RESP3 big number; we print it.
