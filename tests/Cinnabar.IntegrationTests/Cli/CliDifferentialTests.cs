@@ -63,7 +63,7 @@ public sealed class CliDifferentialTests(DifferentialPair pair) : IClassFixture<
     private const string Script =
         "SET a 1\nGET a\n\n   \nFOO\n\"unbalanced\nset \"with space\" 'single \\' quote'\nget \"with space\"\n" +
         "3 INCR counter\n0 PING\n-2 PING\nSELECT 2\nSET x y\nMULTI\nINCR x\nGET x\nEXEC\nMULTI\nDISCARD\nGET x\n" +
-        "SELECT 0\nECHO \"\\x41\\n\"\nhelp get\nMGET a missing\n";
+        "SELECT 0\nECHO \"\\x41\\n\"\nhelp get\nhelp @string\nhelp client kill\nMGET a missing\n";
 
     public static TheoryData<string, int> ServersAndModes()
     {
