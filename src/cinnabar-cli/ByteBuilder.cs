@@ -4,21 +4,25 @@ using Cinnabar.Protocol;
 
 namespace Cinnabar.Cli;
 
-/// <summary>A growable byte buffer with the appends the formatters need.</summary>
+/// <summary>A growable byte buffer with the appends the formatters need (an sds, in effect).</summary>
 internal sealed class ByteBuilder
 {
-    private readonly List<byte> _bytes = [];
+    private byte[] _buffer = new byte[256];
+    private int _length;
 
-    public int Length => _bytes.Count;
+    public int Length => _length;
 
-    public void Append(string text) => _bytes.AddRange(Encoding.UTF8.GetBytes(text));
+    public void Append(string text)
+    {
+        Ensure(Encoding.UTF8.GetMaxByteCount(text.Length));
+        _length += Encoding.UTF8.GetBytes(text, _buffer.AsSpan(_length));
+    }
 
     public void Append(ReadOnlySpan<byte> bytes)
     {
-        foreach (byte b in bytes)
-        {
-            _bytes.Add(b);
-        }
+        Ensure(bytes.Length);
+        bytes.CopyTo(_buffer.AsSpan(_length));
+        _length += bytes.Length;
     }
 
     /// <summary>sdscatrepr.</summary>
@@ -30,7 +34,15 @@ internal sealed class ByteBuilder
     }
 
     /// <summary>Drops the last byte (sdsrange(out,0,-2)).</summary>
-    public void RemoveLast() => _bytes.RemoveAt(_bytes.Count - 1);
+    public void RemoveLast() => _length--;
 
-    public byte[] ToArray() => [.. _bytes];
+    public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+    private void Ensure(int more)
+    {
+        if (_length + more > _buffer.Length)
+        {
+            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + more));
+        }
+    }
 }
