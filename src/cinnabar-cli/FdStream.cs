@@ -9,6 +9,7 @@ namespace Cinnabar.Cli;
 internal sealed class FdStream(int fd) : Stream
 {
     private const int EINTR = 4;
+    private const int EPIPE = 32;
 
     public override bool CanRead => true;
 
@@ -61,12 +62,20 @@ internal sealed class FdStream(int fd) : Stream
             nint n = SysWrite(fd, ref MemoryMarshal.GetReference(buffer), buffer.Length);
             if (n < 0)
             {
-                if (Marshal.GetLastPInvokeError() == EINTR)
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == EINTR)
                 {
                     continue;
                 }
 
-                throw new IOException($"write failed: errno {Marshal.GetLastPInvokeError()}");
+                // The reader went away ("| head"): C dies of SIGPIPE, silently; .NET ignores the
+                // signal, so leave the same way a shell would report it (128 + SIGPIPE).
+                if (errno == EPIPE)
+                {
+                    Environment.Exit(141);
+                }
+
+                throw new IOException($"write failed: errno {errno}");
             }
 
             buffer = buffer[(int)n..];
