@@ -23,6 +23,9 @@ public sealed class ServerOptions
 {
     public ServerKind Kind { get; set; } = ServerKind.Cinnabar;
 
+    /// <summary>The port to listen on (a free one when null); set it to restart a server where it was.</summary>
+    public int? Port { get; set; }
+
     /// <summary>Directives passed as --name value on the command line.</summary>
     public List<(string Name, string[] Values)> Directives { get; } = [];
 
@@ -129,7 +132,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts a server and waits until it answers.</summary>
     public static async Task<ServerProcess> StartAsync(ServerOptions options, TimeSpan? timeout = null)
     {
-        int port = FreePort();
+        int port = options.Port ?? FreePort();
         var dir = Directory.CreateTempSubdirectory("cinnabar-test-").FullName;
         var psi = new ProcessStartInfo
         {
