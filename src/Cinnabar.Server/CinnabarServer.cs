@@ -36,7 +36,11 @@ internal sealed class CinnabarServer
         ActiveExpiry = new Execution.ActiveExpire(this);
         Snapshots = new Persistence.SnapshotService(this);
         Replication = new ReplicationState(this);
+        PrimaryLink = new PrimaryLink(this);
     }
+
+    /// <summary>The replica side: the link to our primary (REPLICAOF), its state and position.</summary>
+    public PrimaryLink PrimaryLink { get; }
 
     /// <summary>RDB saving: SAVE, save points, the final snapshot at shutdown.</summary>
     public Persistence.SnapshotService Snapshots { get; }
@@ -156,6 +160,13 @@ internal sealed class CinnabarServer
     {
         foreach (var sink in PropagationSinks)
         {
+            // A replica never produces a stream of its own (replicationFeedSlaves returns when
+            // masterhost is set): its replicas get its primary's bytes through ReplicationState.Append.
+            if (IsReplica && sink == ReplicationFeed)
+            {
+                continue;
+            }
+
             sink.Propagate(db, ops, atomic);
         }
     }
@@ -165,6 +176,11 @@ internal sealed class CinnabarServer
     {
         foreach (var sink in PropagationSinks)
         {
+            if (IsReplica && sink == ReplicationFeed)
+            {
+                continue;
+            }
+
             sink.PropagateUnit(dbs, ops, atomic);
         }
     }

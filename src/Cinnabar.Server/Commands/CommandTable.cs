@@ -33,6 +33,7 @@ internal sealed class CommandTable
         IntrospectionCommands.Register(t);
         ExpireCommands.Register(t);
         ReplicationCommands.Register(t);
+        ReplicaOfCommands.Register(t);
         return t;
     }
 

@@ -104,6 +104,12 @@ internal static class ServerCommands
     // ROLE: ["master", <replication offset>, [<replica> ...]] for a primary.
     private static void Role(CommandContext ctx)
     {
+        if (ctx.Server.IsReplica)
+        {
+            ctx.Server.PrimaryLink.WriteRole(ctx.Reply);
+            return;
+        }
+
         ctx.Reply.ArrayHeader(3);
         ctx.Reply.Bulk("master"u8);
         ctx.Reply.Integer(0);

@@ -376,14 +376,16 @@ internal static class InfoBuilder
 
     private static void Replication(CinnabarServer server, StringBuilder sb)
     {
-        Line(sb, "role", "master");
+        Line(sb, "role", server.IsReplica ? "slave" : "master");
+        server.PrimaryLink.AppendInfo(sb);
         Line(sb, "connected_slaves", 0);
         Line(sb, "master_failover_state", "no-failover");
-        Line(sb, "master_replid", server.Metrics.ReplicationId);
-        Line(sb, "master_replid2", new string('0', 40));
-        Line(sb, "master_repl_offset", 0);
-        Line(sb, "second_repl_offset", -1);
-        Line(sb, "repl_backlog_active", 0);
+        var r = server.Replication;
+        Line(sb, "master_replid", r.ReplId);
+        Line(sb, "master_replid2", r.ReplId2);
+        Line(sb, "master_repl_offset", r.Offset);
+        Line(sb, "second_repl_offset", r.SecondReplIdOffset);
+        Line(sb, "repl_backlog_active", r.HasBacklog ? 1 : 0);
         Line(sb, "repl_backlog_size", 1048576);
         Line(sb, "repl_backlog_first_byte_offset", 0);
         Line(sb, "repl_backlog_histlen", 0);

@@ -215,6 +215,12 @@ public static class Startup
 
         log.Warning("Server initialized");
 
+        // A replica loads its file keeping expired keys (its primary's DELs remove them).
+        if (config.ReplicaOfHost.Length > 0)
+        {
+            server.PrimaryLink.Configure(config.ReplicaOfHost, config.ReplicaOfPort);
+        }
+
         // loadDataFromDisk: after binding, before serving; a bad file stops startup untouched.
         if (!Persistence.Rdb.RdbStartupLoader.Load(server, out var loaded))
         {
@@ -223,6 +229,7 @@ public static class Startup
         }
 
         server.LoadedRdb = loaded;
+        server.PrimaryLink.AdoptLoadedRdb(loaded);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true;
@@ -245,6 +252,9 @@ public static class Startup
         {
             log.Notice($"The server is now ready to accept connections at {host.UnixSocketPath}");
         }
+
+        // replicationCron's first tick connects a replica configured in the file.
+        server.PrimaryLink.Start();
 
         if (supervised)
         {

@@ -88,8 +88,9 @@ internal static class RdbStartupLoader
         }
     }
 
-    // The AUX fields Redis logs while loading (rdbLoadRioWithLoadingCtx).
-    private static void LogAux(CinnabarServer server, Logger log, string name, string value)
+    // The AUX fields Redis logs while loading (rdbLoadRioWithLoadingCtx); also used by the
+    // replica's load of its primary's snapshot.
+    internal static void LogAux(CinnabarServer server, Logger log, string name, string value)
     {
         switch (name.ToLowerInvariant())
         {
