@@ -216,6 +216,9 @@ internal static class ConfigCatalog
         "latency-tracking", "latency-tracking-info-percentiles", "shutdown-on-sigint", "shutdown-on-sigterm",
         // RDB saving (Persistence/SnapshotService.cs).
         "save", "dbfilename", "rdbcompression", "rdbchecksum", "stop-writes-on-bgsave-error",
+        // The replica side of replication (Replication/PrimaryLink.cs).
+        "replicaof", "masterauth", "masteruser", "repl-diskless-load", "repl-timeout", "replica-priority",
+        "replica-announce-ip", "replica-announce-port", "replica-announced",
     };
 
     private static Dictionary<string, ConfigDefinition> BuildIndex()

@@ -589,7 +589,7 @@ internal sealed class PrimaryLink : IClientTransport
             return primarySide();
         }
 
-        if (Current is { } cur && Client is { } client)
+        if (Current is not null && Client is { } client)
         {
             return new ReplSaveInfo(client.DbIndex, _server.Replication.ReplId, _server.Replication.Offset);
         }

@@ -46,6 +46,11 @@ internal sealed class PrimaryStreamApplier
             lock (_server.Gate)
             {
                 _link.LastIoMs = _server.NowMs;
+                if (_link.Client is { } mc)
+                {
+                    mc.LastInteractionMs = _link.LastIoMs;
+                }
+
                 if (_link.Current is { } c)
                 {
                     c.ReadOffset += n;
