@@ -71,7 +71,8 @@ internal sealed class PrimarySyncAttempt
         {
             lock (_server.Gate)
             {
-                if (Current)
+                // A connection we closed ourselves (timeout, REPLICAOF) has been accounted for.
+                if (Current && _link.Connection is { IsClosed: false })
                 {
                     _server.Log.Warning($"Replication link error: {e.Message}");
                     _link.FailAttempt("protocol error: " + e.Message);
@@ -393,7 +394,17 @@ internal sealed class PrimarySyncAttempt
         while (mark is not null || read < size)
         {
             int max = mark is null ? (int)Math.Min(size - read, 1 << 20) : 1 << 20;
-            var chunk = await conn.ReadSomeAsync(max, CancellationToken.None).ConfigureAwait(false);
+            ReadOnlyMemory<byte> chunk;
+            try
+            {
+                chunk = await conn.ReadSomeAsync(max, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                Fail($"I/O error trying to sync with MASTER: {e.Message}", $"connection lost during the transfer ({read} bytes received)");
+                return false;
+            }
+
             await sink.WriteAsync(chunk).ConfigureAwait(false);
             read += chunk.Length;
             lock (_server.Gate)
