@@ -30,6 +30,7 @@ internal sealed class PrimarySyncAttempt
     private readonly PrimaryLink _link;
     private readonly string _host;
     private readonly int _port;
+    private bool _usedEofMark;
 
     public PrimarySyncAttempt(CinnabarServer server, PrimaryLink link, int generation)
     {
@@ -380,6 +381,7 @@ internal sealed class PrimarySyncAttempt
         if (line.StartsWith("$EOF:", StringComparison.Ordinal) && line.Length - 5 >= EofMarkSize)
         {
             mark = Encoding.Latin1.GetBytes(line.Substring(5, EofMarkSize));
+            _usedEofMark = true;
             Progress(0, $"MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF {target}");
         }
         else
@@ -565,7 +567,10 @@ internal sealed class PrimarySyncAttempt
             _link.LinkUpAfterFullSync(primaryId, initialOffset, streamDb, conn);
 
             // An EOF-marked transfer: the primary holds the stream back until our first ACK.
-            _link.SendAck();
+            if (_usedEofMark)
+            {
+                _link.SendAck();
+            }
         }
 
         return await StreamAsync(conn).ConfigureAwait(false);
