@@ -64,6 +64,9 @@ internal sealed class PrimaryPosition
 
     /// <summary>The database the stream has selected.</summary>
     public int Db { get; set; }
+
+    /// <summary>Synchronized with SYNC (a primary without PSYNC): no periodic ACKs (Redis's CLIENT_PRE_PSYNC).</summary>
+    public bool PrePsync { get; init; }
 }
 
 /// <summary>This server's link to its primary.</summary>
@@ -204,6 +207,7 @@ internal sealed class PrimaryLink : IClientTransport
         Phase = "connect";
         DownReason = null;
         LastFailure = null;
+        RememberInConfig(host, port.ToString(CultureInfo.InvariantCulture));
         _server.Log.Notice($"Connecting to MASTER {host}:{port}");
         Launch(delayMs: 0);
     }
@@ -236,6 +240,7 @@ internal sealed class PrimaryLink : IClientTransport
         _server.IsReplica = false;
         _server.PrimaryLinkUp = false;
         _server.Log.Role = 'M';
+        RememberInConfig("no", "one");
     }
 
     /// <summary>The replica half of replicationCron, once a second: timeouts and the periodic ACK. Caller holds the gate.</summary>
@@ -271,7 +276,7 @@ internal sealed class PrimaryLink : IClientTransport
             Connection?.Close();
         }
 
-        if (State == PrimaryLinkState.Connected && Current is { Offset: >= 0 })
+        if (State == PrimaryLinkState.Connected && Current is { PrePsync: false })
         {
             SendAck();
         }
@@ -373,7 +378,7 @@ internal sealed class PrimaryLink : IClientTransport
         r.Offset = offset;
         r.ClearReplId2();
         r.CreateBacklogIfNeeded();
-        LinkUp(new PrimaryPosition(replId, offset, db), conn);
+        LinkUp(new PrimaryPosition(replId, offset, db) { PrePsync = offset == -1 }, conn);
         _server.Log.Notice("MASTER <-> REPLICA sync: Finished with success");
     }
 
@@ -435,7 +440,8 @@ internal sealed class PrimaryLink : IClientTransport
         Current = null;
         Connection?.Close();
         Connection = null;
-        if (cache)
+        // A SYNC-only primary has no offsets to continue from.
+        if (cache && !cur.PrePsync)
         {
             _server.Log.Notice("Caching the disconnected master state.");
             cur.ReadOffset = cur.Offset;
@@ -551,6 +557,10 @@ internal sealed class PrimaryLink : IClientTransport
         TransferSize = -1;
         TransferRead = 0;
     }
+
+    // CONFIG GET replicaof and CONFIG REWRITE report the current primary, as Redis's do.
+    private void RememberInConfig(string host, string port) =>
+        _server.Config.Store.Set(Config.ConfigCatalog.ByName["replicaof"], [host, port], out _);
 
     // replicationCacheMasterUsingMyself: our own id and offset become the position to PSYNC from.
     private void CacheUsingMyself(int db)

@@ -507,18 +507,24 @@ internal sealed class PrimarySyncAttempt
             problem = Config.OsError.Describe(e);
         }
 
-        if (loaded is not null && tmp is not null)
-        {
-            await payload.DisposeAsync().ConfigureAwait(false);
-            problem = RenameOverDbFile(tmp);
-        }
-
+        await payload.DisposeAsync().ConfigureAwait(false);
         lock (_server.Gate)
         {
             _server.Loading = false;
             if (!Current)
             {
+                if (tmp is not null)
+                {
+                    TryDelete(tmp);
+                }
+
                 return false;
+            }
+
+            // Only a snapshot that loaded completely replaces dbfilename.
+            if (loaded is not null && tmp is not null)
+            {
+                problem = RenameOverDbFile(tmp);
             }
 
             if (problem is not null || loaded is null)
@@ -593,7 +599,7 @@ internal sealed class PrimarySyncAttempt
         return false;
     }
 
-    // rename(tmp, dbfilename) + fsyncFileDir; null on success, else the OS error.
+    // rename(tmp, dbfilename); null on success, else the OS error (caller holds the gate).
     private string? RenameOverDbFile(string tmp)
     {
         string target = _server.Config.DbFilename;
@@ -605,11 +611,7 @@ internal sealed class PrimarySyncAttempt
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             string err = Config.OsError.Describe(e);
-            lock (_server.Gate)
-            {
-                _server.Log.Warning($"Failed trying to rename the temp DB into {target} in MASTER <-> REPLICA synchronization: {err}");
-            }
-
+            _server.Log.Warning($"Failed trying to rename the temp DB into {target} in MASTER <-> REPLICA synchronization: {err}");
             return err;
         }
     }
