@@ -76,6 +76,7 @@ internal sealed class PrimaryLink : IClientTransport
     private int _generation;
     private long _lastCronSecond;
     private PrimarySyncAttempt? _attempt;
+    private int _repeats;
 
     public PrimaryLink(CinnabarServer server)
     {
@@ -207,6 +208,7 @@ internal sealed class PrimaryLink : IClientTransport
         Phase = "connect";
         DownReason = null;
         LastFailure = null;
+        _repeats = 0;
         RememberInConfig(host, port.ToString(CultureInfo.InvariantCulture));
         _server.Log.Notice($"Connecting to MASTER {host}:{port}");
         Launch(delayMs: 0);
@@ -500,18 +502,20 @@ internal sealed class PrimaryLink : IClientTransport
     {
         if (line == LastFailure)
         {
+            _repeats++;
             _server.Log.Verbose(line);
             return;
         }
 
         LastFailure = line;
+        _repeats = 0;
         _server.Log.Warning(line);
     }
 
-    /// <summary>A notice that repeats on every retry of a failing link is logged at verbose level after the first.</summary>
+    /// <summary>The notices of an attempt are logged at verbose level once the same failure has repeated.</summary>
     internal void LogProgress(string line)
     {
-        if (LastFailure is not null)
+        if (_repeats > 0)
         {
             _server.Log.Verbose(line);
         }
@@ -538,6 +542,7 @@ internal sealed class PrimaryLink : IClientTransport
         DownSinceMs = 0;
         DownReason = null;
         LastFailure = null;
+        _repeats = 0;
         _server.PrimaryLinkUp = true;
     }
 
