@@ -273,6 +273,45 @@ public class ReplicaOfRedisTests
         await ReplicationNode.WaitForAsync(async () => (await p.CommandAsync("INFO", "replication")).Contains("state=online", StringComparison.Ordinal), "online replica");
     }
 
+    [Fact]
+    public async Task ASilentPrimaryIsDroppedAfterReplTimeoutAndContinuedPartiallyWhenItWakesUp()
+    {
+        await using var primary = await StartRedisPrimaryAsync();
+        await using var replica = await StartCinnabarReplicaAsync(primary, "repl-timeout 2");
+        await replica.WaitForLinkUpAsync(Password);
+        await using var r = await replica.ConnectAsync(Password);
+        primary.Signal("STOP");
+        try
+        {
+            await replica.WaitForLogAsync("MASTER timeout: no data nor PING received...");
+            await ReplicationNode.WaitForAsync(async () => (await ReplicationNode.InfoFieldAsync(r, "replication", "master_link_down_reason"))?.StartsWith("timeout", StringComparison.Ordinal) == true, "a timeout reason");
+            Assert.Equal("down", await ReplicationNode.InfoFieldAsync(r, "replication", "master_link_status"));
+        }
+        finally
+        {
+            primary.Signal("CONT");
+        }
+
+        await replica.WaitForLinkUpAsync(Password);
+        await replica.WaitForLogAsync("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+        await using var p = await primary.ConnectAsync(Password);
+        await p.CommandAsync("SET", "awake", "1");
+        await WaitForSameDigestAsync(p, r);
+    }
+
+    [Fact]
+    public async Task MasteruserAuthenticatesAsAnAclUserOfTheRedisPrimary()
+    {
+        await using var primary = await StartRedisPrimaryAsync("user repl on >replpass ~* &* +@all");
+        await using var p = await primary.ConnectAsync(Password);
+        await p.CommandAsync("SET", "acl", "ok");
+        await using var replica = await ReplicationNode.StartAsync(ServerKind.Cinnabar, "masteruser repl", "masterauth replpass", $"replicaof 127.0.0.1 {primary.Port}");
+        await replica.WaitForLinkUpAsync();
+        await using var r = await replica.ConnectAsync();
+        await WaitForSameDigestAsync(p, r);
+        Assert.Contains("user=repl", await p.CommandAsync("CLIENT", "LIST", "TYPE", "replica"), StringComparison.Ordinal);
+    }
+
     private static async Task<string> SelectAndGetAsync(RawConnection c, int db, string key)
     {
         await c.CommandAsync("SELECT", db.ToString(System.Globalization.CultureInfo.InvariantCulture));

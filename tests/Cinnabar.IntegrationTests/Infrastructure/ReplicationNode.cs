@@ -28,6 +28,12 @@ public sealed class ReplicationNode : IAsyncDisposable
 
     public string ConfigPath => Path.Combine(Dir, "node.conf");
 
+    /// <summary>The running process's PID.</summary>
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("not started");
+
+    /// <summary>Sends a signal by PID (STOP/CONT to pause and resume, as Redis's tests do).</summary>
+    public void Signal(string name) => Process.Start("kill", [$"-{name}", Pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+
     public string LogPath => Path.Combine(Dir, "node.log");
 
     /// <summary>The log so far.</summary>
