@@ -300,6 +300,41 @@ public class ReplicaOfRedisTests
     }
 
     [Fact]
+    public async Task AnRdbSavedByTheReplicaRecordsItsPositionSoARestartContinuesExactlyWhereItEnds()
+    {
+        await using var primary = await StartRedisPrimaryAsync();
+        await using var replica = await StartCinnabarReplicaAsync(primary);
+        await replica.WaitForLinkUpAsync(Password);
+        await using var p = await primary.ConnectAsync(Password);
+        await p.CommandAsync("SELECT", "5");
+        await p.CommandAsync("SET", "k", "v");
+        long offset;
+        await using (var r = await replica.ConnectAsync(Password))
+        {
+            await WaitForSameDigestAsync(p, r);
+            offset = await ReplicationNode.InfoNumberAsync(r, "replication", "slave_repl_offset");
+            Assert.Equal("+OK\r\n", await r.CommandAsync("SAVE"));
+        }
+
+        string id = (await ReplicationNode.InfoFieldAsync(p, "replication", "master_replid"))!;
+        await replica.KillAsync();
+        await p.CommandAsync("SET", "k2", "v2");
+        await replica.RestartAsync();
+        await replica.WaitForLinkUpAsync(Password);
+        // The request is the saved offset + 1 (a primary PING may have landed between INFO and SAVE).
+        var m = Regex.Match(replica.Log, $"Trying a partial resynchronization \\(request {id}:(\\d+)\\)\\.");
+        Assert.True(m.Success, replica.Log);
+        Assert.InRange(long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), offset + 1, offset + 1 + 14);
+        Assert.Contains("Partial resynchronization request from 127.0.0.1:", primary.Log);
+
+        // The stream continues in the database the saved position had selected.
+        await using var r2 = await replica.ConnectAsync(Password);
+        await WaitForSameDigestAsync(p, r2);
+        await p.CommandAsync("SET", "k3", "v3");
+        await WaitForSameDigestAsync(p, r2);
+    }
+
+    [Fact]
     public async Task MasteruserAuthenticatesAsAnAclUserOfTheRedisPrimary()
     {
         await using var primary = await StartRedisPrimaryAsync("user repl on >replpass ~* &* +@all");

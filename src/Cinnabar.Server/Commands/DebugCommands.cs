@@ -186,7 +186,8 @@ internal static class DebugCommands
                 return;
             case "change-repl-id" when argc == 2:
                 ctx.Server.Log.Warning("Changing replication IDs after receiving DEBUG change-repl-id");
-                ctx.Server.Metrics.ReplicationId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+                ctx.Server.Replication.ChangeReplId();
+                ctx.Server.Replication.ClearReplId2();
                 ctx.Reply.Ok();
                 return;
             case "reload":

@@ -455,7 +455,7 @@ internal sealed class PrimaryLink : IClientTransport
         _server.PrimaryLinkUp = false;
         DownSinceMs = _server.NowMs;
         DownReason = why ?? DownReason ?? "connection lost";
-        if (reconnect && Host is not null)
+        if (reconnect && Host is not null && !_server.ShutdownRequested.IsCancellationRequested)
         {
             // replicationHandleMasterDisconnection reconnects at once, not at the next cron tick.
             _server.Log.Notice($"Reconnecting to MASTER {Host}:{Port}");
@@ -489,7 +489,7 @@ internal sealed class PrimaryLink : IClientTransport
         }
 
         _attempt = null;
-        if (Host is null || !failed || attempt.Generation != _generation)
+        if (Host is null || !failed || attempt.Generation != _generation || _server.ShutdownRequested.IsCancellationRequested)
         {
             return;
         }
