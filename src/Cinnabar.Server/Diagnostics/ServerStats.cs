@@ -15,6 +15,9 @@ internal sealed class ServerStats
     /// <summary>total_net_output_bytes</summary>
     public long NetOutputBytes;
 
+    /// <summary>total_net_repl_input_bytes: bytes read from our primary (handshake, snapshot, stream).</summary>
+    public long NetReplInputBytes;
+
     /// <summary>rejected_connections</summary>
     public long RejectedConnections { get; set; }
 
@@ -61,6 +64,7 @@ internal sealed class ServerStats
         CommandsProcessed = 0;
         NetInputBytes = 0;
         NetOutputBytes = 0;
+        NetReplInputBytes = 0;
         RejectedConnections = 0;
         ExpiredKeys = 0;
         ExpiredStalePercent = 0;

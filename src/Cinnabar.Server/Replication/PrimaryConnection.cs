@@ -12,15 +12,17 @@ namespace Cinnabar.Server.Replication;
 internal sealed class PrimaryConnection : IDisposable
 {
     private readonly Socket _socket;
+    private readonly Diagnostics.ServerStats _stats;
     private readonly object _sendLock = new();
     private byte[] _buffer = new byte[64 * 1024];
     private int _start;
     private int _end;
     private int _closed;
 
-    public PrimaryConnection(Socket socket)
+    public PrimaryConnection(Socket socket, Diagnostics.ServerStats stats)
     {
         _socket = socket;
+        _stats = stats;
     }
 
     /// <summary>Bytes received in total (INFO's replication input counters).</summary>
@@ -118,6 +120,7 @@ internal sealed class PrimaryConnection : IDisposable
 
         _end += n;
         BytesRead += n;
+        Interlocked.Add(ref _stats.NetReplInputBytes, n);
         OnRead?.Invoke(n);
     }
 

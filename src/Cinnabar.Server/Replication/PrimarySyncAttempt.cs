@@ -94,7 +94,7 @@ internal sealed class PrimarySyncAttempt
     private async Task<bool> SyncAsync()
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var conn = new PrimaryConnection(socket);
+        var conn = new PrimaryConnection(socket, _server.Stats);
         lock (_server.Gate)
         {
             if (!Current)
