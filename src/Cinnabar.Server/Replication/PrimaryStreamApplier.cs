@@ -145,6 +145,7 @@ internal sealed class PrimaryStreamApplier
                 {
                     int replyStart = client.Output.Length;
                     _server.Dispatcher.Process(client, _args);
+                    ReportError(client, replyStart);
                     client.Output.Truncate(replyStart);
                     if (client.Blocked && client.Postponed)
                     {
@@ -170,5 +171,22 @@ internal sealed class PrimaryStreamApplier
         _conn.Consume(forwardFrom);
         parsedAhead = next - forwardFrom;
         return null;
+    }
+
+    // afterErrorReply: an error while applying the primary's stream means the datasets may
+    // diverge (a command this server does not know, for instance); Redis logs it loudly.
+    private void ReportError(Networking.ClientSession client, int replyStart)
+    {
+        var reply = client.Output.WrittenSpan[replyStart..];
+        if (reply.IsEmpty || reply[0] != (byte)'-')
+        {
+            return;
+        }
+
+        int end = reply.IndexOf((byte)'\r');
+        string text = System.Text.Encoding.UTF8.GetString(reply[1..(end < 0 ? reply.Length : end)]);
+        string command = client.LastCommand == "NULL" ? "<unknown>" : client.LastCommand;
+        _server.Stats.UnexpectedErrorReplies++;
+        _server.Log.Warning($"== CRITICAL == This replica is sending an error to its master: '{text}' after processing the command '{command}'");
     }
 }
