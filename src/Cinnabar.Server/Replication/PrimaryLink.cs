@@ -77,6 +77,7 @@ internal sealed class PrimaryLink : IClientTransport
     private long _lastCronSecond;
     private PrimarySyncAttempt? _attempt;
     private int _repeats;
+    private string? _lastReason;
 
     public PrimaryLink(CinnabarServer server)
     {
@@ -126,9 +127,6 @@ internal sealed class PrimaryLink : IClientTransport
 
     /// <summary>The connection of the current attempt (handshake, transfer or stream), or null.</summary>
     internal PrimaryConnection? Connection { get; set; }
-
-    /// <summary>The last failure, to log a repeated one quietly.</summary>
-    internal string? LastFailure { get; set; }
 
     /// <summary>
     /// Startup with replicaof in the config (before the RDB loads, so a replica keeps expired
@@ -207,7 +205,7 @@ internal sealed class PrimaryLink : IClientTransport
         State = PrimaryLinkState.Connect;
         Phase = "connect";
         DownReason = null;
-        LastFailure = null;
+        _lastReason = null;
         _repeats = 0;
         RememberInConfig(host, port.ToString(CultureInfo.InvariantCulture));
         _server.Log.Notice($"Connecting to MASTER {host}:{port}");
@@ -469,6 +467,16 @@ internal sealed class PrimaryLink : IClientTransport
     /// </summary>
     internal void FailAttempt(string reason)
     {
+        if (reason == _lastReason)
+        {
+            _repeats++;
+        }
+        else
+        {
+            _lastReason = reason;
+            _repeats = 0;
+        }
+
         Connection?.Close();
         Connection = null;
         if (State != PrimaryLinkState.Connected)
@@ -497,27 +505,32 @@ internal sealed class PrimaryLink : IClientTransport
         Launch(delayMs: 1000);
     }
 
-    /// <summary>Logs a failure line; the same failure again is logged at verbose level (no log floods).</summary>
-    internal void LogFailure(string line)
+    /// <summary>Logs the line of a failure: at warning level, or verbose when the last attempt failed for the same reason.</summary>
+    internal void LogFailure(string line, string reason)
     {
-        if (line == LastFailure)
+        if (reason == _lastReason)
         {
-            _repeats++;
             _server.Log.Verbose(line);
-            return;
         }
-
-        LastFailure = line;
-        _repeats = 0;
-        _server.Log.Warning(line);
+        else
+        {
+            _server.Log.Warning(line);
+        }
     }
 
-    /// <summary>The notices of an attempt are logged at verbose level once the same failure has repeated.</summary>
-    internal void LogProgress(string line)
+    /// <summary>
+    /// Logs a step of an attempt; once attempts keep failing for the same reason their steps
+    /// are logged at verbose level (Redis would log them on every retry, up to thousands a second).
+    /// </summary>
+    internal void LogProgress(string line, bool warning = false)
     {
         if (_repeats > 0)
         {
             _server.Log.Verbose(line);
+        }
+        else if (warning)
+        {
+            _server.Log.Warning(line);
         }
         else
         {
@@ -541,7 +554,7 @@ internal sealed class PrimaryLink : IClientTransport
         LastIoMs = _server.NowMs;
         DownSinceMs = 0;
         DownReason = null;
-        LastFailure = null;
+        _lastReason = null;
         _repeats = 0;
         _server.PrimaryLinkUp = true;
     }

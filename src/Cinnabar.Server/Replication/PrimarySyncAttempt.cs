@@ -268,7 +268,7 @@ internal sealed class PrimarySyncAttempt
                 }
                 else
                 {
-                    _link.LogFailure($"Unexpected reply to PSYNC from master: {reply}");
+                    _link.LogProgress($"Unexpected reply to PSYNC from master: {reply}", warning: true);
                 }
 
                 _link.LogProgress("Retrying with SYNC...");
@@ -678,7 +678,7 @@ internal sealed class PrimarySyncAttempt
 
             if (line is not null)
             {
-                _link.LogFailure(line);
+                _link.LogFailure(line, reason);
             }
 
             _link.FailAttempt(reason);
