@@ -156,6 +156,56 @@ public class ReplicaOfRedisTests
         Assert.False(File.Exists(Path.Combine(replica.Dir, "dump.rdb")));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task DisklessLoadOnEmptyDbIsUsedOnlyWhenTheReplicaHasNoData(bool hasData)
+    {
+        await using var primary = await StartRedisPrimaryAsync();
+        await using var p = await primary.ConnectAsync(Password);
+        await WriteSampleDataAsync(p);
+        await using var replica = await ReplicationNode.StartAsync(ServerKind.Cinnabar, $"requirepass {Password}", $"masterauth {Password}", "repl-diskless-load on-empty-db");
+        await using var r = await replica.ConnectAsync(Password);
+        if (hasData)
+        {
+            await r.CommandAsync("SET", "local", "x");
+        }
+
+        await r.CommandAsync("REPLICAOF", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await replica.WaitForLinkUpAsync(Password);
+        await WaitForSameDigestAsync(p, r);
+        Assert.Contains(hasData ? "with EOF to disk" : "with EOF to parser", replica.Log);
+        Assert.Equal(hasData, File.Exists(Path.Combine(replica.Dir, "dump.rdb")));
+    }
+
+    [Fact]
+    public async Task ClientKillOnEitherSideIsFollowedByAPartialResyncWithTheWritesInBetween()
+    {
+        await using var primary = await StartRedisPrimaryAsync();
+        await using var replica = await StartCinnabarReplicaAsync(primary);
+        await replica.WaitForLinkUpAsync(Password);
+        await using var p = await primary.ConnectAsync(Password);
+        await using var r = await replica.ConnectAsync(Password);
+        await p.CommandAsync("SET", "a", "1");
+        await WaitForSameDigestAsync(p, r);
+
+        Assert.Equal(":1\r\n", await r.CommandAsync("CLIENT", "KILL", "TYPE", "master"));
+        await p.CommandAsync("SET", "b", "2");
+        await replica.WaitForLogAsync("Caching the disconnected master state.");
+        await replica.WaitForLinkUpAsync(Password);
+        await WaitForSameDigestAsync(p, r);
+
+        // The primary drops the replica while writes continue.
+        await p.CommandAsync("CLIENT", "KILL", "TYPE", "replica");
+        await p.CommandAsync("SET", "c", "3");
+        await p.CommandAsync("INCR", "a");
+        await WaitForSameDigestAsync(p, r);
+        await ReplicationNode.WaitForAsync(async () => await ReplicationNode.InfoNumberAsync(p, "stats", "sync_partial_ok") == 2, "two partial resyncs");
+        Assert.Equal(1, await ReplicationNode.InfoNumberAsync(p, "stats", "sync_full"));
+        Assert.Equal(2, replica.CountInLog("Successful partial resynchronization with master."));
+        Assert.Equal(2, replica.CountInLog($"Reconnecting to MASTER 127.0.0.1:{primary.Port}"));
+    }
+
     [Fact]
     public async Task AWrongMasterauthKeepsTheLinkDownAndSaysWhy()
     {
