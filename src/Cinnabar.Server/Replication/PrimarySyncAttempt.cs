@@ -31,6 +31,8 @@ internal sealed class PrimarySyncAttempt
     private readonly string _host;
     private readonly int _port;
     private bool _usedEofMark;
+    private bool _swapdb;
+    private bool _loadAnnounced;
 
     public PrimarySyncAttempt(CinnabarServer server, PrimaryLink link, int generation)
     {
@@ -293,6 +295,7 @@ internal sealed class PrimarySyncAttempt
 
             string mode = _server.Config.Store.GetEnumName("repl-diskless-load");
             diskless = mode == "swapdb" || (mode == "on-empty-db" && _server.Databases.All(d => d.Count == 0));
+            _swapdb = mode == "swapdb";
             _link.State = PrimaryLinkState.Transfer;
             _link.Phase = "waiting-for-rdb";
             _link.TransferSize = -1;
@@ -336,6 +339,14 @@ internal sealed class PrimarySyncAttempt
                 {
                     sink.Dispose();
                     TryDelete(tmp);
+                }
+
+                if (!received && _loadAnnounced)
+                {
+                    lock (_server.Gate)
+                    {
+                        _server.Loading = false;
+                    }
                 }
             }
 
@@ -390,6 +401,21 @@ internal sealed class PrimarySyncAttempt
             Progress(size, $"MASTER <-> REPLICA sync: receiving {size} bytes from master {target}");
         }
 
+        if (diskless)
+        {
+            // A diskless load starts loading as the payload starts arriving (Redis parses the
+            // socket directly; Redis's tests wait for this line to know the transfer began).
+            lock (_server.Gate)
+            {
+                if (!Current)
+                {
+                    return false;
+                }
+
+                AnnounceLoad();
+            }
+        }
+
         long read = 0;
         var last = new byte[EofMarkSize];
         int lastFill = 0;
@@ -403,7 +429,27 @@ internal sealed class PrimarySyncAttempt
             }
             catch (IOException e)
             {
-                Fail($"I/O error trying to sync with MASTER: {e.Message}", $"connection lost during the transfer ({read} bytes received)");
+                if (diskless)
+                {
+                    lock (_server.Gate)
+                    {
+                        _server.Log.Warning($"Internal error in RDB reading offset 0, function at rdb.c:0 -> Unexpected EOF reading RDB file");
+                    }
+
+                    Fail($"Failed trying to load the MASTER synchronization DB from socket: {e.Message}", $"connection lost during the transfer ({read} bytes received)");
+                    if (_swapdb)
+                    {
+                        lock (_server.Gate)
+                        {
+                            _server.Log.Notice("MASTER <-> REPLICA sync: Discarding temporary DB in background");
+                        }
+                    }
+                }
+                else
+                {
+                    Fail($"I/O error trying to sync with MASTER: {e.Message}", $"connection lost during the transfer ({read} bytes received)");
+                }
+
                 return false;
             }
 
@@ -461,15 +507,13 @@ internal sealed class PrimarySyncAttempt
                 return false;
             }
 
-            swapdb = diskless && _server.Config.Store.GetEnumName("repl-diskless-load") == "swapdb";
-            if (!swapdb)
+            swapdb = diskless && _swapdb;
+            if (!_loadAnnounced)
             {
-                _server.Log.Notice("MASTER <-> REPLICA sync: Flushing old data");
+                AnnounceLoad();
             }
 
-            _server.Log.Notice("MASTER <-> REPLICA sync: Loading DB in memory");
             _link.Phase = "loading";
-            _server.Loading = true;
         }
 
         RdbLoadResult? loaded = null;
@@ -646,6 +690,20 @@ internal sealed class PrimarySyncAttempt
             _link.TransferLastIoMs = _server.NowMs;
             _server.Log.Notice(line);
         }
+    }
+
+    // Redis's lines before loading (caller holds the gate). The old data is only replaced once
+    // the new snapshot has loaded completely; until then clients get -LOADING.
+    private void AnnounceLoad()
+    {
+        if (!_swapdb)
+        {
+            _server.Log.Notice("MASTER <-> REPLICA sync: Flushing old data");
+        }
+
+        _server.Log.Notice("MASTER <-> REPLICA sync: Loading DB in memory");
+        _server.Loading = true;
+        _loadAnnounced = true;
     }
 
     // Moves the link to the next handshake step with its log line; false if this attempt is obsolete.
