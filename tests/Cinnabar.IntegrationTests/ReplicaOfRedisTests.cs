@@ -385,6 +385,16 @@ public class ReplicaOfRedisTests
     }
 
     [Fact]
+    public async Task TheAnnouncedAddressIsWhatThePrimaryReports()
+    {
+        await using var primary = await StartRedisPrimaryAsync();
+        await using var replica = await StartCinnabarReplicaAsync(primary, "replica-announce-ip 10.1.2.3", "replica-announce-port 7777");
+        await replica.WaitForLinkUpAsync(Password);
+        await using var p = await primary.ConnectAsync(Password);
+        await ReplicationNode.WaitForAsync(async () => (await ReplicationNode.InfoFieldAsync(p, "replication", "slave0"))?.StartsWith("ip=10.1.2.3,port=7777,state=online", StringComparison.Ordinal) == true, "the announced address on the primary");
+    }
+
+    [Fact]
     public async Task MasteruserAuthenticatesAsAnAclUserOfTheRedisPrimary()
     {
         await using var primary = await StartRedisPrimaryAsync("user repl on >replpass ~* &* +@all");
