@@ -385,6 +385,30 @@ public class ReplicaOfRedisTests
     }
 
     [Fact]
+    public async Task AReplicaKilledMidTransferStartsCleanAndSynchronizesAfterRestart()
+    {
+        await using var primary = await StartRedisPrimaryAsync("repl-diskless-sync no");
+        await using var p = await primary.ConnectAsync(Password);
+        await p.CommandAsync("DEBUG", "POPULATE", "3000", "key", "100");
+        await p.CommandAsync("CONFIG", "SET", "rdb-key-save-delay", "1000");
+        await using var replica = await StartCinnabarReplicaAsync(primary);
+        await using (var r = await replica.ConnectAsync(Password))
+        {
+            await ReplicationNode.WaitForAsync(async () => await ReplicationNode.InfoFieldAsync(r, "replication", "master_sync_in_progress") == "1", "the transfer to start");
+            Assert.Equal("down", await ReplicationNode.InfoFieldAsync(r, "replication", "master_link_status"));
+            Assert.NotNull(await ReplicationNode.InfoFieldAsync(r, "replication", "master_sync_total_bytes"));
+        }
+
+        await replica.KillAsync();
+        await p.CommandAsync("CONFIG", "SET", "rdb-key-save-delay", "0");
+        await replica.RestartAsync();
+        await replica.WaitForLinkUpAsync(Password);
+        await using var r2 = await replica.ConnectAsync(Password);
+        await WaitForSameDigestAsync(p, r2);
+        Assert.Equal(2, replica.CountInLog("Partial resynchronization not possible (no cached master)"));
+    }
+
+    [Fact]
     public async Task TheAnnouncedAddressIsWhatThePrimaryReports()
     {
         await using var primary = await StartRedisPrimaryAsync();
