@@ -20,55 +20,6 @@ using Cinnabar.Server.Persistence.Rdb;
 
 namespace Cinnabar.Server.Replication;
 
-/// <summary>Redis's repl_state, as ROLE names it.</summary>
-internal enum PrimaryLinkState
-{
-    /// <summary>Not a replica.</summary>
-    None,
-
-    /// <summary>Must connect (REPL_STATE_CONNECT).</summary>
-    Connect,
-
-    /// <summary>TCP connect in progress.</summary>
-    Connecting,
-
-    /// <summary>PING, AUTH, REPLCONF, PSYNC exchange.</summary>
-    Handshake,
-
-    /// <summary>Receiving (or loading) the primary's RDB.</summary>
-    Transfer,
-
-    /// <summary>Applying the primary's command stream.</summary>
-    Connected,
-}
-
-/// <summary>A position in a primary's stream: Redis's master / cached_master client fields.</summary>
-internal sealed class PrimaryPosition
-{
-    public PrimaryPosition(string replId, long offset, int db)
-    {
-        ReplId = replId;
-        Offset = offset;
-        ReadOffset = offset;
-        Db = db;
-    }
-
-    /// <summary>The primary's replication id.</summary>
-    public string ReplId { get; set; }
-
-    /// <summary>reploff: stream bytes applied.</summary>
-    public long Offset { get; set; }
-
-    /// <summary>read_reploff: stream bytes read.</summary>
-    public long ReadOffset { get; set; }
-
-    /// <summary>The database the stream has selected.</summary>
-    public int Db { get; set; }
-
-    /// <summary>Synchronized with SYNC (a primary without PSYNC): no periodic ACKs (Redis's CLIENT_PRE_PSYNC).</summary>
-    public bool PrePsync { get; init; }
-}
-
 /// <summary>This server's link to its primary.</summary>
 internal sealed class PrimaryLink : IClientTransport
 {
