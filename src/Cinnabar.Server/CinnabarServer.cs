@@ -39,10 +39,17 @@ internal sealed class CinnabarServer
         PrimaryReplication = new PrimaryReplication(this);
         ReplicationFeed.Bind(this);
         Snapshots.ReplicationInfo = Replication.PopulateSaveInfo;
+
+        // After the primary side's hook: the replica side wraps it (a replica records its
+        // primary's position in its snapshots, a primary its own).
+        PrimaryLink = new PrimaryLink(this);
     }
 
     /// <summary>The primary side of replication: replicas, full and partial syncs, WAIT.</summary>
     public PrimaryReplication PrimaryReplication { get; }
+
+    /// <summary>The replica side: the link to our primary (REPLICAOF), its state and position.</summary>
+    public PrimaryLink PrimaryLink { get; }
 
     /// <summary>RDB saving: SAVE, save points, the final snapshot at shutdown.</summary>
     public Persistence.SnapshotService Snapshots { get; }
@@ -167,6 +174,13 @@ internal sealed class CinnabarServer
     {
         foreach (var sink in PropagationSinks)
         {
+            // A replica never produces a stream of its own (replicationFeedSlaves returns when
+            // masterhost is set): its replicas get its primary's bytes through ReplicationState.Append.
+            if (IsReplica && sink == ReplicationFeed)
+            {
+                continue;
+            }
+
             sink.Propagate(db, ops, atomic);
         }
     }
@@ -176,6 +190,11 @@ internal sealed class CinnabarServer
     {
         foreach (var sink in PropagationSinks)
         {
+            if (IsReplica && sink == ReplicationFeed)
+            {
+                continue;
+            }
+
             sink.PropagateUnit(dbs, ops, atomic);
         }
     }

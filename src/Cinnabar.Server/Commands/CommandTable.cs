@@ -35,6 +35,7 @@ internal sealed class CommandTable
         ExpireCommands.Register(t);
         ReplicationCommands.Register(t);
         PubSubCommands.Register(t);
+        ReplicaOfCommands.Register(t);
         return t;
     }
 

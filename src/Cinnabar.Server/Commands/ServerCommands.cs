@@ -148,8 +148,18 @@ internal static class ServerCommands
     // LASTSAVE
     private static void LastSave(CommandContext ctx) => ctx.Reply.Integer(InfoBuilder.LastSaveSeconds(ctx.Server));
 
-    // ROLE: ["master", <replication offset>, [[ip, port, offset] ...]] for a primary.
-    private static void Role(CommandContext ctx) => ctx.Server.PrimaryReplication.WriteRole(ctx.Reply);
+    // ROLE: ["master", <replication offset>, [[ip, port, offset] ...]] for a primary;
+    // ["slave", host, port, state, offset] for a replica.
+    private static void Role(CommandContext ctx)
+    {
+        if (ctx.Server.IsReplica)
+        {
+            ctx.Server.PrimaryLink.WriteRole(ctx.Reply);
+            return;
+        }
+
+        ctx.Server.PrimaryReplication.WriteRole(ctx.Reply);
+    }
 
     // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
     private static void Shutdown(CommandContext ctx)

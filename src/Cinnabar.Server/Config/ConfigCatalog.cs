@@ -224,6 +224,9 @@ internal static class ConfigCatalog
         "repl-diskless-sync", "repl-diskless-sync-delay", "repl-diskless-sync-max-replicas", "repl-backlog-size",
         "repl-backlog-ttl", "repl-timeout", "repl-ping-replica-period", "min-replicas-to-write", "min-replicas-max-lag",
         "client-output-buffer-limit",
+        // The replica side of replication (Replication/PrimaryLink.cs).
+        "replicaof", "masterauth", "masteruser", "repl-diskless-load", "replica-priority",
+        "replica-announce-ip", "replica-announce-port", "replica-announced",
     };
 
     private static Dictionary<string, ConfigDefinition> BuildIndex()

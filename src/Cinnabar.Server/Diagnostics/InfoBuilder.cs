@@ -344,7 +344,7 @@ internal static class InfoBuilder
         Line(sb, "instantaneous_ops_per_sec", m.OpsPerSecond);
         Line(sb, "total_net_input_bytes", Interlocked.Read(ref s.NetInputBytes));
         Line(sb, "total_net_output_bytes", Interlocked.Read(ref s.NetOutputBytes));
-        Line(sb, "total_net_repl_input_bytes", 0);
+        Line(sb, "total_net_repl_input_bytes", Interlocked.Read(ref s.NetReplInputBytes));
         Line(sb, "total_net_repl_output_bytes", Interlocked.Read(ref s.NetReplOutputBytes));
         Line(sb, "instantaneous_input_kbps", m.InputKbps.ToString("F2", CultureInfo.InvariantCulture));
         Line(sb, "instantaneous_output_kbps", m.OutputKbps.ToString("F2", CultureInfo.InvariantCulture));
@@ -393,7 +393,8 @@ internal static class InfoBuilder
 
     private static void Replication(CinnabarServer server, StringBuilder sb)
     {
-        Line(sb, "role", "master");
+        Line(sb, "role", server.IsReplica ? "slave" : "master");
+        server.PrimaryLink.AppendInfo(sb);
         server.PrimaryReplication.AppendInfo(sb);
     }
 

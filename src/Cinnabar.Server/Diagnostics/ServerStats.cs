@@ -18,6 +18,9 @@ internal sealed class ServerStats
     /// <summary>total_net_repl_output_bytes: the part of total_net_output_bytes sent to replicas.</summary>
     public long NetReplOutputBytes;
 
+    /// <summary>total_net_repl_input_bytes: bytes read from our primary (handshake, snapshot, stream).</summary>
+    public long NetReplInputBytes;
+
     /// <summary>rejected_connections</summary>
     public long RejectedConnections { get; set; }
 
@@ -68,6 +71,7 @@ internal sealed class ServerStats
         Interlocked.Exchange(ref NetReplOutputBytes, 0);
         NetInputBytes = 0;
         NetOutputBytes = 0;
+        NetReplInputBytes = 0;
         RejectedConnections = 0;
         ExpiredKeys = 0;
         ExpiredStalePercent = 0;

@@ -49,6 +49,7 @@ internal sealed class ServerCron
         }
 
         CloseTimedOutClients(now);
+        _server.PrimaryLink.Cron();
         _server.Snapshots.CronCheck();
         _server.PrimaryReplication.Cron();
         _server.Metrics.Sample(_server, now);

@@ -215,6 +215,12 @@ public static class Startup
 
         log.Warning("Server initialized");
 
+        // A replica loads its file keeping expired keys (its primary's DELs remove them).
+        if (config.ReplicaOfHost.Length > 0)
+        {
+            server.PrimaryLink.Configure(config.ReplicaOfHost, config.ReplicaOfPort);
+        }
+
         // Redis accepts clients before loadDataFromDisk and answers them -LOADING until the
         // dataset is in, so the signals and the listeners come first and "Ready to accept
         // connections" only after the load. A bad file stops startup untouched; a shutdown
@@ -264,6 +270,9 @@ public static class Startup
         {
             log.Notice($"The server is now ready to accept connections at {host.UnixSocketPath}");
         }
+
+        // replicationCron's first tick connects a replica configured in the file.
+        server.PrimaryLink.Start();
 
         if (supervised)
         {

@@ -74,6 +74,7 @@ internal static class RdbStartupLoader
 
             server.LoadedRdb = loaded;
             server.Replication.RestoreAsPrimaryFromRdb(loaded.Aux);
+            server.PrimaryLink.AdoptLoadedRdb(loaded);
             server.Loading = false;
         }
 
@@ -174,7 +175,7 @@ internal static class RdbStartupLoader
                 DropExpired = !server.IsReplica,
                 AllowDuplicates = allowDuplicates,
                 ProgressIntervalBytes = server.Config.Store.GetNumber("loading-process-events-interval-bytes"),
-                OnAux = (auxName, value, _) => OnAux(server, auxName, value),
+                OnAux = (auxName, value, _) => LogAux(server, auxName, value),
                 OnProgress = (pos, partial) =>
                 {
                     lock (server.Gate)
@@ -222,8 +223,8 @@ internal static class RdbStartupLoader
     }
 
     // The AUX fields Redis logs while loading (rdbLoadRioWithLoadingCtx); used-mem also feeds
-    // loading_rdb_used_mem.
-    private static void OnAux(CinnabarServer server, string name, string value)
+    // loading_rdb_used_mem. Also used by the replica's load of its primary's snapshot.
+    internal static void LogAux(CinnabarServer server, string name, string value)
     {
         var log = server.Log;
         switch (name.ToLowerInvariant())

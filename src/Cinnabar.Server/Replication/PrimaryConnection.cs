@@ -1,0 +1,186 @@
+// The replica's socket to its primary, with the few read shapes replication needs: a reply line
+// during the handshake (replication.c receiveSynchronousResponse / connSyncReadLine), raw bytes
+// for the RDB transfer, and whatever has arrived for the command stream. Reads are async and
+// never hold the executor gate; writes are small (handshake commands, REPLCONF ACK) and go out
+// under a lock of their own, so the cron can send an ACK while the reader waits for data.
+using System.Net.Sockets;
+using System.Text;
+
+namespace Cinnabar.Server.Replication;
+
+/// <summary>A buffered connection to the primary.</summary>
+internal sealed class PrimaryConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly Diagnostics.ServerStats _stats;
+    private readonly object _sendLock = new();
+    private byte[] _buffer = new byte[64 * 1024];
+    private int _start;
+    private int _end;
+    private int _closed;
+
+    public PrimaryConnection(Socket socket, Diagnostics.ServerStats stats)
+    {
+        _socket = socket;
+        _stats = stats;
+    }
+
+    /// <summary>Bytes received in total (INFO's replication input counters).</summary>
+    public long BytesRead { get; private set; }
+
+    /// <summary>Called with the number of bytes of every successful read (transfer progress and idle time).</summary>
+    public Action<int>? OnRead { get; set; }
+
+    /// <summary>True once Close ran.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>Bytes buffered and not consumed yet.</summary>
+    public int Buffered => _end - _start;
+
+    /// <summary>Reads one line without its CR LF (connSyncReadLine). Throws IOException when the peer closes.</summary>
+    public async ValueTask<string> ReadLineAsync(CancellationToken token)
+    {
+        while (true)
+        {
+            int nl = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+            if (nl >= 0)
+            {
+                int len = nl - _start;
+                if (len > 0 && _buffer[nl - 1] == (byte)'\r')
+                {
+                    len--;
+                }
+
+                string line = Encoding.Latin1.GetString(_buffer, _start, len);
+                _start = nl + 1;
+                return line;
+            }
+
+            if (_end - _start > 64 * 1024)
+            {
+                throw new IOException("line too long");
+            }
+
+            await FillAsync(token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Takes up to <paramref name="max"/> buffered bytes, reading when none are buffered.</summary>
+    public async ValueTask<ReadOnlyMemory<byte>> ReadSomeAsync(int max, CancellationToken token)
+    {
+        if (_start == _end)
+        {
+            await FillAsync(token).ConfigureAwait(false);
+        }
+
+        int n = Math.Min(max, _end - _start);
+        var chunk = new ReadOnlyMemory<byte>(_buffer, _start, n);
+        _start += n;
+        return chunk;
+    }
+
+    /// <summary>
+    /// The unconsumed bytes as one span: the command stream parses in place and then calls
+    /// <see cref="Consume"/>. <see cref="FillAsync"/> appends to it.
+    /// </summary>
+    public byte[] Buffer => _buffer;
+
+    /// <summary>Where unconsumed bytes start in <see cref="Buffer"/>.</summary>
+    public int Start => _start;
+
+    /// <summary>Where unconsumed bytes end in <see cref="Buffer"/>.</summary>
+    public int End => _end;
+
+    /// <summary>Marks bytes up to <paramref name="position"/> as consumed.</summary>
+    public void Consume(int position) => _start = position;
+
+    /// <summary>Reads more bytes after what is buffered (compacting or growing the buffer first).</summary>
+    public async ValueTask FillAsync(CancellationToken token)
+    {
+        if (_start > 0 && _start == _end)
+        {
+            _start = _end = 0;
+        }
+
+        if (_end == _buffer.Length)
+        {
+            int pending = _end - _start;
+            var target = pending > _buffer.Length / 2 ? new byte[_buffer.Length * 2] : _buffer;
+            System.Buffer.BlockCopy(_buffer, _start, target, 0, pending);
+            _buffer = target;
+            _start = 0;
+            _end = pending;
+        }
+
+        int n = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, token).ConfigureAwait(false);
+        if (n == 0)
+        {
+            throw new IOException("connection lost");
+        }
+
+        _end += n;
+        BytesRead += n;
+        Interlocked.Add(ref _stats.NetReplInputBytes, n);
+        OnRead?.Invoke(n);
+    }
+
+    /// <summary>Sends bytes; false when the connection is gone.</summary>
+    public bool Send(ReadOnlySpan<byte> bytes)
+    {
+        lock (_sendLock)
+        {
+            try
+            {
+                while (!bytes.IsEmpty)
+                {
+                    int n = _socket.Send(bytes);
+                    bytes = bytes[n..];
+                }
+
+                return true;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Sends a command as a RESP multibulk.</summary>
+    public bool SendCommand(params string[] args) => Send(Encode(args));
+
+    /// <summary>Encodes a command as a RESP multibulk.</summary>
+    public static byte[] Encode(params string[] args)
+    {
+        var sb = new StringBuilder();
+        sb.Append('*').Append(args.Length).Append("\r\n");
+        foreach (var a in args)
+        {
+            sb.Append('$').Append(Encoding.UTF8.GetByteCount(a)).Append("\r\n").Append(a).Append("\r\n");
+        }
+
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>Closes the socket; pending reads fail.</summary>
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Already disconnected.
+        }
+
+        _socket.Dispose();
+    }
+
+    public void Dispose() => Close();
+}
