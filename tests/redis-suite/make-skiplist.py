@@ -25,7 +25,6 @@ MISSING = {
     "RDB persistence (issue 3)": r"migrate",
     "CLIENT TRACKING (not planned yet)": r"client tracking",
     "AOF (not planned yet)": r"(appendonly|loadaof|bgrewriteaof|\baof\b|aof-|aof_)",
-    "replication (issue 4)": r"\b(replicaof|slaveof|wait_for_sync|wait_replica|WAIT\b|role|min-replicas-to-write)\b",
     "ACL (not planned yet)": r"\bacl\b",
     # Values are not at fixed addresses in .NET; DEBUG OBJECT's at: is an identity, not a pointer.
     "DEBUG OBJECT value addresses (Redis memory layout)": r"string range \$(old|new) 0 2",

@@ -119,6 +119,63 @@ public sealed class CliStatusTests
     }
 
     [Fact]
+    public async Task StatusOfCinnabarNodesShowsTwoReplicasThenADownedLinkWithItsReason()
+    {
+        await using var master = await ServerProcess.StartAsync(ServerOptions.Cinnabar()
+            .With("requirepass", "centos").With("repl-diskless-sync-delay", "0"));
+        await using var a = await ServerProcess.StartAsync(ServerOptions.Cinnabar()
+            .With("requirepass", "centos").With("masterauth", "centos").With("replicaof", "127.0.0.1", P(master.Port)));
+        await using var b = await ServerProcess.StartAsync(ServerOptions.Cinnabar()
+            .With("requirepass", "centos").With("masterauth", "centos").With("replicaof", "127.0.0.1", P(master.Port)));
+        await using var cli = CliProcess.Start(CliKind.Cinnabar, ["-p", P(master.Port), "-a", "centos", "--no-auth-warning", "--status", "-i", "0.2"]);
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            var tables = cli.Out.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+            var rows = tables.Length > 1 ? Rows(tables[^2]) : [];
+            if (rows.Length == 4 && rows[2][3] == "up" && rows[3][3] == "up")
+            {
+                Assert.Equal("master", rows[1][1]);
+                Assert.All(rows[2..], r => Assert.Equal(["replica", "online", "up"], r[1..4]));
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, cli.Out);
+            await Task.Delay(100);
+        }
+
+        // B's next handshake uses a wrong password: its link goes down and says why.
+        await using (var rb = await RawConnection.ConnectAsync(b.Port))
+        {
+            await rb.CommandAsync("AUTH", "centos");
+            Assert.Equal("+OK\r\n", await rb.CommandAsync("CONFIG", "SET", "masterauth", "wrong"));
+        }
+
+        await using (var rm = await RawConnection.ConnectAsync(master.Port))
+        {
+            await rm.CommandAsync("AUTH", "centos");
+            await rm.CommandAsync("CLIENT", "KILL", "TYPE", "replica");
+        }
+
+        string bNode = $"127.0.0.1:{b.Port}";
+        while (true)
+        {
+            var tables = cli.Out.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+            var rows = tables.Length > 1 ? Rows(tables[^2]) : [];
+            var bRow = rows.FirstOrDefault(r => r[0] == bNode);
+            if (bRow is not null && bRow[3] == "down" && bRow.Length > 7 && bRow[7] == "auth")
+            {
+                Assert.StartsWith("auth refused:", string.Join(' ', bRow[7..]), StringComparison.Ordinal);
+                Assert.Contains(rows, r => r[0] == $"127.0.0.1:{a.Port}" && r[3] == "up");
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, cli.Out);
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task StatusShowsWhyALinkIsDownWhenTheServerSaysSo()
     {
         using var replica = new ScriptedNode();
