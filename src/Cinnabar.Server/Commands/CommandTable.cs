@@ -21,6 +21,7 @@ internal sealed class CommandTable
         var t = new CommandTable();
         ConnectionCommands.Register(t);
         StringCommands.Register(t);
+        ListCommands.Register(t);
         KeyCommands.Register(t);
         ScanCommands.Register(t);
         DatabaseCommands.Register(t);

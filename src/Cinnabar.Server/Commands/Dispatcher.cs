@@ -305,6 +305,9 @@ internal sealed class Dispatcher
         if (_depth == 0)
         {
             FlushPropagation(spec);
+
+            // Redis's handleClientsBlockedOnKeys after the command (after EXEC as a whole).
+            _server.Blocking.HandleReadyKeys();
         }
     }
 
@@ -322,6 +325,7 @@ internal sealed class Dispatcher
     {
         _contexts.Remove(client.Id);
         Pause.Forget(client);
+        _server.Blocking.Forget(client);
     }
 
     /// <summary>The reusable context of a client.</summary>
