@@ -66,6 +66,9 @@ internal sealed class RdbLoadOptions
     /// <summary>Leave unselected databases null (the checker) instead of creating them all.</summary>
     public bool Sparse { get; init; }
 
+    /// <summary>Encoding limits for loaded collections (hash-max-listpack-entries and friends).</summary>
+    public TypeLimits Limits { get; init; } = TypeLimits.Default;
+
     /// <summary>Called for every SELECTDB (database number, offset after it).</summary>
     public Action<ulong, long>? OnSelectDb { get; init; }
 }
@@ -209,12 +212,12 @@ internal sealed class RdbReader
                 case RdbFormat.FunctionPreGa:
                     throw Fail(at, "the file contains functions (FUNCTION2); functions are not supported yet");
                 default:
-                    if (type != RdbFormat.TypeString)
+                    if (type != RdbFormat.TypeString && !RdbTypeDecoders.IsSupported(type))
                     {
                         throw Fail(at, $"unsupported type {type} ({RdbFormat.TypeName(type)})");
                     }
 
-                    ReadKey(result, db, at, expire);
+                    ReadKey(result, db, at, expire, type);
                     expire = -1;
                     continue;
             }
@@ -254,10 +257,12 @@ internal sealed class RdbReader
         return result;
     }
 
-    private void ReadKey(RdbLoadResult result, Database db, int at, long expire)
+    private void ReadKey(RdbLoadResult result, Database db, int at, long expire, int type)
     {
         byte[] key = String("reading a key");
-        byte[] value = String("reading a string value");
+        object value = type == RdbFormat.TypeString
+            ? Entry.MakeString(key, String("reading a string value"))
+            : RdbTypeDecoders.Read(type, key, new ValueSource(this), _options.Limits);
         _keysRead++;
         if (expire != -1)
         {
@@ -280,7 +285,7 @@ internal sealed class RdbReader
             throw Fail(at, $"duplicated key '{Encoding.UTF8.GetString(key)}' in DB {db.Index}");
         }
 
-        db.Add(key, Entry.MakeString(key, value), expire == -1 ? 0 : expire);
+        db.Add(key, value, expire == -1 ? 0 : expire);
         result.KeysLoaded++;
     }
 
@@ -397,6 +402,16 @@ internal sealed class RdbReader
         {
             throw Fail(_pos, $"unexpected end of file {what} (length {len} but only {_data.Length - _pos} bytes left)", shortRead: true);
         }
+    }
+
+    // The primitive reads RdbTypeDecoders needs, bound to this reader.
+    private sealed class ValueSource(RdbReader reader) : IRdbValueSource
+    {
+        public byte[] ReadString(string what) => reader.String(what);
+
+        public ulong ReadLength(string what) => reader.Length(what);
+
+        public Exception Corrupt(string problem) => reader.Fail(reader._pos, problem);
     }
 
     private static byte[] Num(long v) => Encoding.ASCII.GetBytes(v.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -260,21 +260,11 @@ internal sealed class ListValue : RedisObject, IDigestValue
     /// <summary>A backward iterator from a zero-based index.</summary>
     public Iterator IterateBackward(long index) => new(this, index, forward: false);
 
-    /// <summary>Elements per node as <see cref="Fill"/> asks, for RDB writing (node boundaries).</summary>
-    public IEnumerable<byte[][]> Chunks()
+    /// <summary>An iterator over node <paramref name="node"/> only (RDB writes one listpack per node).</summary>
+    public Iterator IterateNode(int node, out int count)
     {
-        for (int n = 0; n < _nodeCount; n++)
-        {
-            var node = _nodes[n];
-            var items = new byte[node.Count][];
-            int i = 0;
-            for (int p = node.Start; p < node.End;)
-            {
-                items[i++] = node.EntryAt(p, out p).ToArray();
-            }
-
-            yield return items;
-        }
+        count = _nodes[node].Count;
+        return new Iterator(this, node, _nodes[node].Start, count);
     }
 
     internal static int EntrySize(int len) => (2 * VarintSize(len)) + len;
@@ -396,8 +386,18 @@ internal sealed class ListValue : RedisObject, IDigestValue
     {
         private readonly ListValue _list;
         private readonly bool _forward;
+        private long _limit = long.MaxValue;
         private int _node;
         private int _pos;
+
+        public Iterator(ListValue list, int node, int pos, long limit)
+        {
+            _list = list;
+            _forward = true;
+            _node = node;
+            _pos = pos;
+            _limit = limit;
+        }
 
         public Iterator(ListValue list, long index, bool forward)
         {
@@ -419,7 +419,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
         /// <summary>The next element; false at the end.</summary>
         public bool Next(out ReadOnlySpan<byte> element)
         {
-            if (_node < 0 || _node >= _list._nodeCount)
+            if (_node < 0 || _node >= _list._nodeCount || _limit-- <= 0)
             {
                 element = default;
                 return false;

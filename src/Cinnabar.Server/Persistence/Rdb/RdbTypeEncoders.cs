@@ -1,0 +1,79 @@
+// The RDB payloads of the collection types, as Redis 7.0's rdbSaveObject writes them:
+// - list: RDB_TYPE_LIST_QUICKLIST_2, one PACKED node per in-memory node, each a real listpack
+//   (integers in listpack integer encodings), written as a string (so LZF applies as in Redis);
+// - hash: RDB_TYPE_HASH_LISTPACK (field, value, ...) when small, RDB_TYPE_HASH otherwise.
+// The key and type byte are the caller's (RdbWriter); these write what follows the key.
+using Cinnabar.Server.Storage;
+using Cinnabar.Server.Storage.Types;
+
+namespace Cinnabar.Server.Persistence.Rdb;
+
+/// <summary>Per-type RDB payload writers.</summary>
+internal static class RdbTypeEncoders
+{
+    /// <summary>The RDB type id Redis 7.0 writes for a value (rdbSaveObjectType).</summary>
+    public static byte TypeOf(object data) => data switch
+    {
+        ListValue => RdbFormat.TypeListQuicklist2,
+        HashValue h => h.IsListpack ? (byte)RdbFormat.TypeHashListpack : (byte)RdbFormat.TypeHash,
+        _ => throw new NotSupportedException($"RDB encoding for type {Entry.TypeOf(data)} is not implemented"),
+    };
+
+    /// <summary>Writes the payload after the key (rdbSaveObject).</summary>
+    public static void WritePayload(RdbWriter w, object data)
+    {
+        switch (data)
+        {
+            case ListValue list:
+                WriteList(w, list);
+                break;
+            case HashValue hash:
+                WriteHash(w, hash);
+                break;
+            default:
+                throw new NotSupportedException($"RDB encoding for type {Entry.TypeOf(data)} is not implemented");
+        }
+    }
+
+    private static void WriteList(RdbWriter w, ListValue list)
+    {
+        w.Length((ulong)list.NodeCount);
+        for (int n = 0; n < list.NodeCount; n++)
+        {
+            var lp = new ListpackBuilder();
+            var it = list.IterateNode(n, out _);
+            while (it.Next(out var e))
+            {
+                lp.Append(e);
+            }
+
+            w.Length(RdbFormat.QuicklistNodePacked);
+            w.String(lp.ToArray());
+        }
+    }
+
+    private static void WriteHash(RdbWriter w, HashValue hash)
+    {
+        if (hash.IsListpack)
+        {
+            var lp = new ListpackBuilder();
+            var it = hash.Iterate();
+            while (it.Next(out var f, out var v))
+            {
+                lp.Append(f);
+                lp.Append(v);
+            }
+
+            w.String(lp.ToArray());
+            return;
+        }
+
+        w.Length((ulong)hash.Count);
+        var all = hash.Iterate();
+        while (all.Next(out var f, out var v))
+        {
+            w.String(f);
+            w.String(v);
+        }
+    }
+}
