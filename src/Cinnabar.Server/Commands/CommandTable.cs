@@ -22,6 +22,7 @@ internal sealed class CommandTable
         ConnectionCommands.Register(t);
         StringCommands.Register(t);
         ListCommands.Register(t);
+        HashCommands.Register(t);
         KeyCommands.Register(t);
         ScanCommands.Register(t);
         DatabaseCommands.Register(t);
