@@ -49,17 +49,17 @@ public class BlockingListDifferentialTests : IClassFixture<DifferentialPair>
         await t.CommandAsync(a, "BLPOP", "t", "0.05");
         await t.CommandAsync(a, "BLMOVE", "t", "t2", "LEFT", "LEFT", "0.05");
         await t.CommandAsync(a, "BLMPOP", "0.05", "1", "t", "LEFT");
-        var id = (await t.Raw(a).CommandAsync("CLIENT", "ID")).Trim()[1..];
+        var id = (await a.CommandAsync("CLIENT", "ID")).Trim()[1..];
         await t.SendAsync(a, "BRPOPLPUSH", "u", "v", "0");
         await WaitBlockedAsync(c, 1);
-        await t.CommandAsync(c, "CLIENT", "UNBLOCK", id);
+        await t.UnblockAsync(c, id);
         await t.ReadAsync(a);
         await t.SendAsync(a, "BLPOP", "u", "0");
         await WaitBlockedAsync(c, 1);
-        await t.CommandAsync(c, "CLIENT", "UNBLOCK", id, "ERROR");
+        await t.UnblockAsync(c, id, "ERROR");
         await t.ReadAsync(a);
-        await t.CommandAsync(c, "CLIENT", "UNBLOCK", id, "ERROR");
-        await t.CommandAsync(c, "CLIENT", "UNBLOCK", id, "FOO");
+        await t.UnblockAsync(c, id, "ERROR");
+        await t.UnblockAsync(c, id, "FOO");
     });
 
     [Fact]
@@ -137,12 +137,17 @@ public class BlockingListDifferentialTests : IClassFixture<DifferentialPair>
     {
         public StringBuilder Text { get; } = new();
 
-        public RawConnection Raw(RawConnection c) => c;
-
-        public Task SendAsync(RawConnection c, params string[] args) =>
-            c.SendRawAsync(RawConnection.Encode(args.Select(a => Encoding.Latin1.GetBytes(a)).ToArray()));
+        public Task SendAsync(RawConnection c, params string[] args)
+        {
+            Text.Append("sent ").Append(string.Join(' ', args)).Append('|');
+            return c.SendRawAsync(RawConnection.Encode(args.Select(a => Encoding.Latin1.GetBytes(a)).ToArray()));
+        }
 
         public async Task ReadAsync(RawConnection c) => Text.Append(await c.ReadReplyAsync()).Append('|');
+
+        // The client id differs between the servers, so it stays out of the transcript.
+        public async Task UnblockAsync(RawConnection c, string id, params string[] reason) =>
+            Text.Append("CLIENT UNBLOCK ").Append(string.Join(' ', reason)).Append(" -> ").Append(await c.CommandAsync(["CLIENT", "UNBLOCK", id, .. reason])).Append('|');
 
         public async Task CommandAsync(RawConnection c, params string[] args) => Text.Append(string.Join(' ', args)).Append(" -> ").Append(await c.CommandAsync(args)).Append('|');
     }

@@ -56,18 +56,8 @@ public class TypeRdbInteropTests
         }
 
         Assert.Equal(await r.CommandAsync("LRANGE", "ints", "0", "-1"), await c.CommandAsync("LRANGE", "ints", "0", "-1"));
-        Assert.Equal(await r.CommandAsync("PTTL", "ttl-list"), await c.CommandAsync("PTTL", "ttl-list"));
-    }
-
-    [Fact]
-    public async Task DebugReloadKeepsListsAndHashes()
-    {
-        await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("enable-debug-command", "yes"));
-        await using var c = await RawConnection.ConnectAsync(server.Port);
-        await FillAsync(c);
-        var digest = await c.CommandAsync("DEBUG", "DIGEST");
-        Assert.Equal("+OK\r\n", await c.CommandAsync("DEBUG", "RELOAD"));
-        Assert.Equal(digest, await c.CommandAsync("DEBUG", "DIGEST"));
+        var pttl = long.Parse((await c.CommandAsync("PTTL", "ttl-list"))[1..].Trim(), CultureInfo.InvariantCulture);
+        Assert.InRange(pttl, 49_000_000, 50_000_000);
     }
 
     // Lists with every listpack integer width, strings of every listpack string width, a list
