@@ -119,6 +119,18 @@ internal sealed class BlockingManager : IDisposable
         }
     }
 
+    /// <summary>Marks every key clients wait on in database <paramref name="db"/> as ready (SWAPDB).</summary>
+    public void SignalAllKeysOf(int db)
+    {
+        foreach (var k in _waiters.Keys)
+        {
+            if (k.Db == db && _readySet.Add(k))
+            {
+                _ready.Add(k);
+            }
+        }
+    }
+
     /// <summary>Serves clients blocked on ready keys (Redis's handleClientsBlockedOnKeys). Caller holds the gate, outside any command.</summary>
     public void HandleReadyKeys()
     {
@@ -133,6 +145,10 @@ internal sealed class BlockingManager : IDisposable
                 {
                     continue;
                 }
+
+                // lookupKeyReadWithFlags: a key that expired meanwhile is deleted (and its DEL
+                // propagated) instead of serving anyone.
+                DeleteIfExpired(rk.Db, rk.Key);
 
                 foreach (var client in list.ToArray())
                 {
@@ -237,6 +253,15 @@ internal sealed class BlockingManager : IDisposable
         _timer = null;
     }
 
+    private void DeleteIfExpired(int db, byte[] key)
+    {
+        ref Slot s = ref _server.Databases[db].FindRaw(key);
+        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref s) && s.Expire != 0 && _server.NowMs > s.Expire && !_server.IsReplica && !_server.Loading)
+        {
+            Commands.CommandContext.DeleteExpired(_server, _server.Databases[db], key, null);
+        }
+    }
+
     private bool KeyHoldsElements(int db, byte[] key)
     {
         ref Slot s = ref _server.Databases[db].FindRaw(key);
@@ -245,7 +270,7 @@ internal sealed class BlockingManager : IDisposable
             return false;
         }
 
-        if (s.Expire != 0 && s.Expire < _server.NowMs && !_server.IsReplica)
+        if (s.Expire != 0 && _server.NowMs > s.Expire)
         {
             return false;
         }
