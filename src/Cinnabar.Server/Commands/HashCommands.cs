@@ -55,6 +55,18 @@ internal static class HashCommands
 
         var cfg = ctx.Server.Config;
         TryConvert(ctx, hash, 2, ctx.Args.Count - 1);
+        if (hash.Count == 0)
+        {
+            // A new hash: size its listpack buffer exactly (memory per small hash matters).
+            int bytes = 0;
+            for (int i = 2; i < ctx.Args.Count; i += 2)
+            {
+                bytes += HashValue.PackedSize(ctx.Args[i], ctx.Args[i + 1]);
+            }
+
+            hash.Reserve(bytes);
+        }
+
         long created = 0;
         for (int i = 2; i < ctx.Args.Count; i += 2)
         {

@@ -126,6 +126,19 @@ internal sealed class HashValue : RedisObject, IDigestValue
         return true;
     }
 
+    /// <summary>Makes room for <paramref name="bytes"/> more packed bytes at once (HSET of many fields), so the buffer fits exactly.</summary>
+    public void Reserve(int bytes)
+    {
+        if (_dict is null)
+        {
+            EnsureRoomExact(bytes);
+        }
+    }
+
+    /// <summary>Bytes a field/value pair takes in the listpack encoding.</summary>
+    public static int PackedSize(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value) =>
+        VarintSize(field.Length) + field.Length + VarintSize(value.Length) + value.Length;
+
     /// <summary>Removes a field; false when absent.</summary>
     public bool Remove(ReadOnlySpan<byte> field)
     {
@@ -244,6 +257,18 @@ internal sealed class HashValue : RedisObject, IDigestValue
 
         int size = Math.Max(_used + extra, _packed.Length + (_packed.Length / 4) + 16);
         var nb = new byte[size];
+        Buffer.BlockCopy(_packed, 0, nb, 0, _used);
+        _packed = nb;
+    }
+
+    private void EnsureRoomExact(int extra)
+    {
+        if (_packed!.Length - _used >= extra)
+        {
+            return;
+        }
+
+        var nb = new byte[_used + extra];
         Buffer.BlockCopy(_packed, 0, nb, 0, _used);
         _packed = nb;
     }
