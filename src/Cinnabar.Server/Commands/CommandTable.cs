@@ -23,6 +23,8 @@ internal sealed class CommandTable
         StringCommands.Register(t);
         ListCommands.Register(t);
         HashCommands.Register(t);
+        SetCommands.Register(t);
+        MemoryCommands.Register(t);
         KeyCommands.Register(t);
         ScanCommands.Register(t);
         DatabaseCommands.Register(t);

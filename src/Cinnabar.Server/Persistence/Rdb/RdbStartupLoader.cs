@@ -38,7 +38,7 @@ internal static class RdbStartupLoader
                 VerifyChecksum = config.Store.GetBool("rdbchecksum"),
                 DropExpired = !server.IsReplica,
                 OnAux = (name, value, _) => LogAux(server, log, name, value),
-                Limits = new TypeLimits(config.ListMaxListpackSize, config.HashMaxListpackEntries, config.HashMaxListpackValue),
+                Limits = new TypeLimits(config.ListMaxListpackSize, config.HashMaxListpackEntries, config.HashMaxListpackValue, config.SetMaxIntsetEntries),
             };
             var loaded = RdbReader.LoadFile(path, options);
             if (loaded.ChecksumDisabled)

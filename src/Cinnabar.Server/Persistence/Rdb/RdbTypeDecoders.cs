@@ -26,7 +26,7 @@ internal interface IRdbValueSource
 }
 
 /// <summary>The encoding limits in force while loading (hash-max-listpack-entries and friends).</summary>
-internal sealed record TypeLimits(int ListFill, long HashMaxEntries, long HashMaxValue)
+internal sealed record TypeLimits(int ListFill, long HashMaxEntries, long HashMaxValue, long SetMaxIntsetEntries = 512)
 {
     public static TypeLimits Default { get; } = new(-2, 512, 64);
 }
@@ -36,7 +36,8 @@ internal static class RdbTypeDecoders
 {
     /// <summary>True for the type ids this reader understands besides strings.</summary>
     public static bool IsSupported(int type) => type is RdbFormat.TypeList or RdbFormat.TypeListZiplist or RdbFormat.TypeListQuicklist
-        or RdbFormat.TypeListQuicklist2 or RdbFormat.TypeHash or RdbFormat.TypeHashListpack or RdbFormat.TypeHashZiplist;
+        or RdbFormat.TypeListQuicklist2 or RdbFormat.TypeHash or RdbFormat.TypeHashListpack or RdbFormat.TypeHashZiplist
+        or RdbFormat.TypeSet or RdbFormat.TypeSetIntset or RdbFormat.TypeSetListpack;
 
     /// <summary>Reads the payload of a value of <paramref name="type"/> stored under <paramref name="key"/>.</summary>
     public static object Read(int type, byte[] key, IRdbValueSource src, TypeLimits limits)
@@ -158,8 +159,78 @@ internal static class RdbTypeDecoders
                     return NonEmpty(hash, hash.Count, src);
                 }
 
+            case RdbFormat.TypeSet:
+                {
+                    var set = new SetValue(key);
+                    ulong n = src.ReadLength("reading a set length");
+                    for (ulong i = 0; i < n; i++)
+                    {
+                        if (!set.Add(src.ReadString("reading a set member"), limits.SetMaxIntsetEntries))
+                        {
+                            throw src.Corrupt("duplicate set member");
+                        }
+                    }
+
+                    return NonEmpty(set, set.Count, src);
+                }
+
+            case RdbFormat.TypeSetIntset:
+                {
+                    var set = new SetValue(key);
+                    ReadIntset(src.ReadString("reading an intset"), src, v => set.Add(Number.ToBytes(v), limits.SetMaxIntsetEntries));
+                    return NonEmpty(set, set.Count, src);
+                }
+
+            case RdbFormat.TypeSetListpack:
+                {
+                    var set = new SetValue(key);
+                    ReadListpack(src.ReadString("reading a set listpack"), src, "set", e =>
+                    {
+                        if (!set.Add(e, limits.SetMaxIntsetEntries))
+                        {
+                            throw src.Corrupt("set listpack integrity check failed (duplicate member)");
+                        }
+                    });
+                    return NonEmpty(set, set.Count, src);
+                }
+
             default:
                 throw src.Corrupt($"unsupported type {type} ({RdbFormat.TypeName(type)})");
+        }
+    }
+
+    // intset.c: uint32 LE width (2/4/8), uint32 LE count, sorted unique values.
+    private static void ReadIntset(byte[] blob, IRdbValueSource src, Action<long> add)
+    {
+        if (blob.Length < 8)
+        {
+            throw src.Corrupt("intset integrity check failed (bad header)");
+        }
+
+        uint width = BinaryPrimitives.ReadUInt32LittleEndian(blob);
+        uint count = BinaryPrimitives.ReadUInt32LittleEndian(blob.AsSpan(4));
+        if (width is not (2 or 4 or 8) || (ulong)blob.Length != 8 + ((ulong)width * count))
+        {
+            throw src.Corrupt("intset integrity check failed (bad size)");
+        }
+
+        long previous = long.MinValue;
+        for (int i = 0; i < count; i++)
+        {
+            var at = blob.AsSpan(8 + (i * (int)width));
+            long v = width switch
+            {
+                2 => BinaryPrimitives.ReadInt16LittleEndian(at),
+                4 => BinaryPrimitives.ReadInt32LittleEndian(at),
+                _ => BinaryPrimitives.ReadInt64LittleEndian(at),
+            };
+            if (i > 0 && v <= previous)
+            {
+                throw src.Corrupt("intset integrity check failed (not sorted or duplicate)");
+            }
+
+            previous = v;
+            add(v);
         }
     }
 

@@ -31,6 +31,26 @@ internal sealed class HashValue : RedisObject, IDigestValue
 
     public override string Encoding => _dict is null ? "listpack" : "hashtable";
 
+    /// <summary>Bytes held (MEMORY USAGE): the packed buffer, or an estimate of the dictionary's entries.</summary>
+    public long ApproximateBytes
+    {
+        get
+        {
+            if (_dict is null)
+            {
+                return 24 + _packed!.Length;
+            }
+
+            long n = 80 + (_dict.Count * 24L);
+            foreach (var (f, v) in _dict)
+            {
+                n += 48 + f.Length + v.Length;
+            }
+
+            return n;
+        }
+    }
+
     /// <summary>True in the listpack encoding.</summary>
     public bool IsListpack => _dict is null;
 

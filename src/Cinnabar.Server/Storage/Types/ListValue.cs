@@ -37,6 +37,21 @@ internal sealed class ListValue : RedisObject, IDigestValue
     /// <summary>Number of elements.</summary>
     public long Count { get; private set; }
 
+    /// <summary>Bytes held by the nodes (MEMORY USAGE).</summary>
+    public long ApproximateBytes
+    {
+        get
+        {
+            long n = 24 + (8L * _nodes.Length);
+            for (int i = 0; i < _nodeCount; i++)
+            {
+                n += 40 + 24 + _nodes[i].Buffer.Length;
+            }
+
+            return n;
+        }
+    }
+
     /// <summary>Number of nodes (DEBUG introspection).</summary>
     public int NodeCount => _nodeCount;
 
