@@ -6,14 +6,14 @@ using Cinnabar.IntegrationTests.Infrastructure;
 namespace Cinnabar.IntegrationTests;
 
 /// <summary>
-/// Lists and hashes cross the RDB boundary both ways: files Cinnabar writes pass
+/// Lists, hashes and sets cross the RDB boundary both ways: files Cinnabar writes pass
 /// redis-check-rdb and load into redis-server with the same DEBUG DIGEST, and files redis-server
 /// writes load into Cinnabar with the same digest.
 /// </summary>
 public class TypeRdbInteropTests
 {
     [Fact]
-    public async Task ListsAndHashesSavedByCinnabarPassTheCheckerAndLoadIntoRedisWithTheSameDigest()
+    public async Task ListsHashesAndSetsSavedByCinnabarPassTheCheckerAndLoadIntoRedisWithTheSameDigest()
     {
         await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar().With("enable-debug-command", "yes"));
         await using var c = await RawConnection.ConnectAsync(server.Port);
@@ -35,10 +35,12 @@ public class TypeRdbInteropTests
         Assert.Equal("$9\r\nquicklist\r\n", await r.CommandAsync("OBJECT", "ENCODING", "big-list"));
         Assert.Equal("$8\r\nlistpack\r\n", await r.CommandAsync("OBJECT", "ENCODING", "small-hash"));
         Assert.Equal("$9\r\nhashtable\r\n", await r.CommandAsync("OBJECT", "ENCODING", "big-hash"));
+        Assert.Equal("$6\r\nintset\r\n", await r.CommandAsync("OBJECT", "ENCODING", "set64"));
+        Assert.Equal(await c.CommandAsync("SMEMBERS", "set32"), await r.CommandAsync("SMEMBERS", "set32"));
     }
 
     [Fact]
-    public async Task ListsAndHashesSavedByRedisLoadIntoCinnabarWithTheSameDigestAndEncodings()
+    public async Task ListsHashesAndSetsSavedByRedisLoadIntoCinnabarWithTheSameDigestAndEncodings()
     {
         await using var redis = await ServerProcess.StartAsync(ServerOptions.Redis().With("enable-debug-command", "yes"));
         await using var r = await RawConnection.ConnectAsync(redis.Port);
@@ -50,7 +52,7 @@ public class TypeRdbInteropTests
             .WithFile("dump.rdb", await File.ReadAllBytesAsync(Path.Combine(redis.Dir, "dump.rdb"))));
         await using var c = await RawConnection.ConnectAsync(server.Port);
         Assert.Equal(digest, await c.CommandAsync("DEBUG", "DIGEST"));
-        foreach (var key in new[] { "big-list", "small-hash", "big-hash", "ints" })
+        foreach (var key in new[] { "big-list", "small-hash", "big-hash", "ints", "set16", "set64", "set-ht", "set-big-ints" })
         {
             Assert.Equal(await r.CommandAsync("OBJECT", "ENCODING", key), await c.CommandAsync("OBJECT", "ENCODING", key));
         }
@@ -90,6 +92,17 @@ public class TypeRdbInteropTests
         }
 
         await c.CommandAsync([.. big]);
+        await c.CommandAsync("SADD", "set16", "1", "-32768", "32767");
+        await c.CommandAsync("SADD", "set32", "1", "-2147483648", "2147483647", "70000");
+        await c.CommandAsync("SADD", "set64", "1", "-9223372036854775808", "9223372036854775807");
+        await c.CommandAsync("SADD", "set-ht", "a", "1", string.Empty, new string('m', 300));
+        var bigSet = new List<string> { "SADD", "set-big-ints" };
+        for (int i = 0; i < 600; i++)
+        {
+            bigSet.Add((i * 7).ToString(inv));
+        }
+
+        await c.CommandAsync([.. bigSet]);
         await c.CommandAsync("SELECT", "9");
         await c.CommandAsync("HSET", "h9", "x", "y");
         await c.CommandAsync("RPUSH", "l9", "x");
