@@ -267,9 +267,10 @@ internal static class SetCommands
             ctx.Db.Add(dst, dstSet, 0);
         }
 
-        ctx.SignalModifiedKey(dst);
+        // Only a real addition touches the destination (a WATCH on it survives otherwise).
         if (dstSet.Add(member, ctx.Server.Config.SetMaxIntsetEntries))
         {
+            ctx.SignalModifiedKey(dst);
             ctx.Dirty();
         }
 
