@@ -132,6 +132,7 @@ internal static class ListBlockingCommands
         ctx.Server.Blocking.Block(ctx.Client, new BlockState
         {
             Command = command,
+            Spec = ctx.Spec,
             Db = db,
             Keys = keys,
             FromHead = head,
@@ -174,6 +175,7 @@ internal static class ListBlockingCommands
         ctx.Server.Blocking.Block(ctx.Client, new BlockState
         {
             Command = command,
+            Spec = ctx.Spec,
             Db = db,
             Keys = [ctx.Args.ToArray(1)],
             FromHead = fromHead,
@@ -225,6 +227,7 @@ internal static class ListBlockingCommands
         {
             client.Output.Error(Errors.WrongType);
             server.Dispatcher.CountError("WRONGTYPE"u8);
+            server.Commands.Lookup(isBRPopLPush ? "brpoplpush"u8 : "blmove"u8)!.FailedCalls++;
             return true;
         }
 

@@ -41,6 +41,9 @@ internal sealed class BlockState
     /// <summary>BLMPOP count; -1 for the single-element commands.</summary>
     public long Count { get; init; } = -1;
 
+    /// <summary>The blocked command's table row (its failed calls count errors given on unblocking).</summary>
+    public Commands.CommandSpec? Spec { get; init; }
+
     /// <summary>Unix ms deadline, 0 = forever.</summary>
     public long Deadline { get; init; }
 
@@ -197,8 +200,13 @@ internal sealed class BlockingManager : IDisposable
         }
         else
         {
+            // updateStatsOnUnblock: an error reply counts as a failed call of the blocked command.
             client.Output.Error(error);
             _server.Dispatcher.CountError(System.Text.Encoding.UTF8.GetBytes(error));
+            if (state.Spec is not null)
+            {
+                state.Spec.FailedCalls++;
+            }
         }
 
         Unblock(client);
