@@ -192,4 +192,36 @@ public class ListDifferentialTests : IClassFixture<DifferentialPair>
         ["TTL", "l2"],
         ["DEL", "l2"],
         ["EXISTS", "l2"]);
+
+    [Fact]
+    public async Task DebugObjectReportsTheSameEncodingSerializedLengthAndQuicklistFieldsAsRedis()
+    {
+        var (r, c) = await _pair.ConnectAsync();
+        await using var _ = r;
+        await using var __ = c;
+        foreach (var conn in new[] { r, c })
+        {
+            await conn.CommandAsync("FLUSHALL");
+            await conn.CommandAsync("RPUSH", "l", "a", "b", "c", "1", "200", "-70000", "hello world");
+            await conn.CommandAsync("HSET", "h", "a", "1", "b", "two");
+            await conn.CommandAsync("SADD", "s", "1", "-2", "300000");
+            await conn.CommandAsync("SADD", "t", "x", "y");
+        }
+
+        foreach (var key in new[] { "l", "h", "s", "t" })
+        {
+            Assert.Equal(Strip(await r.CommandAsync("DEBUG", "OBJECT", key)), Strip(await c.CommandAsync("DEBUG", "OBJECT", key)));
+        }
+
+        foreach (var cmd in new[] { new[] { "MEMORY", "USAGE", "nokey" }, ["MEMORY", "USAGE", "l", "SAMPLES", "-1"], ["MEMORY", "USAGE", "l", "SAMPLES", "x"], ["MEMORY", "USAGE", "l", "FOO"], ["MEMORY", "USAGE"] })
+        {
+            Assert.Equal(await r.CommandAsync(cmd), await c.CommandAsync(cmd));
+        }
+
+        Assert.StartsWith(":", await c.CommandAsync("MEMORY", "USAGE", "l"), StringComparison.Ordinal);
+
+        // The address and the LRU clock are per process.
+        static string Strip(string reply) =>
+            System.Text.RegularExpressions.Regex.Replace(reply, "Value at:0x[0-9a-f]+ |lru:[0-9]+ ", string.Empty);
+    }
 }
