@@ -25,6 +25,7 @@ internal sealed class CommandTable
         HashCommands.Register(t);
         SetCommands.Register(t);
         MemoryCommands.Register(t);
+        CollectionCommandMeta.Apply(t);
         KeyCommands.Register(t);
         ScanCommands.Register(t);
         DatabaseCommands.Register(t);

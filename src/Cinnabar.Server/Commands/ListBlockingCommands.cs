@@ -25,7 +25,15 @@ internal static class ListBlockingCommands
         t.Add("brpop", -3, Blocking, 1, -2, 1, BRPop, "list", "2.0.0", "write list slow blocking", "Remove and get the last element in a list, or block until one is available");
         t.Add("brpoplpush", 4, Blocking | CommandFlags.DenyOom, 1, 2, 1, BRPopLPush, "list", "2.2.0", "write list slow blocking", "Pop an element from a list, push it to another list and return it; or block until one is available");
         t.Add("blmove", 6, Blocking | CommandFlags.DenyOom, 1, 2, 1, BLMove, "list", "6.2.0", "write list slow blocking", "Pop an element from a list, push it to another list and return it; or block until one is available");
-        t.Add("blmpop", -5, CommandFlags.Write | CommandFlags.Blocking | CommandFlags.MovableKeys, 0, 0, 0, BLMPop, "list", "7.0.0", "write list slow blocking", "Pop elements from a list, or block until one is available");
+        t.Add(new CommandSpec("blmpop", -5, CommandFlags.Write | CommandFlags.Blocking, 0, 0, 0, BLMPop)
+        {
+            Group = "list",
+            Since = "7.0.0",
+            AclCategories = ["write", "list", "slow", "blocking"],
+            Summary = "Pop elements from a list, or block until one is available",
+            KeySpecs = [new KeySpec("RW access delete", 2, 0) { KeyNumIndex = 0, FirstKey = 1 }],
+            KeyFinder = args => ListCommands.NumKeysPositions(args, 2),
+        });
     }
 
     // BLPOP key [key ...] timeout

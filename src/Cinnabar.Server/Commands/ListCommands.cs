@@ -42,7 +42,15 @@ internal static class ListCommands
         t.Add("lpos", -3, CommandFlags.ReadOnly, 1, 1, 1, LPos, "list", "6.0.6", "read list slow", "Return the index of matching elements on a list");
         t.Add("lmove", 5, WriteOom, 1, 2, 1, LMove, "list", "6.2.0", "write list slow", "Pop an element from a list, push it to another list and return it");
         t.Add("rpoplpush", 3, WriteOom, 1, 2, 1, RPopLPush, "list", "1.2.0", "write list slow", "Remove the last element in a list, prepend it to another list and return it");
-        t.Add("lmpop", -4, CommandFlags.Write | CommandFlags.MovableKeys, 0, 0, 0, LMPop, "list", "7.0.0", "write list slow", "Pop elements from a list");
+        t.Add(new CommandSpec("lmpop", -4, CommandFlags.Write, 0, 0, 0, LMPop)
+        {
+            Group = "list",
+            Since = "7.0.0",
+            AclCategories = ["write", "list", "slow"],
+            Summary = "Pop elements from a list",
+            KeySpecs = [new KeySpec("RW access delete", 1, 0) { KeyNumIndex = 0, FirstKey = 1 }],
+            KeyFinder = args => NumKeysPositions(args, 1),
+        });
         ListBlockingCommands.Register(t);
     }
 
@@ -427,6 +435,21 @@ internal static class ListCommands
         }
 
         ctx.Reply.NullArray();
+    }
+
+    /// <summary>Key positions of a "numkeys key [key ...]" command whose numkeys is at <paramref name="numKeysIndex"/> (COMMAND GETKEYS).</summary>
+    internal static List<int> NumKeysPositions(CommandArgs args, int numKeysIndex)
+    {
+        var keys = new List<int>();
+        if (numKeysIndex < args.Count && Number.TryParseInt64(args[numKeysIndex], out long n) && n > 0)
+        {
+            for (long i = 0; i < n && numKeysIndex + 1 + i < args.Count; i++)
+            {
+                keys.Add(numKeysIndex + 1 + (int)i);
+            }
+        }
+
+        return keys;
     }
 
     /// <summary>The common body of LMPOP and BLMPOP's arguments: numkeys, keys, LEFT|RIGHT, [COUNT n].</summary>

@@ -25,6 +25,7 @@ internal static class MemoryCommands
             Since = "4.0.0",
             AclCategories = ["read", "slow"],
             Summary = "Estimate the memory usage of a key",
+            KeySpecs = [new KeySpec("RO", 2, 0)],
         });
         mem.AddSubcommand(new CommandSpec("help", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Help)
         {

@@ -34,9 +34,18 @@ internal static class SetCommands
         t.Add("smembers", 2, CommandFlags.ReadOnly, 1, 1, 1, SMembers, "set", "1.0.0", "read set slow", "Get all the members in a set");
         t.Add("spop", -2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, SPop, "set", "1.0.0", "write set fast", "Remove and return one or multiple random members from a set");
         t.Add("srandmember", -2, CommandFlags.ReadOnly, 1, 1, 1, SRandMember, "set", "1.0.0", "read set slow", "Get one or multiple random members from a set");
-        t.Add("smove", 4, WriteOomFast, 1, 2, 1, SMove, "set", "1.0.0", "write set fast", "Move a member from one set to another");
+        t.Add("smove", 4, CommandFlags.Write | CommandFlags.Fast, 1, 2, 1, SMove, "set", "1.0.0", "write set fast", "Move a member from one set to another");
         t.Add("sinter", -2, CommandFlags.ReadOnly, 1, -1, 1, SInter, "set", "1.0.0", "read set slow", "Intersect multiple sets");
-        t.Add("sintercard", -3, CommandFlags.ReadOnly | CommandFlags.MovableKeys, 0, 0, 0, SInterCard, "set", "7.0.0", "read set slow", "Intersect multiple sets and return the cardinality of the result");
+        t.Add(new CommandSpec("sintercard", -3, CommandFlags.ReadOnly, 0, 0, 0, SInterCard)
+        {
+            Group = "set",
+            Since = "7.0.0",
+            AclCategories = ["read", "set", "slow"],
+            Summary = "Intersect multiple sets and return the cardinality of the result",
+            KeySpecs = [new KeySpec("RO access", 1, 0) { KeyNumIndex = 0, FirstKey = 1 }],
+            Tips = [],
+            KeyFinder = args => ListCommands.NumKeysPositions(args, 1),
+        });
         t.Add("sinterstore", -3, CommandFlags.Write | CommandFlags.DenyOom, 1, -1, 1, SInterStore, "set", "1.0.0", "write set slow", "Intersect multiple sets and store the resulting set in a key");
         t.Add("sunion", -2, CommandFlags.ReadOnly, 1, -1, 1, SUnion, "set", "1.0.0", "read set slow", "Add multiple sets");
         t.Add("sunionstore", -3, CommandFlags.Write | CommandFlags.DenyOom, 1, -1, 1, SUnionStore, "set", "1.0.0", "write set slow", "Add multiple sets and store the resulting set in a key");
