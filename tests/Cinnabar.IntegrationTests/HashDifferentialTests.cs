@@ -129,4 +129,19 @@ public class HashDifferentialTests : IClassFixture<DifferentialPair>
         script.Add(["DEBUG", "DIGEST"]);
         return _pair.AssertSameRepliesAsync(script.Where(s => s[0] != "HRANDFIELD").ToArray());
     }
+
+    [Fact]
+    public Task CommandInfoOfEveryListHashAndSetCommandMatchesRedis()
+    {
+        var script = "lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset linsert lrem ltrim lpos lmove rpoplpush lmpop blpop brpop brpoplpush blmove blmpop hset hmset hsetnx hget hmget hdel hlen hstrlen hexists hkeys hvals hgetall hincrby hincrbyfloat hrandfield hscan sadd srem scard sismember smismember smembers spop srandmember smove sinter sintercard sinterstore sunion sunionstore sdiff sdiffstore sscan memory|usage"
+            .Split(' ')
+            .Select(c => new[] { "COMMAND", "INFO", c })
+            .ToList();
+        script.Add(["COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"]);
+        script.Add(["COMMAND", "GETKEYS", "BLMPOP", "0", "2", "a", "b", "LEFT"]);
+        script.Add(["COMMAND", "GETKEYS", "SINTERCARD", "2", "a", "b"]);
+        script.Add(["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "k1", "k2", "LEFT", "RIGHT"]);
+        script.Add(["COMMAND", "GETKEYSANDFLAGS", "SUNIONSTORE", "d", "a", "b"]);
+        return _pair.AssertSameRepliesAsync([.. script]);
+    }
 }
