@@ -18,6 +18,7 @@ public class ListValueTests
         var rng = new Random(fill + 1000);
         var list = new ListValue("k"u8.ToArray(), fill);
         var model = new List<byte[]>();
+        list.Reserve(rng.Next(1, 500), head: rng.Next(2) == 0);
         for (int step = 0; step < 4000; step++)
         {
             var value = Encoding.ASCII.GetBytes(new string((char)('a' + rng.Next(26)), rng.Next(rng.Next(10) == 0 ? 300 : 12)) + step);

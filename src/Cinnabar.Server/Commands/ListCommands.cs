@@ -731,6 +731,13 @@ internal static class ListCommands
 
             list = new ListValue(key.ToArray(), ctx.Server.Config.ListMaxListpackSize);
             ctx.Db.Add(key, list, 0);
+            int bytes = 0;
+            for (int j = 2; j < ctx.Args.Count; j++)
+            {
+                bytes += ListValue.EntrySize(ctx.Args[j].Length);
+            }
+
+            list.Reserve(bytes, head);
         }
         else if (s.Data is ListValue l)
         {

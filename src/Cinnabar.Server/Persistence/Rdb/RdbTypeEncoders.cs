@@ -42,11 +42,24 @@ internal static class RdbTypeEncoders
 
     private static void WriteList(RdbWriter w, ListValue list)
     {
-        w.Length((ulong)list.NodeCount);
+        // Redis refuses empty nodes; a node reserved for a push is never left empty, but be sure.
+        int nodes = 0;
+        for (int n = 0; n < list.NodeCount; n++)
+        {
+            list.IterateNode(n, out int c);
+            nodes += c > 0 ? 1 : 0;
+        }
+
+        w.Length((ulong)nodes);
         for (int n = 0; n < list.NodeCount; n++)
         {
             var lp = new ListpackBuilder();
-            var it = list.IterateNode(n, out _);
+            var it = list.IterateNode(n, out int count);
+            if (count == 0)
+            {
+                continue;
+            }
+
             while (it.Next(out var e))
             {
                 lp.Append(e);

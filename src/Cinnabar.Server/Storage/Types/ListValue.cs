@@ -84,6 +84,22 @@ internal sealed class ListValue : RedisObject, IDigestValue
         }
     }
 
+    /// <summary>
+    /// Sizes the first node of an empty list for <paramref name="bytes"/> of entries (a push of
+    /// many elements creating the list), so a small list's buffer fits its contents instead of
+    /// carrying doubling slack; bounded by the node byte limit.
+    /// </summary>
+    public void Reserve(int bytes, bool head)
+    {
+        if (_nodeCount != 0 || Fill >= 0)
+        {
+            return;
+        }
+
+        int capacity = Math.Min(bytes, ByteLimit());
+        InsertNode(0, new Node(capacity, head ? capacity : 0));
+    }
+
     /// <summary>Adds an element at the head or the tail.</summary>
     public void Push(ReadOnlySpan<byte> value, bool head)
     {
@@ -482,6 +498,13 @@ internal sealed class ListValue : RedisObject, IDigestValue
         {
             Buffer = new byte[Math.Max(16, capacity)];
             Start = End = Buffer.Length / 2;
+        }
+
+        // A node whose free room starts at <paramref name="start"/> (0: all room at the tail).
+        public Node(int capacity, int start)
+        {
+            Buffer = new byte[capacity];
+            Start = End = Math.Min(start, capacity);
         }
 
         public byte[] Buffer { get; private set; }
