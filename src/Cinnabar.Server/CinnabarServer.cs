@@ -33,6 +33,7 @@ internal sealed class CinnabarServer
         Metrics.ConfigSource = config;
         RunId = NewRunId();
         Dispatcher = new Dispatcher(this);
+        Blocking = new Execution.BlockingManager(this);
         ActiveExpiry = new Execution.ActiveExpire(this);
         Snapshots = new Persistence.SnapshotService(this);
         Replication = new ReplicationState(this);
@@ -75,6 +76,9 @@ internal sealed class CinnabarServer
     public CommandTable Commands { get; }
 
     public Dispatcher Dispatcher { get; }
+
+    /// <summary>Clients blocked on keys (BLPOP and friends).</summary>
+    public Execution.BlockingManager Blocking { get; }
 
     public Database[] Databases { get; private set; }
 

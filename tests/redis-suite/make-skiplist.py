@@ -10,10 +10,6 @@ import sys
 
 # Feature -> regex over a test body. Extend this table as features land (and remove rows).
 MISSING = {
-    # Only as a command sent to a server: lindex, lrange, lset, linsert are also Tcl commands.
-    "lists (issue 5)": r"(?:\br|\$[\w:]+)\s+(?:-?\d+\s+)?(lpush|rpush|lpop|rpop|lrange|llen|lindex|linsert|lrem|ltrim|lset|blpop|brpop|lmove|blmove|rpoplpush|brpoplpush|lpos|lmpop|blmpop|lpushx|rpushx)\b",
-    "hashes (issue 5)": r"\b(hset|hget|hmset|hmget|hgetall|hdel|hincrby|hincrbyfloat|hsetnx|hlen|hkeys|hvals|hexists|hscan|hrandfield|hstrlen)\b",
-    "sets (issue 5)": r"\b(sadd|srem|smembers|scard|sismember|spop|srandmember|sinter|sunion|sdiff|smove|sscan|sintercard|smismember)\b",
     "sorted sets (issue 5)": r"\b(zadd|zrange|zscore|zrem|zcard|zincrby|zpopmin|zpopmax|bzpopmin|zrangebyscore|zscan|zunionstore|zinterstore)\b",
     # A helper (util.tcl) that fills every data type, so the types never show in the test body.
     "createComplexDataset: all data types (issue 5)": r"\bcreatecomplexdataset\b",

@@ -580,15 +580,18 @@ internal static class ClientCommands
             return;
         }
 
-        if (!Number.TryParseInt64(args[2], out _))
+        if (!Number.TryParseInt64(args[2], out long id))
         {
             ctx.Error(Errors.NotInteger);
             return;
         }
 
-        // No command blocks on keys yet; a client postponed by CLIENT PAUSE is not unblockable
-        // (Redis: its block has no timeout callback), so there is never anything to unblock.
-        ctx.Reply.Integer(0);
+        // Only a client blocked on keys can be unblocked; one postponed by CLIENT PAUSE has no
+        // timeout callback in Redis, so it is not unblockable.
+        bool error = args.Count == 4 && args.Is(3, "error"u8);
+        bool done = ctx.Server.Clients.TryGetValue(id, out var target) &&
+            ctx.Server.Blocking.UnblockWithReply(target, error ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : null);
+        ctx.Reply.Integer(done ? 1 : 0);
     }
 
     // CLIENT GETREDIR

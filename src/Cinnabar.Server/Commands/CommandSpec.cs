@@ -52,7 +52,7 @@ internal sealed class CommandSpec
     public string? Complexity { get; init; }
 
     /// <summary>Command tips (COMMAND INFO), e.g. "nondeterministic_output", "request_policy:all_shards".</summary>
-    public string[] Tips { get; init; } = [];
+    public string[] Tips { get; set; } = [];
 
     /// <summary>Doc flags (COMMAND DOCS "doc_flags"): "syscmd", "deprecated".</summary>
     public string[] DocFlags { get; init; } = [];
@@ -64,7 +64,7 @@ internal sealed class CommandSpec
     public CommandArg[]? Arguments { get; init; }
 
     /// <summary>Key specifications (COMMAND INFO); null = one derived from first/last/step.</summary>
-    public KeySpec[]? KeySpecs { get; init; }
+    public KeySpec[]? KeySpecs { get; set; }
 
     /// <summary>Computes key positions for commands whose keys move (MovableKeys); null = use first/last/step.</summary>
     public Func<Cinnabar.Protocol.CommandArgs, List<int>>? KeyFinder { get; init; }

@@ -21,6 +21,11 @@ internal sealed class CommandTable
         var t = new CommandTable();
         ConnectionCommands.Register(t);
         StringCommands.Register(t);
+        ListCommands.Register(t);
+        HashCommands.Register(t);
+        SetCommands.Register(t);
+        MemoryCommands.Register(t);
+        CollectionCommandMeta.Apply(t);
         KeyCommands.Register(t);
         DumpCommands.Register(t);
         ScanCommands.Register(t);

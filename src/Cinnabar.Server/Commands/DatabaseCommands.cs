@@ -102,6 +102,10 @@ internal static class DatabaseCommands
             TransactionCommands.TouchAllWatchedKeys(ctx.Server, b, a, ctx.NowMs);
             a.SwapContents(b);
             ctx.Server.ActiveExpiry.ForgetReplicaKeys();
+
+            // scanDatabaseForReadyKeys: clients blocked in either database may now find data.
+            ctx.Server.Blocking.SignalAllKeysOf((int)id1);
+            ctx.Server.Blocking.SignalAllKeysOf((int)id2);
         }
 
         ctx.Dirty();

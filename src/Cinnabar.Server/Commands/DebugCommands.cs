@@ -288,6 +288,36 @@ internal static class DebugCommands
         ctx.Reply.Ok();
     }
 
+    // rdbSavedObjectLen: the RDB payload without its type byte.
+    private static long SerializedPayloadLength(object data)
+    {
+        using var ms = new MemoryStream();
+        new Persistence.Rdb.RdbWriter(ms, compress: true, checksum: false).WriteValue(data);
+        return ms.Length - 1;
+    }
+
+    // debugCommand's quicklist extras: nodes, average node length, fill, compression, and the
+    // bytes of the node listpacks.
+    private static string QuicklistFields(CommandContext ctx, Storage.Types.ListValue list)
+    {
+        long size = 0;
+        for (int n = 0; n < list.NodeCount; n++)
+        {
+            var lp = new Persistence.Rdb.ListpackBuilder();
+            var it = list.IterateNode(n, out _);
+            while (it.Next(out var e))
+            {
+                lp.Append(e);
+            }
+
+            size += lp.Size;
+        }
+
+        double avg = list.NodeCount == 0 ? 0 : (double)list.Count / list.NodeCount;
+        int compressed = ctx.Server.Config.ListCompressDepth != 0 ? 1 : 0;
+        return string.Create(CultureInfo.InvariantCulture, $" ql_nodes:{list.NodeCount} ql_avg_node:{avg:F2} ql_listpack_max:{list.Fill} ql_compressed:{compressed} ql_uncompressed_size:{size}");
+    }
+
     // DEBUG OBJECT key: "Value at:<ptr> refcount:<n> encoding:<enc> serializedlength:<n> lru:<clock> lru_seconds_idle:<s>"
     private static void ObjectInfo(CommandContext ctx)
     {
@@ -308,8 +338,9 @@ internal static class DebugCommands
         int lru = s.Lru & 0xFFFFFF;
         long clock = (ctx.NowMs / 1000) & 0xFFFFFF;
         long idle = clock >= lru ? clock - lru : clock + (0xFFFFFF - lru);
-        string serialized = Entry.IsString(data) ? SerializedStringLength(Entry.StringValue(data)).ToString(CultureInfo.InvariantCulture) : "0";
-        ctx.Reply.Simple(string.Create(CultureInfo.InvariantCulture, $"Value at:0x{address:x} refcount:{refcount} encoding:{encoding} serializedlength:{serialized} lru:{lru} lru_seconds_idle:{idle}"));
+        string serialized = (Entry.IsString(data) ? SerializedStringLength(Entry.StringValue(data)) : SerializedPayloadLength(data)).ToString(CultureInfo.InvariantCulture);
+        string extra = data is Storage.Types.ListValue list ? QuicklistFields(ctx, list) : string.Empty;
+        ctx.Reply.Simple(string.Create(CultureInfo.InvariantCulture, $"Value at:0x{address:x} refcount:{refcount} encoding:{encoding} serializedlength:{serialized} lru:{lru} lru_seconds_idle:{idle}{extra}"));
     }
 
     // DEBUG DIGEST-VALUE key [key ...]: works on logically expired keys too, as in Redis.

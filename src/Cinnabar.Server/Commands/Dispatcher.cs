@@ -322,6 +322,9 @@ internal sealed class Dispatcher
             {
                 client.WriteOffset = _server.Replication.Offset;
             }
+
+            // Redis's handleClientsBlockedOnKeys after the command (after EXEC as a whole).
+            _server.Blocking.HandleReadyKeys();
         }
     }
 
@@ -339,6 +342,7 @@ internal sealed class Dispatcher
     {
         _contexts.Remove(client.Id);
         Pause.Forget(client);
+        _server.Blocking.Forget(client);
     }
 
     /// <summary>The reusable context of a client.</summary>

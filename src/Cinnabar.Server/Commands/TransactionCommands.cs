@@ -28,6 +28,8 @@ internal static class TransactionCommands
     /// </summary>
     public static void TouchWatchedKey(CinnabarServer server, Database db, ReadOnlySpan<byte> key)
     {
+        // Every key write passes here, so it is also where blocked clients learn of new data.
+        server.Blocking.SignalKeyAsReady(db.Index, key);
         if (db.Watchers.Count == 0)
         {
             return;

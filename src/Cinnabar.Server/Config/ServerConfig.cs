@@ -74,6 +74,27 @@ internal sealed class ServerConfig
 
     public bool ReplicaReadOnly { get; set; } = true;
 
+    /// <summary>list-max-listpack-size: negative = bytes per list node (-1 4 KB ... -5 64 KB), positive = entries.</summary>
+    public int ListMaxListpackSize { get; set; } = -2;
+
+    /// <summary>list-compress-depth.</summary>
+    public int ListCompressDepth { get; set; }
+
+    /// <summary>hash-max-listpack-entries.</summary>
+    public long HashMaxListpackEntries { get; set; } = 512;
+
+    /// <summary>hash-max-listpack-value.</summary>
+    public long HashMaxListpackValue { get; set; } = 64;
+
+    /// <summary>set-max-intset-entries.</summary>
+    public long SetMaxIntsetEntries { get; set; } = 512;
+
+    /// <summary>zset-max-listpack-entries.</summary>
+    public long ZSetMaxListpackEntries { get; set; } = 128;
+
+    /// <summary>zset-max-listpack-value.</summary>
+    public long ZSetMaxListpackValue { get; set; } = 64;
+
     public bool ReplicaServeStaleData { get; set; } = true;
 
     public string NotifyKeyspaceEvents { get; set; } = string.Empty;
@@ -209,6 +230,13 @@ internal sealed class ServerConfig
             case "repl-backlog-size": ReplBacklogSize = s.GetNumber(name); break;
             case "min-replicas-to-write": MinReplicasToWrite = (int)s.GetNumber(name); break;
             case "min-replicas-max-lag": MinReplicasMaxLag = (int)s.GetNumber(name); break;
+            case "list-max-listpack-size": ListMaxListpackSize = (int)s.GetNumber(name); break;
+            case "list-compress-depth": ListCompressDepth = (int)s.GetNumber(name); break;
+            case "hash-max-listpack-entries": HashMaxListpackEntries = s.GetNumber(name); break;
+            case "hash-max-listpack-value": HashMaxListpackValue = s.GetNumber(name); break;
+            case "set-max-intset-entries": SetMaxIntsetEntries = s.GetNumber(name); break;
+            case "zset-max-listpack-entries": ZSetMaxListpackEntries = s.GetNumber(name); break;
+            case "zset-max-listpack-value": ZSetMaxListpackValue = s.GetNumber(name); break;
             default: break;
         }
     }

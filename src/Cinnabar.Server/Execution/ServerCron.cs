@@ -21,6 +21,10 @@ internal sealed class ServerCron
     public void Tick()
     {
         long now = _server.NowMs;
+
+        // clientsCronHandleTimeout: blocked clients past their deadline (the blocking timer is
+        // the precise path; the cron is the backstop).
+        _server.Blocking.CheckTimeouts();
         // Redis's databasesCron: a primary samples its keys; a replica only expires keys its own
         // clients gave a TTL (writable replica), everything else waits for the primary's DEL.
         if (_server.ActiveExpireEnabled)

@@ -17,6 +17,25 @@ internal static class RdbFormat
     public const int Eof = 255;
 
     public const int TypeString = 0;
+    public const int TypeList = 1;
+    public const int TypeSet = 2;
+    public const int TypeZSet = 3;
+    public const int TypeHash = 4;
+    public const int TypeZSet2 = 5;
+    public const int TypeHashZipmap = 9;
+    public const int TypeListZiplist = 10;
+    public const int TypeSetIntset = 11;
+    public const int TypeZSetZiplist = 12;
+    public const int TypeHashZiplist = 13;
+    public const int TypeListQuicklist = 14;
+    public const int TypeHashListpack = 16;
+    public const int TypeZSetListpack = 17;
+    public const int TypeListQuicklist2 = 18;
+    public const int TypeSetListpack = 20;
+
+    /// <summary>Quicklist-2 node containers (quicklist.h).</summary>
+    public const int QuicklistNodePlain = 1;
+    public const int QuicklistNodePacked = 2;
 
     /// <summary>Lowest and highest RDB versions the reader accepts.</summary>
     public const int MinVersion = 9;

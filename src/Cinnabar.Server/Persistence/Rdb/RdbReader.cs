@@ -70,6 +70,9 @@ internal sealed class RdbLoadOptions
     /// <summary>Leave unselected databases null (the checker) instead of creating them all.</summary>
     public bool Sparse { get; init; }
 
+    /// <summary>Encoding limits for loaded collections (hash-max-listpack-entries and friends).</summary>
+    public TypeLimits Limits { get; init; } = TypeLimits.Default;
+
     /// <summary>Called for every SELECTDB (database number, offset after it).</summary>
     public Action<ulong, long>? OnSelectDb { get; init; }
 
@@ -203,12 +206,17 @@ internal sealed class RdbReader
         var data = payload.ToArray();
         var reader = new RdbReader(null, data, data.Length, data.Length, new RdbLoadOptions { FileName = "DUMP payload" }, crc: false);
         int type = reader.Byte("reading the value type");
-        if (type != RdbFormat.TypeString)
+        if (type == RdbFormat.TypeString)
+        {
+            return Entry.MakeString(key, reader.String("reading a string value"));
+        }
+
+        if (!RdbTypeDecoders.IsSupported(type))
         {
             throw reader.Fail(0, $"unsupported type {type} ({RdbFormat.TypeName(type)})");
         }
 
-        return Entry.MakeString(key, reader.String("reading a string value"));
+        return RdbTypeDecoders.Read(type, key.ToArray(), new ValueSource(reader), TypeLimits.Default);
     }
 
     private RdbLoadResult Run()
@@ -307,12 +315,12 @@ internal sealed class RdbReader
                 case RdbFormat.FunctionPreGa:
                     throw Fail(at, "the file contains functions (FUNCTION2); functions are not supported yet");
                 default:
-                    if (type != RdbFormat.TypeString)
+                    if (type != RdbFormat.TypeString && !RdbTypeDecoders.IsSupported(type))
                     {
                         throw Fail(at, $"unsupported type {type} ({RdbFormat.TypeName(type)})");
                     }
 
-                    ReadKey(result, db, at, expire);
+                    ReadKey(result, db, at, expire, type);
                     expire = -1;
                     _options.AfterKey?.Invoke();
                     continue;
@@ -366,10 +374,12 @@ internal sealed class RdbReader
         return db;
     }
 
-    private void ReadKey(RdbLoadResult result, Database db, long at, long expire)
+    private void ReadKey(RdbLoadResult result, Database db, long at, long expire, int type)
     {
         byte[] key = String("reading a key");
-        byte[] entry = String("reading a string value", entryKey: key);
+        object value = type == RdbFormat.TypeString
+            ? String("reading a string value", entryKey: key)
+            : RdbTypeDecoders.Read(type, key, new ValueSource(this), _options.Limits);
         _keysRead++;
         if (expire != -1)
         {
@@ -400,7 +410,7 @@ internal sealed class RdbReader
             result.KeysLoaded--;
         }
 
-        db.Add(key, entry, expire == -1 ? 0 : expire);
+        db.Add(key, value, expire == -1 ? 0 : expire);
         result.KeysLoaded++;
     }
 
@@ -621,6 +631,16 @@ internal sealed class RdbReader
         {
             throw Fail(Pos, $"unexpected end of file {what} (length {len} but only {_length - Pos} bytes left)", shortRead: true);
         }
+    }
+
+    // The primitive reads RdbTypeDecoders needs, bound to this reader.
+    private sealed class ValueSource(RdbReader reader) : IRdbValueSource
+    {
+        public byte[] ReadString(string what) => reader.String(what);
+
+        public ulong ReadLength(string what) => reader.Length(what);
+
+        public Exception Corrupt(string problem) => reader.Fail(reader.Pos, problem);
     }
 
     private static byte[] Num(long v) => Encoding.ASCII.GetBytes(v.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -5,7 +5,7 @@
 // compressed form is at least 5 bytes shorter, else a length-prefixed raw string. Bytes collect in
 // a 64 KB buffer that is checksummed and written out whenever it fills (and by WriteFooter,
 // WriteValue and Flush), so a snapshot never exists as a whole in memory and the per-key cost
-// is a few copies rather than a stream call per field. Other types arrive with their issues.
+// is a few copies rather than a stream call per field. Other types' payloads: RdbTypeEncoders.
 using System.Buffers.Binary;
 using System.Text;
 
@@ -125,14 +125,29 @@ internal sealed class RdbWriter
     /// </summary>
     public void WriteValue(object data)
     {
-        if (!Entry.IsString(data))
+        if (Entry.IsString(data))
         {
-            throw new NotSupportedException($"RDB encoding for type {Entry.TypeOf(data)} is not implemented");
+            Byte((byte)RdbFormat.TypeString);
+            String(Entry.StringValue(data));
+        }
+        else
+        {
+            Byte(RdbTypeEncoders.TypeOf(data));
+            RdbTypeEncoders.WritePayload(this, data);
         }
 
-        Byte((byte)RdbFormat.TypeString);
-        String(Entry.StringValue(data));
         Flush();
+    }
+
+    /// <summary>One raw byte (type ids, container kinds).</summary>
+    public void WriteByte(byte b) => Byte(b);
+
+    /// <summary>rdbSaveBinaryDoubleValue: eight bytes, little-endian IEEE-754.</summary>
+    public void BinaryDouble(double d)
+    {
+        Span<byte> b = stackalloc byte[8];
+        BinaryPrimitives.WriteDoubleLittleEndian(b, d);
+        Raw(b);
     }
 
     /// <summary>rdbSaveLen: 6-bit, 14-bit, 32-bit or 64-bit big-endian lengths.</summary>
@@ -179,7 +194,10 @@ internal sealed class RdbWriter
     {
         if (!Entry.IsString(data))
         {
-            throw new NotSupportedException($"RDB encoding for type {Entry.TypeOf(data)} is not implemented");
+            Byte(RdbTypeEncoders.TypeOf(data));
+            String(Entry.KeyOf(data));
+            RdbTypeEncoders.WritePayload(this, data);
+            return;
         }
 
         Byte((byte)RdbFormat.TypeString);
