@@ -10,6 +10,9 @@ server, alternating which goes first:
     (random keys inside the dataset, -P 16) while BGSAVE runs; the peak total memory of the
     server (Proportional Set Size summed over the server and, for Redis, its fork child, so
     copy-on-write pages count once each) is divided by the dataset's memory before the BGSAVE.
+    A control run applies the same write load for as long without a BGSAVE: the difference
+    between the two peaks is what the snapshot itself costs (for .NET the control includes the
+    garbage that overwritten values leave until the GC collects it).
 
 Usage: bench/rdb.py [--keys 1000000,5000000] [--reps 3] [--out file.md]
 Environment: REDIS_SERVER (default redis-server), CINNABAR (default ./cinnabar-server).
@@ -159,6 +162,30 @@ def bench_one(kind, keys, workdir):
         result["base_mb"] = base / 1024
         result["peak_mb"] = peak[0] / 1024
         result["peak_ratio"] = peak[0] / base
+
+        # Control: the same writes for as long, no BGSAVE.
+        control = [s.pss_kb()]
+        stop.clear()
+
+        def sample_control():
+            while not stop.is_set():
+                control[0] = max(control[0], s.pss_kb())
+                time.sleep(0.01)
+
+        bench = subprocess.Popen(["redis-benchmark", "-p", str(s.port), "-t", "set", "-n", "100000000", "-r", str(keys),
+                                  "-d", "32", "-P", "16", "-c", "20", "-q"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1.0)
+            sampler = threading.Thread(target=sample_control)
+            sampler.start()
+            time.sleep(max(result["bgsave_s"], 1.0))
+            stop.set()
+            sampler.join()
+        finally:
+            bench.kill()
+            bench.wait()
+        result["control_peak_mb"] = control[0] / 1024
     finally:
         s.stop()
     shutil.rmtree(d, ignore_errors=True)
@@ -204,6 +231,9 @@ def main():
         row("dataset MB (PSS before BGSAVE)", r["base_mb"], c["base_mb"], "{:.0f}")
         row("peak MB during BGSAVE", r["peak_mb"], c["peak_mb"], "{:.0f}")
         row("peak / dataset", r["peak_ratio"], c["peak_ratio"])
+        row("peak MB, same writes without BGSAVE", r["control_peak_mb"], c["control_peak_mb"], "{:.0f}")
+        row("BGSAVE's own extra MB (peak - control)", max(r["peak_mb"] - r["control_peak_mb"], 0.01),
+            max(c["peak_mb"] - c["control_peak_mb"], 0.01), "{:.0f}")
     table = "\n".join(lines)
     print(table)
     if args.out:

@@ -155,6 +155,11 @@ internal sealed class RdbReader
     private int _bufLen;
     private long _bufStart;
     private ulong _crc;
+
+    // The CRC is computed in bulk over the window's consumed bytes (from here to _bufPos) when
+    // the window moves and before the trailer, not per field: thousands of tiny updates per
+    // 64 KB would cost more than the eight-bytes-a-step loop over the whole block.
+    private int _crcFrom;
     private long _nextProgress;
     private RdbLoadResult? _result;
     private long _keysRead;
@@ -336,6 +341,7 @@ internal sealed class RdbReader
 
         // The trailer covers every byte before it.
         long crcAt = Pos;
+        CrcCatchUp();
         ulong computed = _crc;
         ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(Take(8, "reading the checksum"));
         if (_options.VerifyChecksum)
@@ -432,11 +438,6 @@ internal sealed class RdbReader
 
         var span = _buf.AsSpan(_bufPos, n);
         _bufPos += n;
-        if (_crcOn)
-        {
-            _crc = Crc64.Update(_crc, span);
-        }
-
         return span;
     }
 
@@ -450,10 +451,12 @@ internal sealed class RdbReader
 
         if (_bufPos > 0)
         {
+            CrcCatchUp();
             Buffer.BlockCopy(_buf, _bufPos, _buf, 0, _bufLen - _bufPos);
             _bufStart += _bufPos;
             _bufLen -= _bufPos;
             _bufPos = 0;
+            _crcFrom = 0;
         }
 
         while (_bufLen < n)
@@ -471,6 +474,17 @@ internal sealed class RdbReader
     }
 
     private byte Byte(string what) => Take(1, what)[0];
+
+    // Folds the bytes consumed since the last catch-up into the running CRC.
+    private void CrcCatchUp()
+    {
+        if (_crcOn && _bufPos > _crcFrom)
+        {
+            _crc = Crc64.Update(_crc, _buf.AsSpan(_crcFrom, _bufPos - _crcFrom));
+        }
+
+        _crcFrom = _bufPos;
+    }
 
     // rdbLoadLenByRef: the top two bits of the first byte pick 6-bit, 14-bit or a 32/64-bit
     // big-endian length; 11 marks a special string encoding (returned through isEncoded).
@@ -592,9 +606,11 @@ internal sealed class RdbReader
         // A known length was checked by CheckFits; an unknown one grows with what arrives.
         var result = new byte[_length >= 0 ? n : Math.Min(n, Math.Max(buffered, GrowthStep))];
         int have = buffered;
+        CrcCatchUp();
         _buf.AsSpan(_bufPos, buffered).CopyTo(result);
         _bufStart += _bufLen;
         _bufPos = _bufLen = 0;
+        _crcFrom = 0;
         while (have < n && _stream is not null)
         {
             if (have == result.Length)
