@@ -3,6 +3,8 @@ using System.Text;
 
 using Cinnabar.IntegrationTests.Infrastructure;
 
+using static Cinnabar.IntegrationTests.Infrastructure.PersistenceChecks;
+
 namespace Cinnabar.IntegrationTests;
 
 public class RdbSaveTests : IClassFixture<DifferentialPair>
@@ -345,42 +347,5 @@ public class RdbSaveTests : IClassFixture<DifferentialPair>
     {
         await r.CommandAsync("SELECT", db.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return await r.CommandAsync("DEBUG", "DIGEST-VALUE", key);
-    }
-
-    private static async Task WaitForInfoAsync(RawConnection c, string line)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var info = await c.CommandAsync("INFO", "persistence");
-            if (info.Contains(line, StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"'{line.Trim()}' not reached:\n{info}");
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task WaitForExitAsync(ServerProcess server)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!server.HasExited)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "server did not exit");
-            await Task.Delay(20);
-        }
-    }
-
-    private static async Task AssertRedisCheckRdbAcceptsAsync(string file, string keys, string expires)
-    {
-        var check = Process.Start(new ProcessStartInfo("redis-check-rdb", file) { RedirectStandardOutput = true })!;
-        var report = await check.StandardOutput.ReadToEndAsync();
-        await check.WaitForExitAsync();
-        Assert.True(check.ExitCode == 0, report);
-        Assert.Contains("RDB looks OK!", report, StringComparison.Ordinal);
-        Assert.Contains("[info] " + keys, report, StringComparison.Ordinal);
-        Assert.Contains("[info] " + expires, report, StringComparison.Ordinal);
     }
 }
