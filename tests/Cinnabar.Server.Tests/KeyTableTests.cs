@@ -27,6 +27,58 @@ public class KeyTableTests
     }
 
     [Fact]
+    public void InsertOrFindAddsOnlyAbsentKeysAndHandsBackTheExistingSlot()
+    {
+        var t = new KeyTable();
+        for (int i = 0; i < 5000; i++)
+        {
+            ref Slot s = ref t.InsertOrFind(K(i), Entry.MakeString(K(i), Encoding.ASCII.GetBytes("v" + i)), out bool added);
+            Assert.True(added);
+            s.Expire = i;
+        }
+
+        for (int i = 0; i < 5000; i += 7)
+        {
+            ref Slot s = ref t.InsertOrFind(K(i), Entry.MakeString(K(i), "other"u8), out bool added);
+            Assert.False(added);
+            Assert.Equal(i, s.Expire);
+            Assert.Equal("v" + i, Encoding.ASCII.GetString(Entry.StringValue(s.Data!)));
+        }
+
+        Assert.Equal(5000, t.Count);
+    }
+
+    [Fact]
+    public void WritingTheLruClockOfEverySlotDoesNotHideKeys()
+    {
+        // The LRU field shares its int with the hash tag used by lookups.
+        var t = new KeyTable();
+        for (int i = 0; i < 3000; i++)
+        {
+            t.Insert(K(i), Entry.MakeString(K(i), []));
+        }
+
+        for (int i = 0; i < 3000; i++)
+        {
+            ref Slot s = ref t.Find(K(i));
+            s.Lru = -1;
+            Assert.Equal(0xFFFFFF, s.Lru);
+            s.Lru = i;
+        }
+
+        t.RehashFor(100);
+        for (int i = 0; i < 3000; i++)
+        {
+            ref Slot s = ref t.Find(K(i));
+            Assert.False(System.Runtime.CompilerServices.Unsafe.IsNullRef(ref s));
+            Assert.Equal(i, s.Lru);
+            Assert.True(t.Remove(K(i), out _));
+        }
+
+        Assert.Equal(0, t.Count);
+    }
+
+    [Fact]
     public void ScanReturnsEveryKeyPresentForTheWholeScanEvenWhileTheTableGrowsAndShrinks()
     {
         var t = new KeyTable();

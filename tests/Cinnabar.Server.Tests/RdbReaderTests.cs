@@ -26,7 +26,12 @@ public class RdbReaderTests
         public Builder Str(string s)
         {
             var bytes = Encoding.UTF8.GetBytes(s);
-            return Len6((byte)bytes.Length).Raw(bytes);
+            return bytes.Length switch
+            {
+                < 64 => Len6((byte)bytes.Length).Raw(bytes),
+                < 16384 => Raw((byte)(0x40 | (bytes.Length >> 8)), (byte)bytes.Length).Raw(bytes),
+                _ => Raw(0x80, (byte)(bytes.Length >> 24), (byte)(bytes.Length >> 16), (byte)(bytes.Length >> 8), (byte)bytes.Length).Raw(bytes),
+            };
         }
 
         public Builder Len6(byte n) => Raw(n);
@@ -347,6 +352,45 @@ public class RdbReaderTests
         var err = new StringWriter();
         Assert.Equal(1, RdbChecker.Run([], TextWriter.Null, err));
         Assert.Contains("Usage", err.ToString());
+    }
+
+    [Fact]
+    public void KeysOfEveryLengthAndEncodingLoadWithTheirOwnValues()
+    {
+        // String keys go through one reused scratch buffer: keys longer than it, shorter ones
+        // after them, an LZF-compressed key and an integer-encoded key must each keep their bytes.
+        var b = new Builder();
+        var expected = new Dictionary<string, string>();
+        foreach (int len in new[] { 1, 70, 3, 300, 64, 65, 2, 5000, 10 })
+        {
+            string k = new string((char)('a' + (len % 26)), len);
+            b.Key(k, "v" + len);
+            expected[k] = "v" + len;
+        }
+
+        b.Raw(0).Raw(0xC3, 5, 10, 0x00, 0x61, 0xE0, 0x00, 0x00).Str("lzf-key-value");
+        b.Raw(0).Raw(0xC1, 0x39, 0x30).Str("int16-key-value");
+        var r = Load(b.Finish());
+        foreach (var (k, v) in expected)
+        {
+            Assert.Equal(v, Get(r, 0, k));
+        }
+
+        Assert.Equal("lzf-key-value", Get(r, 0, "aaaaaaaaaa"));
+        Assert.Equal("int16-key-value", Get(r, 0, "12345"));
+        Assert.Equal(expected.Count + 2, r.Databases[0].Count);
+    }
+
+    [Fact]
+    public void WithDuplicatesAllowedTheLaterRecordWinsWithItsTtl()
+    {
+        var data = new Builder().ExpireMs(Now + 5000).Key("k", "first").Key("k", "second").Key("other", "x").Finish();
+        var r = RdbReader.Load(data, new RdbLoadOptions { FileName = "test.rdb", NowMs = Now, AllowDuplicates = true });
+        Assert.Equal("second", Get(r, 0, "k"));
+        Assert.Equal(0, ExpireOf(r, 0, "k"));
+        Assert.Equal(0, r.Databases[0].VolatileCount);
+        Assert.Equal(2, r.Databases[0].Count);
+        Assert.Equal(2, r.KeysLoaded);
     }
 
     [Fact]

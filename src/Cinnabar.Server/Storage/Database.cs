@@ -56,22 +56,22 @@ internal sealed class Database
     /// <summary>Sets a string value, replacing any value; keeps or replaces the TTL.</summary>
     public void SetString(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expire, bool keepTtl)
     {
-        ref Slot s = ref Table.Find(key);
-        if (!Unsafe.IsNullRef(ref s))
+        var entry = Entry.MakeString(key, value);
+        ref Slot s = ref Table.InsertOrFind(key, entry, out bool added);
+        if (added)
         {
-            s.Data = Entry.MakeString(key, value);
-            if (!keepTtl)
-            {
-                SetExpireOnSlot(ref s, expire);
-            }
-
-            Table.Touch(key);
+            SetExpireOnSlot(ref s, expire);
+            KeyAdded?.Invoke(this, key);
             return;
         }
 
-        ref Slot n = ref Table.Insert(key, Entry.MakeString(key, value));
-        SetExpireOnSlot(ref n, expire);
-        KeyAdded?.Invoke(this, key);
+        s.Data = entry;
+        if (!keepTtl)
+        {
+            SetExpireOnSlot(ref s, expire);
+        }
+
+        Table.Touch(key);
     }
 
     /// <summary>Stores an object under its key, replacing any value; TTL as given.</summary>
@@ -102,6 +102,22 @@ internal sealed class Database
         ref Slot n = ref Table.Insert(key, data);
         SetExpireOnSlot(ref n, expire);
         KeyAdded?.Invoke(this, key);
+        return ref n;
+    }
+
+    /// <summary>
+    /// Adds slot data unless the key exists (RDB loading), hashing and walking the chain once;
+    /// an existing slot is returned unchanged with <paramref name="added"/> false.
+    /// </summary>
+    public ref Slot AddOrFind(ReadOnlySpan<byte> key, object data, long expire, out bool added)
+    {
+        ref Slot n = ref Table.InsertOrFind(key, data, out added);
+        if (added)
+        {
+            SetExpireOnSlot(ref n, expire);
+            KeyAdded?.Invoke(this, key);
+        }
+
         return ref n;
     }
 

@@ -16,6 +16,20 @@ internal static class Entry
         return blob;
     }
 
+    /// <summary>
+    /// Allocates an inline string entry for <paramref name="key"/> whose value (of
+    /// <paramref name="valueLength"/> bytes, starting at <paramref name="valueAt"/>) the caller fills.
+    /// </summary>
+    public static byte[] AllocateString(ReadOnlySpan<byte> key, int valueLength, out int valueAt)
+    {
+        int header = VarintSize(key.Length);
+        var blob = GC.AllocateUninitializedArray<byte>(header + key.Length + valueLength);
+        WriteVarint(blob, key.Length);
+        key.CopyTo(blob.AsSpan(header));
+        valueAt = header + key.Length;
+        return blob;
+    }
+
     /// <summary>The key of slot data.</summary>
     public static ReadOnlySpan<byte> KeyOf(object data)
     {

@@ -76,29 +76,41 @@ internal sealed class KeyTable
     /// <summary>Inserts a key known to be absent; returns its slot.</summary>
     public ref Slot Insert(ReadOnlySpan<byte> key, object data)
     {
-        if (_old is not null)
+        PrepareInsert();
+        return ref InsertHashed(data, KeyHash.Compute(key));
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="data"/> under its key unless the key is present, hashing and
+    /// walking the chain once (Redis's dictAddRaw with its existing-entry out parameter). When
+    /// present, returns the existing slot untouched, as <see cref="Find"/> does.
+    /// </summary>
+    public ref Slot InsertOrFind(ReadOnlySpan<byte> key, object data, out bool added)
+    {
+        PrepareInsert();
+        ulong h = KeyHash.Compute(key);
+        if (Count != 0)
         {
-            RehashStep(1);
-        }
-        else if (_main.Count >= _main.Size)
-        {
-            StartResize(_main.Size * 2);
-            RehashStep(1);
+            if (_old is not null)
+            {
+                ref Slot o = ref FindIn(_old, key, h);
+                if (!Unsafe.IsNullRef(ref o))
+                {
+                    added = false;
+                    return ref o;
+                }
+            }
+
+            ref Slot m = ref FindIn(_main, key, h);
+            if (!Unsafe.IsNullRef(ref m))
+            {
+                added = false;
+                return ref m;
+            }
         }
 
-        ulong h = KeyHash.Compute(key);
-        var t = _main;
-        int b = (int)(h & (ulong)t.Mask);
-        EnsureSerialized(t, b);
-        int slot = t.Allocate();
-        ref Slot s = ref t.Slots[slot];
-        s.Data = data;
-        s.Expire = 0;
-        s.Lru = CurrentLru;
-        s.Next = t.Buckets[b];
-        t.Buckets[b] = slot + 1;
-        t.Count++;
-        return ref s;
+        added = true;
+        return ref InsertHashed(data, h);
     }
 
     /// <summary>Removes a key; returns its former slot contents.</summary>
@@ -412,15 +424,52 @@ internal sealed class KeyTable
         return System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v);
     }
 
+    // One rehash step per insert while rehashing (Redis's _dictRehashStep), or the start of a
+    // doubling when the table is full.
+    private void PrepareInsert()
+    {
+        if (_old is not null)
+        {
+            RehashStep(1);
+        }
+        else if (_main.Count >= _main.Size)
+        {
+            StartResize(_main.Size * 2);
+            RehashStep(1);
+        }
+    }
+
+    private ref Slot InsertHashed(object data, ulong h)
+    {
+        var t = _main;
+        int b = (int)(h & (ulong)t.Mask);
+        EnsureSerialized(t, b);
+        int slot = t.Allocate();
+        ref Slot s = ref t.Slots[slot];
+        s.Data = data;
+        s.Expire = 0;
+        s.Lru = CurrentLru;
+        s.Tag = TagOf(h);
+        s.Next = t.Buckets[b];
+        t.Buckets[b] = slot + 1;
+        t.Count++;
+        return ref s;
+    }
+
+    // Bucket indexes come from the low bits; the tag from the top byte, independent of them.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte TagOf(ulong h) => (byte)(h >> 56);
+
     // A found slot is handed out by ref and may change in place, so its bucket is serialized first.
     private static ref Slot FindIn(Table t, ReadOnlySpan<byte> key, ulong h)
     {
         int b = (int)(h & (ulong)t.Mask);
+        byte tag = TagOf(h);
         int next = t.Buckets[b];
         while (next != 0)
         {
             ref Slot s = ref t.Slots[next - 1];
-            if (Entry.KeyEquals(s.Data!, key))
+            if (s.Tag == tag && Entry.KeyEquals(s.Data!, key))
             {
                 if (t.Capture is not null)
                 {
@@ -449,6 +498,7 @@ internal sealed class KeyTable
     private static bool RemoveFrom(Table t, ReadOnlySpan<byte> key, ulong h, out Slot removed)
     {
         int b = (int)(h & (ulong)t.Mask);
+        byte tag = TagOf(h);
         int prev = 0;
         int next = t.Buckets[b];
         if (next != 0)
@@ -459,7 +509,7 @@ internal sealed class KeyTable
         while (next != 0)
         {
             ref Slot s = ref t.Slots[next - 1];
-            if (Entry.KeyEquals(s.Data!, key))
+            if (s.Tag == tag && Entry.KeyEquals(s.Data!, key))
             {
                 if (prev == 0)
                 {

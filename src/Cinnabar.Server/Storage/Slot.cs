@@ -14,8 +14,24 @@ internal struct Slot
     /// <summary>Absolute expiry in Unix milliseconds; 0 = persistent.</summary>
     public long Expire;
 
-    /// <summary>LRU clock (seconds, 32-bit wrapping) of the last access.</summary>
-    public int Lru;
+    // Low 24 bits: the LRU clock (seconds, wrapping at 2^24 as Redis's LRU_CLOCK_MAX); high 8
+    // bits: a tag from the key's hash, so a chain walk skips most non-matching slots without
+    // dereferencing their data (the cache miss that dominates lookups of absent keys).
+    private int _lruAndTag;
+
+    /// <summary>LRU clock (seconds, 24-bit wrapping) of the last access.</summary>
+    public int Lru
+    {
+        readonly get => _lruAndTag & 0xFFFFFF;
+        set => _lruAndTag = (_lruAndTag & ~0xFFFFFF) | (value & 0xFFFFFF);
+    }
+
+    /// <summary>The top byte of the key's hash (set by the owning table).</summary>
+    internal byte Tag
+    {
+        readonly get => (byte)((uint)_lruAndTag >> 24);
+        set => _lruAndTag = (_lruAndTag & 0xFFFFFF) | (value << 24);
+    }
 
     /// <summary>Index+1 of the next slot in the bucket chain (or the free list); 0 = end.</summary>
     public int Next;

@@ -14,6 +14,7 @@ internal static class Crc64
     private static readonly ulong[][] Tables = BuildTables();
 
     /// <summary>Continues a CRC over <paramref name="data"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static ulong Update(ulong crc, ReadOnlySpan<byte> data)
     {
         ulong[] t0 = Tables[0], t1 = Tables[1], t2 = Tables[2], t3 = Tables[3];

@@ -7,6 +7,7 @@ namespace Cinnabar.Server.Persistence.Rdb;
 internal static class Lzf
 {
     /// <summary>Decompresses <paramref name="input"/> into exactly <paramref name="output"/>; false when the data is malformed or does not fill it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static bool TryDecompress(ReadOnlySpan<byte> input, Span<byte> output)
     {
         int ip = 0;

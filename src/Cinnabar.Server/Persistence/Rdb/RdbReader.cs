@@ -8,7 +8,11 @@
 // stream of unknown length a long string grows its buffer only as its bytes actually arrive.
 // Keys go into fresh databases that the caller swaps in only when the whole file proved valid.
 // ReadValue decodes one typed value (DUMP/RESTORE's payload) with the same code.
+// The hot path of a load runs once, at startup, before tiered compilation has promoted
+// anything: its methods are marked AggressiveOptimization so a load is not spent in
+// unoptimized code (bench/RESULTS.md, RDB load).
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 using Cinnabar.Server.Storage;
@@ -163,6 +167,7 @@ internal sealed class RdbReader
     private long _nextProgress;
     private RdbLoadResult? _result;
     private long _keysRead;
+    private byte[] _keyScratch = new byte[64];
 
     private RdbReader(Stream? stream, byte[] buffer, int bufferLength, long length, RdbLoadOptions options, bool crc)
     {
@@ -213,7 +218,7 @@ internal sealed class RdbReader
         int type = reader.Byte("reading the value type");
         if (type == RdbFormat.TypeString)
         {
-            return Entry.MakeString(key, reader.String("reading a string value"));
+            return reader.StringEntry(key, "reading a string value");
         }
 
         if (!RdbTypeDecoders.IsSupported(type))
@@ -224,6 +229,7 @@ internal sealed class RdbReader
         return RdbTypeDecoders.Read(type, key.ToArray(), new ValueSource(reader), TypeLimits.Default);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private RdbLoadResult Run()
     {
         var header = Take(9, "reading the header");
@@ -380,12 +386,25 @@ internal sealed class RdbReader
         return db;
     }
 
+    // A string key is read into a scratch buffer and its inline entry built from that and the
+    // window: one allocation per key, one hash and one chain walk to insert it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadKey(RdbLoadResult result, Database db, long at, long expire, int type)
     {
-        byte[] key = String("reading a key");
-        object value = type == RdbFormat.TypeString
-            ? String("reading a string value", entryKey: key)
-            : RdbTypeDecoders.Read(type, key, new ValueSource(this), _options.Limits);
+        ReadOnlySpan<byte> key;
+        object value;
+        if (type == RdbFormat.TypeString)
+        {
+            key = KeyToScratch("reading a key");
+            value = StringEntry(key, "reading a string value");
+        }
+        else
+        {
+            byte[] keyArray = String("reading a key");
+            key = keyArray;
+            value = RdbTypeDecoders.Read(type, keyArray, new ValueSource(this), _options.Limits);
+        }
+
         _keysRead++;
         if (expire != -1)
         {
@@ -403,8 +422,9 @@ internal sealed class RdbReader
             }
         }
 
-        ref Slot existing = ref db.FindRaw(key);
-        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref existing))
+        long ttl = expire == -1 ? 0 : expire;
+        ref Slot slot = ref db.AddOrFind(key, value, ttl, out bool added);
+        if (!added)
         {
             if (!_options.AllowDuplicates)
             {
@@ -412,11 +432,11 @@ internal sealed class RdbReader
             }
 
             // RDBFLAGS_ALLOW_DUP: the later record wins.
-            db.Delete(key);
-            result.KeysLoaded--;
+            slot.Data = value;
+            db.SetExpireOnSlot(ref slot, ttl);
+            return;
         }
 
-        db.Add(key, value, expire == -1 ? 0 : expire);
         result.KeysLoaded++;
     }
 
@@ -429,6 +449,7 @@ internal sealed class RdbReader
         };
 
     // Up to the window's size, valid until the next read.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> Take(int n, string what)
     {
         if (n > _bufLen - _bufPos && !Fill(n))
@@ -442,6 +463,7 @@ internal sealed class RdbReader
     }
 
     // Makes at least n unread bytes available in the window; false at the end of the source.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Fill(int n)
     {
         if (_stream is null)
@@ -488,6 +510,7 @@ internal sealed class RdbReader
 
     // rdbLoadLenByRef: the top two bits of the first byte pick 6-bit, 14-bit or a 32/64-bit
     // big-endian length; 11 marks a special string encoding (returned through isEncoded).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong Length(string what, bool allowEncoded, out bool isEncoded)
     {
         long at = Pos;
@@ -525,65 +548,117 @@ internal sealed class RdbReader
     private ulong Length(string what) => Length(what, false, out _);
 
     // rdbGenericLoadStringObject: int8/16/32 encodings become their decimal text, LZF
-    // strings are decompressed, anything else is a plain length-prefixed string. With
-    // entryKey, the result is the inline string entry of that key and this value, built
-    // straight from the window when the value is in it (no intermediate copy of the value).
-    private byte[] String(string what, byte[]? entryKey = null)
+    // strings are decompressed, anything else is a plain length-prefixed string.
+    private byte[] String(string what)
     {
-        var s = StringOrValue(what, entryKey, out bool isEntry);
-        return entryKey is null || isEntry ? s : Entry.MakeString(entryKey, s);
-    }
-
-    private byte[] StringOrValue(string what, byte[]? entryKey, out bool isEntry)
-    {
-        isEntry = false;
         long at = Pos;
         ulong len = Length(what, true, out bool encoded);
         if (encoded)
         {
-            switch (len)
-            {
-                case 0:
-                    return Num((sbyte)Byte(what));
-                case 1:
-                    return Num(BinaryPrimitives.ReadInt16LittleEndian(Take(2, what)));
-                case 2:
-                    return Num(BinaryPrimitives.ReadInt32LittleEndian(Take(4, what)));
-                case 3:
-                    {
-                        ulong clen = Length(what);
-                        ulong ulen = Length(what);
-                        CheckFits(clen, what);
-                        // LZF expands at most ~ 8 * 257 / 3 times; anything larger is corrupt, and
-                        // bounding it by the input keeps a forged length from allocating unboundedly.
-                        if (ulen == 0 || ulen > (clen * 700) + 64 || ulen > (ulong)Array.MaxLength)
-                        {
-                            throw Fail(at, $"invalid LZF lengths (compressed {clen}, uncompressed {ulen}) {what}");
-                        }
-
-                        var input = Bytes(clen, what);
-                        var output = new byte[(int)ulen];
-                        if (!Lzf.TryDecompress(input, output))
-                        {
-                            throw Fail(at, $"invalid LZF compressed string {what}");
-                        }
-
-                        return output;
-                    }
-
-                default:
-                    throw Fail(at, $"unknown string encoding {len} {what}");
-            }
+            return Special(len, what, at, default, out _);
         }
 
         CheckFits(len, what);
-        if (entryKey is not null && len <= WindowSize)
+        return Bytes(len, what);
+    }
+
+    // A string value read straight into the inline entry of key: no intermediate copy when the
+    // value is in the window or LZF-compressed.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private byte[] StringEntry(ReadOnlySpan<byte> key, string what)
+    {
+        long at = Pos;
+        ulong len = Length(what, true, out bool encoded);
+        if (encoded)
         {
-            isEntry = true;
-            return Entry.MakeString(entryKey, Take((int)len, what));
+            var v = Special(len, what, at, key, out bool isEntry);
+            return isEntry ? v : Entry.MakeString(key, v);
         }
 
-        return Bytes(len, what);
+        CheckFits(len, what);
+        return len <= WindowSize ? Entry.MakeString(key, Take((int)len, what)) : Entry.MakeString(key, Bytes(len, what));
+    }
+
+    // A key into the reused scratch buffer (valid until the next key), so a string key costs
+    // no allocation of its own: it is copied once, into its entry.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ReadOnlySpan<byte> KeyToScratch(string what)
+    {
+        long at = Pos;
+        ulong len = Length(what, true, out bool encoded);
+        if (encoded)
+        {
+            return Special(len, what, at, default, out _);
+        }
+
+        CheckFits(len, what);
+        if (len > WindowSize)
+        {
+            return Bytes(len, what);
+        }
+
+        var src = Take((int)len, what);
+        if (_keyScratch.Length < src.Length)
+        {
+            _keyScratch = new byte[Math.Max(src.Length, _keyScratch.Length * 2)];
+        }
+
+        src.CopyTo(_keyScratch);
+        return _keyScratch.AsSpan(0, src.Length);
+    }
+
+    // The special encodings (length byte 11xxxxxx). With a non-empty entryKey, an LZF string is
+    // decompressed straight into that key's inline entry (isEntry tells).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private byte[] Special(ulong encoding, string what, long at, ReadOnlySpan<byte> entryKey, out bool isEntry)
+    {
+        isEntry = false;
+        switch (encoding)
+        {
+            case 0:
+                return Num((sbyte)Byte(what));
+            case 1:
+                return Num(BinaryPrimitives.ReadInt16LittleEndian(Take(2, what)));
+            case 2:
+                return Num(BinaryPrimitives.ReadInt32LittleEndian(Take(4, what)));
+            case 3:
+                {
+                    ulong clen = Length(what);
+                    ulong ulen = Length(what);
+                    CheckFits(clen, what);
+                    // LZF expands at most ~ 8 * 257 / 3 times; anything larger is corrupt, and
+                    // bounding it by the input keeps a forged length from allocating unboundedly.
+                    if (ulen == 0 || ulen > (clen * 700) + 64 || ulen > (ulong)Array.MaxLength - 64)
+                    {
+                        throw Fail(at, $"invalid LZF lengths (compressed {clen}, uncompressed {ulen}) {what}");
+                    }
+
+                    ReadOnlySpan<byte> input = clen <= WindowSize ? Take((int)clen, what) : Bytes(clen, what);
+                    byte[] output;
+                    Span<byte> target;
+                    if (entryKey.IsEmpty)
+                    {
+                        output = new byte[(int)ulen];
+                        target = output;
+                    }
+                    else
+                    {
+                        output = Entry.AllocateString(entryKey, (int)ulen, out int valueAt);
+                        target = output.AsSpan(valueAt);
+                        isEntry = true;
+                    }
+
+                    if (!Lzf.TryDecompress(input, target))
+                    {
+                        throw Fail(at, $"invalid LZF compressed string {what}");
+                    }
+
+                    return output;
+                }
+
+            default:
+                throw Fail(at, $"unknown string encoding {encoding} {what}");
+        }
     }
 
     // The next len bytes as a new array: from the window when they are there, else straight
