@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """RDB persistence benchmark: Cinnabar vs Debian's redis-server 7.0.15 in the same run.
 
-For each key count (default 1M and 5M keys, 32-byte values made by DEBUG POPULATE) and each
-server, alternating which goes first:
+For each key count (default 1M and 5M keys named key:%012d as redis-benchmark's -r names them,
+32-byte values, written through redis-cli --pipe) and each server, alternating which goes first:
   * SAVE: seconds for the SAVE command, dump size, MB/s and keys/s;
   * load: a fresh server started on that dump; seconds from its own "DB loaded from disk: X
     seconds" log line (both servers print it), keys/s;
   * BGSAVE under write load: with the dataset loaded, redis-benchmark writes SET at full speed
-    (random keys inside the dataset, -P 16) while BGSAVE runs; the peak total memory of the
+    (random keys of the dataset, -P 16: every write overwrites an existing key, so the key count
+    stays the same) while BGSAVE runs; the peak total memory of the
     server (Proportional Set Size summed over the server and, for Redis, its fork child, so
     copy-on-write pages count once each) is divided by the dataset's memory before the BGSAVE.
     A control run applies the same write load for as long without a BGSAVE: the difference
@@ -97,6 +98,27 @@ class Server:
         return float(m[-1]) if m else None
 
 
+def populate(port, keys):
+    """keys SETs of key:%012d (the names redis-benchmark -r gives) with 32-byte values, piped."""
+    p = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    chunk = []
+    for i in range(keys):
+        k = f"key:{i:012d}"
+        v = f"value:{i}".ljust(32, "-")
+        chunk.append(f"*3\r\n$3\r\nSET\r\n${len(k)}\r\n{k}\r\n$32\r\n{v}\r\n")
+        if len(chunk) == 10000:
+            p.stdin.write("".join(chunk).encode())
+            chunk = []
+    p.stdin.write("".join(chunk).encode())
+    p.stdin.close()
+    if p.wait() != 0:
+        raise RuntimeError("redis-cli --pipe failed")
+    got = int(cli(port, "dbsize"))
+    if got != keys:
+        raise RuntimeError(f"populated {got} keys, expected {keys}")
+
+
 def info_field(port, section, field):
     for line in cli(port, "info", section).splitlines():
         if line.startswith(field + ":"):
@@ -116,7 +138,7 @@ def bench_one(kind, keys, workdir):
     result = {}
     s = Server(kind, d)
     try:
-        cli(s.port, "debug", "populate", str(keys), "key", "32")
+        populate(s.port, keys)
         t0 = time.time()
         assert cli(s.port, "save") == "OK"
         result["save_s"] = time.time() - t0
@@ -186,6 +208,8 @@ def bench_one(kind, keys, workdir):
             bench.kill()
             bench.wait()
         result["control_peak_mb"] = control[0] / 1024
+        if int(cli(s.port, "dbsize")) != keys:
+            raise RuntimeError("the write load added keys: the peak would not be comparable")
     finally:
         s.stop()
     shutil.rmtree(d, ignore_errors=True)

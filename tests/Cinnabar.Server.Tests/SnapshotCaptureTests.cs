@@ -44,6 +44,30 @@ public class SnapshotCaptureTests
     }
 
     [Fact]
+    public void ASameLengthOverwriteInPlaceStillLeavesTheOldValueToTheSnapshot()
+    {
+        // Database.SetString writes a value of the same length into the existing entry.
+        var db = new Database(0);
+        for (int i = 0; i < 200; i++)
+        {
+            db.SetString(Encoding.UTF8.GetBytes("k" + i), Encoding.UTF8.GetBytes($"old{i:000}"), 0, keepTtl: false);
+        }
+
+        var sink = new RecordingSink();
+        var capture = db.Table.BeginCapture(sink, 0);
+        var entryBefore = db.FindRaw("k42"u8).Data;
+        db.SetString("k42"u8, "new042"u8, 0, keepTtl: false);
+        Assert.Same(entryBefore, db.FindRaw("k42"u8).Data);
+        Assert.Equal("new042", Encoding.UTF8.GetString(Entry.StringValue(db.FindRaw("k42"u8).Data!)));
+        while (!capture.SerializeNext(16))
+        {
+        }
+
+        Assert.Equal("old042", sink.Keys["k42"].Value);
+        Assert.Equal(200, sink.Keys.Count);
+    }
+
+    [Fact]
     public void KeysAddedAfterTheCaptureAreNotInTheSnapshot()
     {
         var table = Fill(10, "v");

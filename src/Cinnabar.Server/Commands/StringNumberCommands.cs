@@ -82,7 +82,16 @@ internal static class StringNumberCommands
         // The TTL survives, as with Redis's dbOverwrite.
         if (exists)
         {
-            ctx.Db.Replace(ref s, Entry.MakeString(key, digits[..n]), key);
+            // Same number of digits: the counter is rewritten in its entry (Redis too updates a
+            // non-shared integer object in place).
+            if (s.Data is byte[] blob && Entry.TryOverwriteValue(blob, digits[..n]))
+            {
+                ctx.Db.Table.Touch(key);
+            }
+            else
+            {
+                ctx.Db.Replace(ref s, Entry.MakeString(key, digits[..n]), key);
+            }
         }
         else
         {

@@ -56,22 +56,32 @@ internal sealed class Database
     /// <summary>Sets a string value, replacing any value; keeps or replaces the TTL.</summary>
     public void SetString(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expire, bool keepTtl)
     {
-        var entry = Entry.MakeString(key, value);
-        ref Slot s = ref Table.InsertOrFind(key, entry, out bool added);
-        if (added)
+        ref Slot s = ref Table.Find(key);
+        if (!Unsafe.IsNullRef(ref s))
         {
-            SetExpireOnSlot(ref s, expire);
-            KeyAdded?.Invoke(this, key);
+            // A value of the same length is written over the old one in its entry: no new
+            // array, and no old one left for the GC (overwrite-heavy loads would otherwise grow
+            // the old generation with dead values until a full collection). Safe because nothing
+            // keeps a reference to an entry's bytes (replies, snapshot records and the
+            // replication stream copy them), and Find has already handed the old contents to a
+            // running snapshot.
+            if (s.Data is not byte[] blob || !Entry.TryOverwriteValue(blob, value))
+            {
+                s.Data = Entry.MakeString(key, value);
+            }
+
+            if (!keepTtl)
+            {
+                SetExpireOnSlot(ref s, expire);
+            }
+
+            Table.Touch(key);
             return;
         }
 
-        s.Data = entry;
-        if (!keepTtl)
-        {
-            SetExpireOnSlot(ref s, expire);
-        }
-
-        Table.Touch(key);
+        ref Slot n = ref Table.Insert(key, Entry.MakeString(key, value));
+        SetExpireOnSlot(ref n, expire);
+        KeyAdded?.Invoke(this, key);
     }
 
     /// <summary>Stores an object under its key, replacing any value; TTL as given.</summary>

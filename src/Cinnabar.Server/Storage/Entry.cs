@@ -30,6 +30,20 @@ internal static class Entry
         return blob;
     }
 
+    /// <summary>Writes <paramref name="value"/> over an inline entry's value when both have the same length.</summary>
+    public static bool TryOverwriteValue(byte[] blob, ReadOnlySpan<byte> value)
+    {
+        int len = ReadVarint(blob, out int header);
+        int at = header + len;
+        if (blob.Length - at != value.Length)
+        {
+            return false;
+        }
+
+        value.CopyTo(blob.AsSpan(at));
+        return true;
+    }
+
     /// <summary>The key of slot data.</summary>
     public static ReadOnlySpan<byte> KeyOf(object data)
     {
