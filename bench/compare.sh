@@ -4,17 +4,23 @@
 # and resident memory per key after loading N keys with 32-byte values. Both servers run at the
 # same time on free 127.0.0.1 ports with `save ""`; runs alternate between them (the order flips
 # every repetition) so background load hits both alike; figures are medians over repetitions.
+# Memory per object is measured for each kind given with -m: string (N keys, 32-byte values),
+# and hash, set, zset, list (N/10 keys of 10 fields/members/elements each, small values as the
+# compact encodings hold them).
 # Usage: bench/compare.sh [-r reps] [-n requests at -P 1] [-N requests at -P 16] [-k keys]
-#                         [-c clients] [-t tests] [-o out.md]
+#                         [-c clients] [-t tests] [-m memory kinds] [-o out.md]
+# Data-type run: bench/compare.sh -t lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600 \
+#                                 -m hash,set,zset,list -k 1000000 -r 3
 # Environment: REDIS_SERVER (default redis-server), CINNABAR (default ./cinnabar-server).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 reps=5; n1=200000; n16=1000000; keys=1000000; clients=50; tests="ping_inline,ping_mbulk,set,get,incr,mset"; out=""
-while getopts "r:n:N:k:c:t:o:" opt; do
+kinds="string"
+while getopts "r:n:N:k:c:t:m:o:" opt; do
   case $opt in
     r) reps=$OPTARG ;; n) n1=$OPTARG ;; N) n16=$OPTARG ;; k) keys=$OPTARG ;;
-    c) clients=$OPTARG ;; t) tests=$OPTARG ;; o) out=$OPTARG ;;
-    *) sed -n '2,10p' "$0"; exit 2 ;;
+    c) clients=$OPTARG ;; t) tests=$OPTARG ;; m) kinds=$OPTARG ;; o) out=$OPTARG ;;
+    *) sed -n '2,15p' "$0"; exit 2 ;;
   esac
 done
 redis_bin=${REDIS_SERVER:-redis-server}
@@ -76,7 +82,7 @@ for ((rep = 1; rep <= reps; rep++)); do
         port_var=port_$s; pid_var=pid_$s
         before=$(cpu_ticks "${!pid_var}")
         line=$(redis-benchmark -p "${!port_var}" -t "$t" -c "$clients" -n "$n" -P "$P" --csv 2>/dev/null |
-          awk -F'"' -v t="$t" 'NR > 1 { name = tolower($2); gsub(/[^a-z]+/, "_", name);
+          awk -F'"' -v t="$t" 'NR > 1 { name = tolower($2); gsub(/[^a-z0-9]+/, "_", name);
               if (index(name, t) == 1) print $4 }' 2>/dev/null || true)
         after=$(cpu_ticks "${!pid_var}")
         if [[ -z $line ]]; then echo "rep $rep P$P $t $s: failed (command missing?)" >&2; continue; fi
@@ -88,27 +94,56 @@ for ((rep = 1; rep <= reps; rep++)); do
   done
 done
 
-# Memory: the same redis-cli --pipe stream of SETs with distinct keys and 32-byte values.
-python3 - "$keys" >"$work/load.resp" <<'PY'
+# Memory: the same redis-cli --pipe stream for both servers, RSS before and after, per key.
+gen_load() { # kind keys -> RESP on stdout
+  python3 - "$1" "$2" <<'PY'
 import sys
-n = int(sys.argv[1]); v = b"x" * 32; w = sys.stdout.buffer
-for i in range(n):
-    k = b"key:%012d" % i
-    w.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$32\r\n%s\r\n" % (len(k), k, v))
+kind, n = sys.argv[1], int(sys.argv[2]); w = sys.stdout.buffer
+def cmd(*parts):
+    out = [b"*%d\r\n" % len(parts)]
+    for p in parts:
+        out.append(b"$%d\r\n%s\r\n" % (len(p), p))
+    return b"".join(out)
+if kind == "string":
+    v = b"x" * 32
+    for i in range(n):
+        w.write(cmd(b"SET", b"key:%012d" % i, v))
+else:
+    for i in range(n // 10):
+        k = b"%s:%012d" % (kind.encode(), i)
+        if kind == "hash":
+            args = [b"HSET", k] + [x for j in range(10) for x in (b"field:%d" % j, b"value:%d:%d" % (i, j))]
+        elif kind == "set":
+            args = [b"SADD", k] + [b"member:%d:%d" % (i, j) for j in range(10)]
+        elif kind == "zset":
+            args = [b"ZADD", k] + [x for j in range(10) for x in (b"%d" % (i + j), b"member:%d:%d" % (i, j))]
+        elif kind == "list":
+            args = [b"RPUSH", k] + [b"element:%d:%d" % (i, j) for j in range(10)]
+        else:
+            sys.exit("unknown memory kind " + kind)
+        w.write(cmd(*args))
 PY
-declare -A mem
-for s in redis cinnabar; do
-  port_var=port_$s; pid_var=pid_$s
-  redis-cli -p "${!port_var}" flushall >/dev/null
-  sleep 1
-  rss0=$(rss_kb "${!pid_var}")
-  redis-cli -p "${!port_var}" --pipe <"$work/load.resp" >/dev/null
-  sleep 2
-  rss1=$(rss_kb "${!pid_var}")
-  dbsize=$(redis-cli -p "${!port_var}" dbsize)
-  mem[$s]=$(awk -v a="$rss1" -v b="$rss0" -v k="$dbsize" 'BEGIN { printf "%.1f", (a - b) * 1024 / k }')
-  echo "$s: RSS ${rss0}kB -> ${rss1}kB for $dbsize keys: ${mem[$s]} B/key" >&2
+}
+declare -A mem mem_keys
+IFS=, read -r -a kind_list <<<"$kinds"
+for kind in "${kind_list[@]}"; do
+  gen_load "$kind" "$keys" >"$work/load.resp"
+  for s in redis cinnabar; do
+    port_var=port_$s; pid_var=pid_$s
+    redis-cli -p "${!port_var}" flushall >/dev/null
+    sleep 1
+    rss0=$(rss_kb "${!pid_var}")
+    redis-cli -p "${!port_var}" --pipe <"$work/load.resp" >/dev/null
+    sleep 2
+    rss1=$(rss_kb "${!pid_var}")
+    dbsize=$(redis-cli -p "${!port_var}" dbsize)
+    mem[$s,$kind]=$(awk -v a="$rss1" -v b="$rss0" -v k="$dbsize" 'BEGIN { printf "%.1f", (a - b) * 1024 / k }')
+    mem_keys[$kind]=$dbsize
+    echo "$s $kind: RSS ${rss0}kB -> ${rss1}kB for $dbsize keys: ${mem[$s,$kind]} B/key" >&2
+  done
 done
+redis-cli -p "$port_redis" flushall >/dev/null
+redis-cli -p "$port_cinnabar" flushall >/dev/null
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 pick() { awk -F'\t' -v s="$1" -v t="$2" -v p="$3" -v c="$4" '$1 == s && $2 == t && $3 == p { print $c }' "$samples" | median; }
@@ -125,10 +160,16 @@ pick() { awk -F'\t' -v s="$1" -v t="$2" -v p="$3" -v c="$4" '$1 == s && $2 == t 
     done
   done
   echo
-  echo "| memory | Redis | Cinnabar | ratio |"
+  echo "| memory (RSS bytes per key) | Redis | Cinnabar | ratio |"
   echo "|---|---:|---:|---:|"
-  awk -v r="${mem[redis]}" -v c="${mem[cinnabar]}" -v k="$keys" 'BEGIN {
-    printf "| RSS bytes/key (%d keys, 32-byte values) | %.1f | %.1f | %.2f |\n", k, r, c, c / r }'
+  for kind in "${kind_list[@]}"; do
+    case $kind in
+      string) what="strings, 32-byte values" ;; hash) what="hashes of 10 fields" ;; set) what="sets of 10 members" ;;
+      zset) what="sorted sets of 10 members" ;; list) what="lists of 10 elements" ;; *) what=$kind ;;
+    esac
+    awk -v r="${mem[redis,$kind]}" -v c="${mem[cinnabar,$kind]}" -v k="${mem_keys[$kind]}" -v w="$what" 'BEGIN {
+      printf "| %d %s | %.1f | %.1f | %.2f |\n", k, w, r, c, c / r }'
+  done
   echo
   echo "Medians of $reps repetitions; $clients clients; -n $n1 at -P 1, $n16 at -P 16."
 } | tee ${out:+"$out"}
