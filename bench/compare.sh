@@ -129,21 +129,27 @@ IFS=, read -r -a kind_list <<<"$kinds"
 for kind in "${kind_list[@]}"; do
   gen_load "$kind" "$keys" >"$work/load.resp"
   for s in redis cinnabar; do
-    port_var=port_$s; pid_var=pid_$s
-    redis-cli -p "${!port_var}" flushall >/dev/null
+    # A fresh server per kind: memory freed by a FLUSHALL stays in the process (the GC heap,
+    # the allocator's arenas) and would be reused by the next kind's load.
+    bin_var=${s}_bin
+    start_server "m_$s" "${!bin_var}"
+    port_var=port_m_$s; pid_var=pid_m_$s
+    # MEMORY PURGE before each reading: jemalloc's dirty pages for Redis, a compacting full GC
+    # for Cinnabar, so both readings are of live data rather than of allocator slack.
+    redis-cli -p "${!port_var}" memory purge >/dev/null
     sleep 1
     rss0=$(rss_kb "${!pid_var}")
     redis-cli -p "${!port_var}" --pipe <"$work/load.resp" >/dev/null
-    sleep 2
+    redis-cli -p "${!port_var}" memory purge >/dev/null
+    sleep 1
     rss1=$(rss_kb "${!pid_var}")
     dbsize=$(redis-cli -p "${!port_var}" dbsize)
     mem[$s,$kind]=$(awk -v a="$rss1" -v b="$rss0" -v k="$dbsize" 'BEGIN { printf "%.1f", (a - b) * 1024 / k }')
     mem_keys[$kind]=$dbsize
     echo "$s $kind: RSS ${rss0}kB -> ${rss1}kB for $dbsize keys: ${mem[$s,$kind]} B/key" >&2
+    kill "${!pid_var}"; wait "${!pid_var}" 2>/dev/null || true
   done
 done
-redis-cli -p "$port_redis" flushall >/dev/null
-redis-cli -p "$port_cinnabar" flushall >/dev/null
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 pick() { awk -F'\t' -v s="$1" -v t="$2" -v p="$3" -v c="$4" '$1 == s && $2 == t && $3 == p { print $c }' "$samples" | median; }

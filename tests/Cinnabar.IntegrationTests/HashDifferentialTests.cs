@@ -133,7 +133,7 @@ public class HashDifferentialTests : IClassFixture<DifferentialPair>
     [Fact]
     public Task CommandInfoOfEveryListHashAndSetCommandMatchesRedis()
     {
-        var script = "lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset linsert lrem ltrim lpos lmove rpoplpush lmpop blpop brpop brpoplpush blmove blmpop hset hmset hsetnx hget hmget hdel hlen hstrlen hexists hkeys hvals hgetall hincrby hincrbyfloat hrandfield hscan sadd srem scard sismember smismember smembers spop srandmember smove sinter sintercard sinterstore sunion sunionstore sdiff sdiffstore sscan memory|usage"
+        var script = "lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset linsert lrem ltrim lpos lmove rpoplpush lmpop blpop brpop brpoplpush blmove blmpop hset hmset hsetnx hget hmget hdel hlen hstrlen hexists hkeys hvals hgetall hincrby hincrbyfloat hrandfield hscan sadd srem scard sismember smismember smembers spop srandmember smove sinter sintercard sinterstore sunion sunionstore sdiff sdiffstore sscan memory|usage memory|purge"
             .Split(' ')
             .Select(c => new[] { "COMMAND", "INFO", c })
             .ToList();

@@ -213,7 +213,7 @@ public class ListDifferentialTests : IClassFixture<DifferentialPair>
             Assert.Equal(Strip(await r.CommandAsync("DEBUG", "OBJECT", key)), Strip(await c.CommandAsync("DEBUG", "OBJECT", key)));
         }
 
-        foreach (var cmd in new[] { new[] { "MEMORY", "USAGE", "nokey" }, ["MEMORY", "USAGE", "l", "SAMPLES", "-1"], ["MEMORY", "USAGE", "l", "SAMPLES", "x"], ["MEMORY", "USAGE", "l", "FOO"], ["MEMORY", "USAGE"] })
+        foreach (var cmd in new[] { new[] { "MEMORY", "USAGE", "nokey" }, ["MEMORY", "USAGE", "l", "SAMPLES", "-1"], ["MEMORY", "USAGE", "l", "SAMPLES", "x"], ["MEMORY", "USAGE", "l", "FOO"], ["MEMORY", "USAGE"], ["MEMORY", "PURGE"], ["MEMORY", "PURGE", "x"] })
         {
             Assert.Equal(await r.CommandAsync(cmd), await c.CommandAsync(cmd));
         }

@@ -1,6 +1,8 @@
-// MEMORY (object.c memoryCommand). Registered: MEMORY USAGE|HELP.
+// MEMORY (object.c memoryCommand). Registered: MEMORY USAGE|PURGE|HELP.
 // USAGE estimates the bytes a key costs here (the managed objects and arrays behind it, plus the
 // slot), which is what the command means; the numbers are Cinnabar's, not jemalloc's.
+// PURGE is Redis's "give dirty pages back" (jemalloc's arena purge); here the equivalent is a
+// full compacting collection that returns free heap memory to the operating system.
 using System.Runtime.CompilerServices;
 
 using Cinnabar.Protocol;
@@ -26,6 +28,15 @@ internal static class MemoryCommands
             AclCategories = ["read", "slow"],
             Summary = "Estimate the memory usage of a key",
             KeySpecs = [new KeySpec("RO", 2, 0)],
+        });
+        mem.AddSubcommand(new CommandSpec("purge", 2, CommandFlags.None, 0, 0, 0, Purge)
+        {
+            Group = "server",
+            Since = "4.0.0",
+            AclCategories = ["slow"],
+            Summary = "Ask the allocator to release memory",
+            Complexity = "Depends on how much memory is allocated, could be slow",
+            Tips = ["request_policy:all_shards", "response_policy:all_succeeded"],
         });
         mem.AddSubcommand(new CommandSpec("help", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Help)
         {
@@ -73,6 +84,13 @@ internal static class MemoryCommands
         }
 
         ctx.Reply.Integer(SlotSize + Estimate(s.Data!));
+    }
+
+    // MEMORY PURGE
+    private static void Purge(CommandContext ctx)
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        ctx.Reply.Ok();
     }
 
     // MEMORY HELP

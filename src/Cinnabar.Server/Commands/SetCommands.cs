@@ -62,7 +62,7 @@ internal static class SetCommands
         SetValue set;
         if (Unsafe.IsNullRef(ref s))
         {
-            set = SetValue.For(key.ToArray(), ctx.Args[2]);
+            set = SetValue.For(key.ToArray(), ctx.Args[2], ctx.Args.Count - 2);
             ctx.Db.Add(key, set, 0);
         }
         else if (s.Data is SetValue existing)

@@ -163,9 +163,21 @@ internal static class RdbTypeDecoders
                 {
                     var set = new SetValue(key);
                     ulong n = src.ReadLength("reading a set length");
+                    int sizeHint = (int)Math.Min(n, int.MaxValue);
+                    if (n > (ulong)limits.SetMaxIntsetEntries)
+                    {
+                        set.ConvertToHashtable(sizeHint);
+                    }
+
                     for (ulong i = 0; i < n; i++)
                     {
-                        if (!set.Add(src.ReadString("reading a set member"), limits.SetMaxIntsetEntries))
+                        var member = src.ReadString("reading a set member");
+                        if (set.IsIntset && !SetValue.IsInteger(member, out _))
+                        {
+                            set.ConvertToHashtable(sizeHint);
+                        }
+
+                        if (!set.Add(member, limits.SetMaxIntsetEntries))
                         {
                             throw src.Corrupt("duplicate set member");
                         }

@@ -12,6 +12,9 @@ namespace Cinnabar.Server.Storage.Types;
 /// <summary>A Redis set.</summary>
 internal sealed class SetValue : RedisObject, IDigestValue
 {
+    // A hint comes from a client's argument count or a file's length field: never trust it for more.
+    private const int MaxSizeHint = 1 << 16;
+
     private long[]? _ints = [];
     private int _intCount;
     private HashSet<byte[]>? _set;
@@ -21,13 +24,17 @@ internal sealed class SetValue : RedisObject, IDigestValue
     {
     }
 
-    /// <summary>A set that can hold <paramref name="first"/> in the cheapest encoding (setTypeCreate).</summary>
-    public static SetValue For(byte[] key, ReadOnlySpan<byte> first)
+    /// <summary>
+    /// A set that can hold <paramref name="first"/> in the cheapest encoding (setTypeCreate).
+    /// <paramref name="sizeHint"/>: members about to be added (SADD's count), so a hashtable is
+    /// sized once instead of growing through a prime larger than it needs.
+    /// </summary>
+    public static SetValue For(byte[] key, ReadOnlySpan<byte> first, int sizeHint = 0)
     {
         var s = new SetValue(key);
         if (!IsInteger(first, out _))
         {
-            s.ConvertToHashtable();
+            s.ConvertToHashtable(sizeHint);
         }
 
         return s;
@@ -184,15 +191,15 @@ internal sealed class SetValue : RedisObject, IDigestValue
     /// <summary>Members copied into an array (random picks, SSCAN).</summary>
     public byte[][] ToArray() => [.. Members()];
 
-    /// <summary>Converts to the hashtable encoding (setTypeConvert).</summary>
-    public void ConvertToHashtable()
+    /// <summary>Converts to the hashtable encoding (setTypeConvert), with room for <paramref name="sizeHint"/> members.</summary>
+    public void ConvertToHashtable(int sizeHint = 0)
     {
         if (_set is not null)
         {
             return;
         }
 
-        var s = new HashSet<byte[]>(_intCount, ByteArrayComparer.Instance);
+        var s = new HashSet<byte[]>(Math.Max(_intCount, Math.Min(sizeHint, MaxSizeHint)), ByteArrayComparer.Instance);
         for (int i = 0; i < _intCount; i++)
         {
             s.Add(Number.ToBytes(_ints![i]));
