@@ -245,6 +245,8 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
                     Interlocked.Exchange(ref _bytesWritten, writer.BytesWritten);
                     delay.Wait(() => _stopping);
                 }
+
+                _records.Return(chunk);
             }
 
             if (!_stopping)

@@ -17,7 +17,10 @@ internal sealed class SnapshotRecords
     public const byte KindEncoded = 1;
     private const int ChunkSize = 64 * 1024;
 
+    private const int MaxFreeChunks = 128;
+
     private readonly Queue<Chunk> _queue = new();
+    private readonly Stack<Chunk> _free = new();
     private readonly object _lock = new();
     private Chunk _current = new(ChunkSize);
     private long _queuedBytes;
@@ -63,7 +66,41 @@ internal sealed class SnapshotRecords
             Monitor.PulseAll(_lock);
         }
 
-        _current = new Chunk(ChunkSize);
+        _current = Rent();
+    }
+
+    /// <summary>Hands an encoded chunk back for reuse. Encoder only.</summary>
+    public void Return(Chunk chunk)
+    {
+        if (chunk.Data.Length != ChunkSize)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_free.Count < MaxFreeChunks)
+            {
+                chunk.Length = 0;
+                _free.Push(chunk);
+            }
+        }
+    }
+
+    // Chunks are reused rather than left to the GC: under a heavy write load a chunk can wait in
+    // the queue long enough to be promoted, and dead promoted chunks would grow the old
+    // generation (the process's peak memory) until a full collection.
+    private Chunk Rent()
+    {
+        lock (_lock)
+        {
+            if (_free.TryPop(out var c))
+            {
+                return c;
+            }
+        }
+
+        return new Chunk(ChunkSize);
     }
 
     /// <summary>Flushes and marks the end: the encoder finishes once the queue drains.</summary>
