@@ -3,6 +3,7 @@ using System.Text;
 
 using Cinnabar.Server.Persistence.Rdb;
 using Cinnabar.Server.Storage;
+using Cinnabar.Server.Storage.Types;
 
 namespace Cinnabar.Server.Tests;
 
@@ -96,20 +97,32 @@ public class RdbReaderTests
     }
 
     [Theory]
+    [InlineData("0005")]
+    [InlineData("0008")]
     [InlineData("0009")]
     [InlineData("0010")]
     [InlineData("0011")]
     [InlineData("0012")]
-    public void VersionsNineToTwelveAreAccepted(string version)
+    public void VersionsFiveToTwelveAreAccepted(string version)
     {
         var r = Load(new Builder(version).Key("k", "v").Finish());
         Assert.Equal(int.Parse(version, System.Globalization.CultureInfo.InvariantCulture), r.Version);
+        Assert.True(r.ChecksumVerified);
     }
 
     [Theory]
-    [InlineData("0008")]
-    [InlineData("0013")]
     [InlineData("0001")]
+    [InlineData("0004")]
+    public void VersionsBeforeFiveLoadWithoutAChecksumTrailer(string version)
+    {
+        var r = Load(new Builder(version).Key("k", "v").Finish()[..^8]);
+        Assert.Equal("v", Get(r, 0, "k"));
+        Assert.False(r.ChecksumVerified);
+    }
+
+    [Theory]
+    [InlineData("0000")]
+    [InlineData("0013")]
     public void OtherVersionsAreRefusedClearly(string version)
     {
         var e = Assert.Throws<RdbLoadException>(() => Load(new Builder(version).Finish()));
@@ -391,6 +404,43 @@ public class RdbReaderTests
         Assert.Equal(0, r.Databases[0].VolatileCount);
         Assert.Equal(2, r.Databases[0].Count);
         Assert.Equal(2, r.KeysLoaded);
+    }
+
+    [Fact]
+    public void AVersion3FileWithAZipmapHashLoads()
+    {
+        // zipmap: count, then <len>field <len><free>value <free bytes>..., 0xFF. The second
+        // value has 2 free bytes after it; the third field's length takes the 254 + u32 form.
+        string longField = new('f', 300);
+        var zm = new List<byte> { 3 };
+        zm.AddRange([1, (byte)'a', 1, 0, (byte)'1']);
+        zm.AddRange([2, (byte)'b', (byte)'b', 3, 2, (byte)'2', (byte)'2', (byte)'2', 0, 0]);
+        zm.AddRange([254, 44, 1, 0, 0]);
+        zm.AddRange(Encoding.ASCII.GetBytes(longField));
+        zm.AddRange([0, 0]);
+        zm.Add(0xFF);
+        var b = new Builder("0003").Raw(9).Str("h");
+        b.Raw((byte)(0x40 | (zm.Count >> 8)), (byte)zm.Count).Raw([.. zm]);
+        var r = Load(b.Finish()[..^8]); // no checksum before version 5
+        Assert.False(r.ChecksumVerified);
+        var h = Assert.IsType<HashValue>(r.Databases[0].FindRaw("h"u8).Data);
+        Assert.Equal(3, h.Count);
+        Assert.True(h.TryGet("a"u8, out var v1));
+        Assert.Equal("1", Encoding.ASCII.GetString(v1));
+        Assert.True(h.TryGet("bb"u8, out var v2));
+        Assert.Equal("222", Encoding.ASCII.GetString(v2));
+        Assert.True(h.TryGet(Encoding.ASCII.GetBytes(longField), out var v3));
+        Assert.Equal(0, v3.Length);
+    }
+
+    [Fact]
+    public void ACorruptZipmapIsAnError()
+    {
+        // The count says 2 pairs, the map holds 1.
+        byte[] zm = [2, 1, (byte)'a', 1, 0, (byte)'1', 0xFF];
+        var data = new Builder("0003").Raw(9).Str("h").Raw((byte)zm.Length).Raw(zm).Finish()[..^8];
+        var e = Assert.Throws<RdbLoadException>(() => Load(data));
+        Assert.Contains("zipmap integrity check failed", e.Message);
     }
 
     [Fact]

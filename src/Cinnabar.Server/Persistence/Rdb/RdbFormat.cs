@@ -38,7 +38,7 @@ internal static class RdbFormat
     public const int QuicklistNodePacked = 2;
 
     /// <summary>Lowest and highest RDB versions the reader accepts.</summary>
-    public const int MinVersion = 9;
+    public const int MinVersion = 1;
     public const int MaxVersion = 12;
 
     /// <summary>The names Redis's rdb.h gives the value type ids (redis-check-rdb's rdb_type_string).</summary>

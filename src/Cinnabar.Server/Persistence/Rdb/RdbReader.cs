@@ -345,12 +345,13 @@ internal sealed class RdbReader
             dbs[i] ??= NewDatabase(i);
         }
 
-        // The trailer covers every byte before it.
+        // The trailer covers every byte before it. Files before version 5 have none (rdbLoad
+        // reads the checksum only from RDB 5 on).
         long crcAt = Pos;
         CrcCatchUp();
         ulong computed = _crc;
-        ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(Take(8, "reading the checksum"));
-        if (_options.VerifyChecksum)
+        ulong stored = version >= 5 ? BinaryPrimitives.ReadUInt64LittleEndian(Take(8, "reading the checksum")) : 0;
+        if (_options.VerifyChecksum && version >= 5)
         {
             if (stored == 0)
             {

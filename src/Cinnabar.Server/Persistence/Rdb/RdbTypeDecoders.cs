@@ -37,6 +37,7 @@ internal static class RdbTypeDecoders
     /// <summary>True for the type ids this reader understands besides strings.</summary>
     public static bool IsSupported(int type) => type is RdbFormat.TypeList or RdbFormat.TypeListZiplist or RdbFormat.TypeListQuicklist
         or RdbFormat.TypeListQuicklist2 or RdbFormat.TypeHash or RdbFormat.TypeHashListpack or RdbFormat.TypeHashZiplist
+        or RdbFormat.TypeHashZipmap
         or RdbFormat.TypeSet or RdbFormat.TypeSetIntset or RdbFormat.TypeSetListpack;
 
     /// <summary>Reads the payload of a value of <paramref name="type"/> stored under <paramref name="key"/>.</summary>
@@ -122,6 +123,7 @@ internal static class RdbTypeDecoders
 
             case RdbFormat.TypeHashListpack:
             case RdbFormat.TypeHashZiplist:
+            case RdbFormat.TypeHashZipmap:
                 {
                     var hash = new HashValue(key);
                     byte[]? field = null;
@@ -145,6 +147,10 @@ internal static class RdbTypeDecoders
                     if (type == RdbFormat.TypeHashListpack)
                     {
                         ReadListpack(blob, src, "hash", Add);
+                    }
+                    else if (type == RdbFormat.TypeHashZipmap)
+                    {
+                        ReadZipmap(blob, src, Add);
                     }
                     else
                     {
@@ -267,6 +273,68 @@ internal static class RdbTypeDecoders
         if (!r.Valid || (r.HeaderCount != 65535 && r.HeaderCount != n))
         {
             throw src.Corrupt($"{type} listpack integrity check failed");
+        }
+    }
+
+    // zipmap.c (hashes in RDB files before 2.6): a count byte (254 = unknown), then per pair
+    // <len>field <len><free>value and <free> unused bytes, then 0xFF. A length is one byte
+    // below 254, or 254 and a 4-byte little-endian length. Fields and values alternate in add.
+    private static void ReadZipmap(byte[] zm, IRdbValueSource src, Action<byte[]> add)
+    {
+        if (zm.Length < 2 || zm[^1] != 0xFF)
+        {
+            throw src.Corrupt("zipmap integrity check failed (bad header or end)");
+        }
+
+        int p = 1;
+        int pairs = 0;
+        while (zm[p] != 0xFF)
+        {
+            for (int part = 0; part < 2; part++)
+            {
+                long len = zm[p];
+                p++;
+                if (len == 254)
+                {
+                    if (p + 4 > zm.Length)
+                    {
+                        throw src.Corrupt("zipmap integrity check failed (truncated length)");
+                    }
+
+                    len = BinaryPrimitives.ReadUInt32LittleEndian(zm.AsSpan(p));
+                    p += 4;
+                }
+                else if (len == 255)
+                {
+                    throw src.Corrupt("zipmap integrity check failed (end inside a pair)");
+                }
+
+                int free = 0;
+                if (part == 1)
+                {
+                    if (p >= zm.Length)
+                    {
+                        throw src.Corrupt("zipmap integrity check failed (truncated entry)");
+                    }
+
+                    free = zm[p++];
+                }
+
+                if (len + free > zm.Length - 1 - p)
+                {
+                    throw src.Corrupt("zipmap integrity check failed (entry past the end)");
+                }
+
+                add(zm.AsSpan(p, (int)len).ToArray());
+                p += (int)len + free;
+            }
+
+            pairs++;
+        }
+
+        if (p != zm.Length - 1 || (zm[0] < 254 && zm[0] != pairs))
+        {
+            throw src.Corrupt("zipmap integrity check failed (count or length mismatch)");
         }
     }
 
