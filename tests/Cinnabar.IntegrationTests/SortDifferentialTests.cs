@@ -160,5 +160,10 @@ public class SortDifferentialTests : IClassFixture<DifferentialPair>
         ["command", "getkeys", "sort", "abc", "by", "store", "get", "store", "store"],
         ["command", "getkeysandflags", "sort", "abc", "store", "def"],
         ["command", "getkeysandflags", "sort_ro", "abc", "get", "x"],
-        ["command", "getkeys", "sort_ro", "abc", "store", "def"]);
+        ["command", "getkeys", "sort_ro", "abc", "store", "def"],
+        ["command", "getkeysandflags", "lmove", "k1", "k2", "left", "right"],
+        ["command", "getkeysandflags", "set", "k1", "v1"],
+        ["command", "getkeysandflags", "set", "k1", "v1", "nx", "get"],
+        ["command", "getkeysandflags", "mset", "k1", "v1", "k2", "v2"],
+        ["command", "info", "set", "mset"]);
 }

@@ -25,7 +25,6 @@ MISSING = {
     # Values are not at fixed addresses in .NET; DEBUG OBJECT's at: is an identity, not a pointer.
     "DEBUG OBJECT value addresses (Redis memory layout)": r"string range \$(old|new) 0 2",
     "maxmemory/eviction (not planned yet)": r"maxmemory",
-    "SORT (issue 5)": r"\bsort\b",
     "jemalloc/MEMORY introspection": r"(memory usage|mem_allocator|memory doctor)",
 }
 

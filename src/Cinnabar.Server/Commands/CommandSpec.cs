@@ -70,7 +70,7 @@ internal sealed class CommandSpec
     public Func<Cinnabar.Protocol.CommandArgs, List<int>>? KeyFinder { get; init; }
 
     /// <summary>Key flags of the key at a position found by <see cref="KeyFinder"/> (COMMAND GETKEYSANDFLAGS); null = from the key specs.</summary>
-    public Func<Cinnabar.Protocol.CommandArgs, int, string>? KeyFlagsFinder { get; init; }
+    public Func<Cinnabar.Protocol.CommandArgs, int, string>? KeyFlagsFinder { get; set; }
 
     /// <summary>Subcommands by lower-case name (container commands such as CONFIG, CLIENT).</summary>
     public Dictionary<string, CommandSpec>? Subcommands { get; private set; }
