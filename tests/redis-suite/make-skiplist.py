@@ -18,7 +18,7 @@ MISSING = {
     "hyperloglog (not planned yet)": r"\b(pfadd|pfcount|pfmerge)\b",
     "geo (not planned yet)": r"\b(geoadd|geodist|geosearch)\b",
     "scripting and functions (not planned yet)": r"\b(eval|evalsha|function|fcall|script)\b",
-    "RDB persistence (issue 3)": r"migrate",
+    "RDB persistence (issue 3)": r"\bmigrate\b",
     "CLIENT TRACKING (not planned yet)": r"client tracking",
     "AOF (not planned yet)": r"(appendonly|loadaof|bgrewriteaof|\baof\b|aof-|aof_)",
     "ACL (not planned yet)": r"\bacl\b",

@@ -1,7 +1,7 @@
 // SORT and SORT_RO (sort.c). Registered: SORT SORT_RO.
 //
 // SORT reads the elements of a list or a set (sorted sets join once they exist, see
-// SourceElements), gives each a weight -- the element itself, or the string/hash field a BY
+// SourceOf), gives each a weight -- the element itself, or the string/hash field a BY
 // pattern names -- sorts by number (C's strtod on the weight) or, with ALPHA, by bytes, and
 // replies the LIMIT window, or for each element the values its GET patterns name. STORE
 // writes the result as a list (the only write SORT does; SORT_RO does not know the option).
@@ -167,8 +167,8 @@ internal static class SortCommands
         }
 
         ref Slot s = ref ctx.LookupRead(args[1]);
-        object? value = Unsafe.IsNullRef(ref s) ? null : s.Data;
-        if (value is not null && !IsSortable(value))
+        SortSource? source = Unsafe.IsNullRef(ref s) ? null : SourceOf(s.Data!);
+        if (!Unsafe.IsNullRef(ref s) && source is null)
         {
             ctx.Error(Errors.WrongType);
             return;
@@ -176,15 +176,14 @@ internal static class SortCommands
 
         // Without sorting, a set's order is its iteration order; STORE must be deterministic
         // for replicas, so Redis sorts it ALPHA instead.
-        if (dontSort && value is SetValue && storeKey is not null)
+        if (dontSort && source is { Ordered: false } && storeKey is not null)
         {
             dontSort = false;
             alpha = true;
             sortBy = null;
         }
 
-        bool ordered = value is not null && HasNativeOrder(value);
-        long length = value is null ? 0 : CountOf(value);
+        long length = source?.Count ?? 0;
 
         // LIMIT sanity as Redis does it: clamp to the collection, an empty window past the end.
         long start = Math.Min(Math.Max(limitStart, 0), length);
@@ -202,11 +201,11 @@ internal static class SortCommands
         }
 
         SortItem[] vector;
-        if (ordered && dontSort)
+        if (source is { Ordered: true } ordered && dontSort)
         {
             // The window is read straight from the collection in its own order (from the
             // right end with DESC), so the output loop starts at 0.
-            vector = end >= start ? OrderedWindow(value!, start, end - start + 1, desc) : [];
+            vector = end >= start ? OrderedWindow(ordered, start, end - start + 1, desc) : [];
             if (end >= start)
             {
                 end -= start;
@@ -215,7 +214,7 @@ internal static class SortCommands
         }
         else
         {
-            vector = value is null ? [] : [.. SourceElements(value).Select(e => new SortItem(e))];
+            vector = source is null ? [] : [.. source.Value.Elements().Select(e => new SortItem(e))];
         }
 
         bool conversionError = false;
@@ -320,45 +319,38 @@ internal static class SortCommands
         ctx.Reply.Integer(outputLength);
     }
 
-    // The collections SORT reads. A sorted set is one more case in each of the four helpers
-    // below: sortable, ordered (its rank order is what BY nosort keeps), its cardinality, and
-    // its members (in rank order; any order serves the sorting path).
-    private static bool IsSortable(object value) => value is ListValue or SetValue;
+    /// <summary>
+    /// What SORT needs of a collection: whether it has an order of its own (kept by BY nosort),
+    /// its size, and its elements (in that order; any order serves the sorting path).
+    /// </summary>
+    private readonly record struct SortSource(bool Ordered, long Count, Func<IReadOnlyList<byte[]>> Elements);
 
-    private static bool HasNativeOrder(object value) => value is ListValue;
-
-    private static long CountOf(object value) => value switch
+    // The one place a type joins SORT. A sorted set is one more arm: ordered, its cardinality,
+    // and its members in rank order (Redis keeps that order for BY nosort, DESC from the top).
+    private static SortSource? SourceOf(object value) => value switch
     {
-        ListValue list => list.Count,
-        SetValue set => set.Count,
-        _ => 0,
+        ListValue list => new SortSource(true, list.Count, () => ListElements(list)),
+        SetValue set => new SortSource(false, set.Count, () => [.. set.Members()]),
+        _ => null,
     };
 
-    private static IEnumerable<byte[]> SourceElements(object value)
+    private static List<byte[]> ListElements(ListValue list)
     {
-        switch (value)
+        var all = new List<byte[]>((int)Math.Min(list.Count, int.MaxValue));
+        var it = list.Iterate(0);
+        while (it.Next(out var e))
         {
-            case ListValue list:
-                var all = new List<byte[]>((int)Math.Min(list.Count, int.MaxValue));
-                var it = list.Iterate(0);
-                while (it.Next(out var e))
-                {
-                    all.Add(e.ToArray());
-                }
-
-                return all;
-            case SetValue set:
-                return set.Members();
-            default:
-                return [];
+            all.Add(e.ToArray());
         }
+
+        return all;
     }
 
     // The window [start, start+count) of an ordered collection, counted from the right end
     // when descending (Redis's direct load for BY nosort).
-    private static SortItem[] OrderedWindow(object value, long start, long count, bool desc)
+    private static SortItem[] OrderedWindow(SortSource source, long start, long count, bool desc)
     {
-        var all = SourceElements(value) as IList<byte[]> ?? [.. SourceElements(value)];
+        var all = source.Elements();
         var window = new SortItem[count];
         for (long j = 0; j < count; j++)
         {
