@@ -253,7 +253,7 @@ internal static class SortCommands
         long outputLength = gets.Count > 0 ? gets.Count * (end - start + 1) : end - start + 1;
         if (conversionError)
         {
-            ctx.Error("ERR One or more scores can't be converted into double");
+            ctx.Error(Errors.SortScoresNotDoubles);
             return;
         }
 
