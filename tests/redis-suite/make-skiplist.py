@@ -18,14 +18,13 @@ MISSING = {
     "hyperloglog (not planned yet)": r"\b(pfadd|pfcount|pfmerge)\b",
     "geo (not planned yet)": r"\b(geoadd|geodist|geosearch)\b",
     "scripting and functions (not planned yet)": r"\b(eval|evalsha|function|fcall|script)\b",
-    "RDB persistence (issue 3)": r"migrate",
+    "RDB persistence (issue 3)": r"\bmigrate\b",
     "CLIENT TRACKING (not planned yet)": r"client tracking",
     "AOF (not planned yet)": r"(appendonly|loadaof|bgrewriteaof|\baof\b|aof-|aof_)",
     "ACL (not planned yet)": r"\bacl\b",
     # Values are not at fixed addresses in .NET; DEBUG OBJECT's at: is an identity, not a pointer.
     "DEBUG OBJECT value addresses (Redis memory layout)": r"string range \$(old|new) 0 2",
     "maxmemory/eviction (not planned yet)": r"maxmemory",
-    "SORT (issue 5)": r"\bsort\b",
     "jemalloc/MEMORY introspection": r"(memory usage|mem_allocator|memory doctor)",
 }
 

@@ -328,6 +328,12 @@ internal static class CommandDocs
 
             ctx.Reply.ArrayHeader(2);
             ctx.Reply.Bulk(inner[p]);
+            if (spec.KeyFlagsFinder is not null)
+            {
+                CommandDescriber.WriteKeyFlags(ctx.Reply, spec.KeyFlagsFinder(inner, p));
+                continue;
+            }
+
             var ks = specs.LastOrDefault(s => s.Keyword is null && !s.Unknown && s.BeginIndex <= p) ?? specs.FirstOrDefault();
             CommandDescriber.WriteKeyFlags(ctx.Reply, ks?.Flags ?? string.Empty);
         }

@@ -69,6 +69,9 @@ internal sealed class CommandSpec
     /// <summary>Computes key positions for commands whose keys move (MovableKeys); null = use first/last/step.</summary>
     public Func<Cinnabar.Protocol.CommandArgs, List<int>>? KeyFinder { get; init; }
 
+    /// <summary>Key flags of the key at a position found by <see cref="KeyFinder"/> (COMMAND GETKEYSANDFLAGS); null = from the key specs.</summary>
+    public Func<Cinnabar.Protocol.CommandArgs, int, string>? KeyFlagsFinder { get; set; }
+
     /// <summary>Subcommands by lower-case name (container commands such as CONFIG, CLIENT).</summary>
     public Dictionary<string, CommandSpec>? Subcommands { get; private set; }
 

@@ -24,6 +24,7 @@ internal sealed class CommandTable
         ListCommands.Register(t);
         HashCommands.Register(t);
         SetCommands.Register(t);
+        SortCommands.Register(t);
         MemoryCommands.Register(t);
         CollectionCommandMeta.Apply(t);
         KeyCommands.Register(t);

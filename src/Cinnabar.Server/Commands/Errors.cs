@@ -41,6 +41,7 @@ internal static class Errors
     public const string LcsAllocationFailed = "ERR Insufficient memory, failed allocating transient memory for LCS";
     public const string IntOutOfRange = "ERR value is out of range, value must between -2147483648 and 2147483647";
     public const string InvalidCursor = "ERR invalid cursor";
+    public const string SortScoresNotDoubles = "ERR One or more scores can't be converted into double";
     public const string ExpireNxConflict = "ERR NX and XX, GT or LT options at the same time are not compatible";
     public const string ExpireGtLtConflict = "ERR GT and LT options at the same time are not compatible";
     public const string InvalidFirstDbIndex = "ERR invalid first DB index";

@@ -86,6 +86,7 @@ internal static class HashCommands
         }
 
         ctx.SignalModifiedKey(ctx.Args[1]);
+        ctx.Notify(Execution.KeyspaceEvents.Hash, "hset", ctx.Args[1]);
         ctx.Dirty((ctx.Args.Count - 2) / 2);
     }
 
@@ -108,6 +109,7 @@ internal static class HashCommands
         hash.Set(ctx.Args[2], ctx.Args[3], cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue);
         ctx.Reply.Integer(1);
         ctx.SignalModifiedKey(ctx.Args[1]);
+        ctx.Notify(Execution.KeyspaceEvents.Hash, "hset", ctx.Args[1]);
         ctx.Dirty();
     }
 
@@ -168,6 +170,7 @@ internal static class HashCommands
         }
 
         long deleted = 0;
+        bool keyRemoved = false;
         for (int j = 2; j < ctx.Args.Count; j++)
         {
             if (hash.Remove(ctx.Args[j]))
@@ -176,6 +179,7 @@ internal static class HashCommands
                 if (hash.Count == 0)
                 {
                     ctx.Db.Delete(key);
+                    keyRemoved = true;
                     break;
                 }
             }
@@ -184,6 +188,12 @@ internal static class HashCommands
         if (deleted > 0)
         {
             ctx.SignalModifiedKey(key);
+            ctx.Notify(Execution.KeyspaceEvents.Hash, "hdel", key);
+            if (keyRemoved)
+            {
+                ctx.Notify(Execution.KeyspaceEvents.Generic, "del", key);
+            }
+
             ctx.Dirty(deleted);
         }
 
@@ -258,6 +268,7 @@ internal static class HashCommands
         hash.Set(ctx.Args[2], Number.ToBytes(value), cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue);
         ctx.Reply.Integer(value);
         ctx.SignalModifiedKey(ctx.Args[1]);
+        ctx.Notify(Execution.KeyspaceEvents.Hash, "hincrby", ctx.Args[1]);
         ctx.Dirty();
     }
 
@@ -299,6 +310,7 @@ internal static class HashCommands
         hash.Set(ctx.Args[2], formatted, cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue);
         ctx.Reply.Bulk(formatted);
         ctx.SignalModifiedKey(ctx.Args[1]);
+        ctx.Notify(Execution.KeyspaceEvents.Hash, "hincrbyfloat", ctx.Args[1]);
         ctx.Dirty();
         ctx.RewriteForPropagation(CommandArgs.From("HSET"u8.ToArray(), ctx.Args.ToArray(1), ctx.Args.ToArray(2), formatted));
     }

@@ -118,11 +118,11 @@ internal static class ListBlockingCommands
 
             if (count != -1)
             {
-                ListCommands.PopRangeWithKey(ctx, ctx.Reply, ctx.Db, key, list, head, count);
+                ListCommands.PopRangeWithKey(ctx.Server, ctx, ctx.Reply, ctx.Db, key, list, head, count);
                 return;
             }
 
-            PopOne(ctx.Reply, ctx.Db, key, list, head);
+            PopOne(ctx.Server, ctx.Reply, ctx.Db, key, list, head);
             ctx.SignalModifiedKey(key);
             ctx.Dirty();
             ctx.RewriteForPropagation(CommandArgs.From(head ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key));
@@ -207,13 +207,13 @@ internal static class ListBlockingCommands
         {
             popped = Math.Min(count, list.Count);
             op = CommandArgs.From(head ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key, Number.ToBytes(popped));
-            ListCommands.PopRangeWithKey(null, client.Output, db, key, list, head, count);
+            ListCommands.PopRangeWithKey(server, null, client.Output, db, key, list, head, count);
         }
         else
         {
             popped = 1;
             op = CommandArgs.From(head ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key);
-            PopOne(client.Output, db, key, list, head);
+            PopOne(server, client.Output, db, key, list, head);
         }
 
         server.Dirty += popped;
@@ -244,11 +244,7 @@ internal static class ListBlockingCommands
         var ctx = server.Dispatcher.ContextFor(client);
         ListCommands.PushTo(ctx, db, target, value, toHead);
         client.Output.Bulk(value);
-        ref Slot again = ref db.FindRaw(key);
-        if (!Unsafe.IsNullRef(ref again) && again.Data is ListValue l && l.Count == 0)
-        {
-            db.Delete(key);
-        }
+        ListCommands.ElementsRemoved(server, db, key, list, fromHead);
 
         server.Dirty++;
         if (server.PropagationSinks.Count > 0)
@@ -262,16 +258,13 @@ internal static class ListBlockingCommands
         return true;
     }
 
-    private static void PopOne(ReplyWriter reply, Database db, byte[] key, ListValue list, bool head)
+    private static void PopOne(CinnabarServer server, ReplyWriter reply, Database db, byte[] key, ListValue list, bool head)
     {
         var value = list.Pop(head)!;
         reply.ArrayHeader(2);
         reply.Bulk(key);
         reply.Bulk(value);
-        if (list.Count == 0)
-        {
-            db.Delete(key);
-        }
+        ListCommands.ElementsRemoved(server, db, key, list, head);
     }
 
     // CLIENT_DENY_BLOCKING: commands run by EXEC, and the stream from our primary.

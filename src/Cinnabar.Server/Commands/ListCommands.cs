@@ -12,6 +12,7 @@
 using System.Runtime.CompilerServices;
 
 using Cinnabar.Protocol;
+using Cinnabar.Server.Execution;
 using Cinnabar.Server.Storage;
 using Cinnabar.Server.Storage.Types;
 
@@ -153,6 +154,7 @@ internal static class ListCommands
         list.Set(index, ctx.Args[3]);
         ctx.Reply.Ok();
         ctx.SignalModifiedKey(ctx.Args[1]);
+        ctx.Notify(KeyspaceEvents.List, "lset", ctx.Args[1]);
         ctx.Dirty();
     }
 
@@ -187,6 +189,7 @@ internal static class ListCommands
             {
                 list.InsertAt(it.Index - 1, ctx.Args[4], after);
                 ctx.SignalModifiedKey(ctx.Args[1]);
+                ctx.Notify(KeyspaceEvents.List, "linsert", ctx.Args[1]);
                 ctx.Dirty();
                 ctx.Reply.Integer(list.Count);
                 return;
@@ -214,6 +217,7 @@ internal static class ListCommands
         if (removed > 0)
         {
             ctx.SignalModifiedKey(key);
+            ctx.Notify(KeyspaceEvents.List, "lrem", key);
             ctx.Dirty(removed);
         }
 
@@ -270,6 +274,7 @@ internal static class ListCommands
 
         list.RemoveRange(0, ltrim);
         list.RemoveRange(list.Count - rtrim, rtrim);
+        ctx.Notify(KeyspaceEvents.List, "ltrim", key);
         DeleteIfEmpty(ctx, key, list);
 
         // Redis signals and counts even when nothing was trimmed.
@@ -430,7 +435,7 @@ internal static class ListCommands
                 return;
             }
 
-            PopRangeWithKey(ctx, ctx.Client.Output, ctx.Db, key, list, fromHead, count);
+            PopRangeWithKey(ctx.Server, ctx, ctx.Client.Output, ctx.Db, key, list, fromHead, count);
             return;
         }
 
@@ -512,7 +517,7 @@ internal static class ListCommands
     /// listPopRangeAndReplyWithKey), deleting the key when emptied; propagated as [LR]POP key n.
     /// Returns true when the key was deleted.
     /// </summary>
-    internal static bool PopRangeWithKey(CommandContext? ctx, ReplyWriter reply, Database db, byte[] key, ListValue list, bool fromHead, long count)
+    internal static bool PopRangeWithKey(CinnabarServer server, CommandContext? ctx, ReplyWriter reply, Database db, byte[] key, ListValue list, bool fromHead, long count)
     {
         long n = Math.Min(count, list.Count);
         reply.ArrayHeader(2);
@@ -524,12 +529,7 @@ internal static class ListCommands
         }
 
         var op = CommandArgs.From(fromHead ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray(), key, Number.ToBytes(n));
-        bool deleted = list.Count == 0;
-        if (deleted)
-        {
-            db.Delete(key);
-        }
-
+        bool deleted = ElementsRemoved(server, db, key, list, fromHead);
         if (ctx is not null)
         {
             ctx.SignalModifiedKey(db, key);
@@ -564,13 +564,9 @@ internal static class ListCommands
         PushTo(ctx, ctx.Db, dstKey, value, toHead);
         ctx.Reply.Bulk(value);
 
-        // The source may be the destination; look it up again after the push.
-        ref Slot again = ref ctx.Db.FindRaw(srcKey);
-        if (!Unsafe.IsNullRef(ref again) && again.Data is ListValue l && l.Count == 0)
-        {
-            ctx.Db.Delete(srcKey);
-        }
-
+        // The source may be the destination: the push went into the same list, so it is
+        // only deleted when it is still empty ("lpop"/"rpop" follows "lpush"/"rpush", as in Redis).
+        ElementsRemoved(ctx.Server, ctx.Db, ctx.Args.ToArray(1), src, fromHead);
         ctx.SignalModifiedKey(srcKey);
         ctx.Dirty();
         if (propagateAs is not null)
@@ -594,8 +590,9 @@ internal static class ListCommands
             dst = existing;
         }
 
-        dst.Push(value, head);
         ctx.SignalModifiedKey(db, key);
+        dst.Push(value, head);
+        KeyspaceEvents.Notify(ctx.Server, KeyspaceEvents.List, head ? "lpush" : "rpush", key, db.Index);
     }
 
     /// <summary>Looks a key up and checks it holds a list; replies <paramref name="missing"/> when absent, WRONGTYPE otherwise.</summary>
@@ -707,12 +704,31 @@ internal static class ListCommands
         }
     }
 
+    // A list never exists empty: the command that empties it deletes the key and says "del".
     private static void DeleteIfEmpty(CommandContext ctx, ReadOnlySpan<byte> key, ListValue list)
     {
         if (list.Count == 0)
         {
             ctx.Db.Delete(key);
+            ctx.Notify(KeyspaceEvents.Generic, "del", key);
         }
+    }
+
+    /// <summary>
+    /// Redis's listElementsRemoved without the dirty/signal part: the "lpop"/"rpop" event, then the
+    /// key's deletion with "del" when the pop emptied it. Returns true when the key was deleted.
+    /// </summary>
+    internal static bool ElementsRemoved(CinnabarServer server, Database db, byte[] key, ListValue list, bool head)
+    {
+        KeyspaceEvents.Notify(server, KeyspaceEvents.List, head ? "lpop" : "rpop", key, db.Index);
+        if (list.Count != 0)
+        {
+            return false;
+        }
+
+        db.Delete(key);
+        KeyspaceEvents.Notify(server, KeyspaceEvents.Generic, "del", key, db.Index);
+        return true;
     }
 
     // Redis's pushGenericCommand.
@@ -757,6 +773,7 @@ internal static class ListCommands
         ctx.Dirty(ctx.Args.Count - 2);
         ctx.Reply.Integer(list.Count);
         ctx.SignalModifiedKey(key);
+        ctx.Notify(KeyspaceEvents.List, head ? "lpush" : "rpush", key);
     }
 
     // Redis's popGenericCommand.
@@ -813,7 +830,7 @@ internal static class ListCommands
             }
         }
 
-        DeleteIfEmpty(ctx, key, list);
+        ElementsRemoved(ctx.Server, ctx.Db, ctx.Args.ToArray(1), list, head);
         ctx.SignalModifiedKey(key);
         ctx.Dirty(n);
     }

@@ -7,6 +7,7 @@
 using System.Runtime.CompilerServices;
 
 using Cinnabar.Protocol;
+using Cinnabar.Server.Execution;
 using Cinnabar.Server.Storage;
 using Cinnabar.Server.Storage.Types;
 
@@ -87,6 +88,7 @@ internal static class SetCommands
         if (added > 0)
         {
             ctx.SignalModifiedKey(key);
+            ctx.Notify(KeyspaceEvents.Set, "sadd", key);
             ctx.Dirty(added);
         }
 
@@ -103,6 +105,7 @@ internal static class SetCommands
         }
 
         long deleted = 0;
+        bool keyRemoved = false;
         for (int j = 2; j < ctx.Args.Count; j++)
         {
             if (set.Remove(ctx.Args[j]))
@@ -111,6 +114,7 @@ internal static class SetCommands
                 if (set.Count == 0)
                 {
                     ctx.Db.Delete(key);
+                    keyRemoved = true;
                     break;
                 }
             }
@@ -119,6 +123,12 @@ internal static class SetCommands
         if (deleted > 0)
         {
             ctx.SignalModifiedKey(key);
+            ctx.Notify(KeyspaceEvents.Set, "srem", key);
+            if (keyRemoved)
+            {
+                ctx.Notify(KeyspaceEvents.Generic, "del", key);
+            }
+
             ctx.Dirty(deleted);
         }
 
@@ -192,11 +202,13 @@ internal static class SetCommands
         var all = set.ToArray();
         var member = all[ctx.Server.Random.Next(all.Length)];
         set.Remove(member);
+        ctx.Notify(KeyspaceEvents.Set, "spop", key);
         ctx.RewriteForPropagation(CommandArgs.From("SREM"u8.ToArray(), key.ToArray(), member));
         ctx.Reply.Bulk(member);
         if (set.Count == 0)
         {
             ctx.Db.Delete(key);
+            ctx.Notify(KeyspaceEvents.Generic, "del", key);
         }
 
         ctx.SignalModifiedKey(key);
@@ -263,9 +275,11 @@ internal static class SetCommands
             return;
         }
 
+        ctx.Notify(KeyspaceEvents.Set, "srem", src);
         if (srcSet.Count == 0)
         {
             ctx.Db.Delete(src);
+            ctx.Notify(KeyspaceEvents.Generic, "del", src);
         }
 
         ctx.SignalModifiedKey(src);
@@ -280,6 +294,7 @@ internal static class SetCommands
         if (dstSet.Add(member, ctx.Server.Config.SetMaxIntsetEntries))
         {
             ctx.SignalModifiedKey(dst);
+            ctx.Notify(KeyspaceEvents.Set, "sadd", dst);
             ctx.Dirty();
         }
 
@@ -397,6 +412,8 @@ internal static class SetCommands
             return;
         }
 
+        // Redis says "spop" once, before popping, whatever the count.
+        ctx.Notify(KeyspaceEvents.Set, "spop", key);
         var all = set.ToArray();
         if (count >= all.Length)
         {
@@ -407,6 +424,7 @@ internal static class SetCommands
             }
 
             ctx.Db.Delete(key);
+            ctx.Notify(KeyspaceEvents.Generic, "del", key);
             ctx.Dirty(all.Length);
             ctx.RewriteForPropagation(CommandArgs.From("DEL"u8.ToArray(), key.ToArray()));
             ctx.SignalModifiedKey(key);
@@ -514,6 +532,7 @@ internal static class SetCommands
                 if (ctx.Db.Delete(dstKey))
                 {
                     ctx.SignalModifiedKey(dstKey);
+                    ctx.Notify(KeyspaceEvents.Generic, "del", dstKey);
                     ctx.Dirty();
                 }
 
@@ -557,7 +576,7 @@ internal static class SetCommands
         }
         else if (dstKey is not null)
         {
-            Store(ctx, dstKey, result);
+            Store(ctx, dstKey, result, "sinterstore");
         }
         else
         {
@@ -622,10 +641,10 @@ internal static class SetCommands
             return;
         }
 
-        StoreSet(ctx, dstKey, result);
+        StoreSet(ctx, dstKey, result, op == SetOp.Union ? "sunionstore" : "sdiffstore");
     }
 
-    private static void Store(CommandContext ctx, byte[] dstKey, List<byte[]> members)
+    private static void Store(CommandContext ctx, byte[] dstKey, List<byte[]> members, string eventName)
     {
         var set = new SetValue(dstKey);
         foreach (var m in members)
@@ -633,17 +652,18 @@ internal static class SetCommands
             set.Add(m, ctx.Server.Config.SetMaxIntsetEntries);
         }
 
-        StoreSet(ctx, dstKey, set);
+        StoreSet(ctx, dstKey, set, eventName);
     }
 
     // setKey / dbDelete of the destination, as the *STORE variants do.
-    private static void StoreSet(CommandContext ctx, byte[] dstKey, SetValue set)
+    private static void StoreSet(CommandContext ctx, byte[] dstKey, SetValue set, string eventName)
     {
         if (set.Count > 0)
         {
             ctx.Db.SetObject(set, 0, keepTtl: false);
             ctx.Reply.Integer(set.Count);
             ctx.SignalModifiedKey(dstKey);
+            ctx.Notify(KeyspaceEvents.Set, eventName, dstKey);
             ctx.Dirty();
             return;
         }
@@ -652,6 +672,7 @@ internal static class SetCommands
         if (ctx.Db.Delete(dstKey))
         {
             ctx.SignalModifiedKey(dstKey);
+            ctx.Notify(KeyspaceEvents.Generic, "del", dstKey);
             ctx.Dirty();
         }
     }

@@ -47,12 +47,18 @@ internal static class StringCommands
     public static void Register(CommandTable t)
     {
         t.Add("get", 2, ReadFast, 1, 1, 1, Get, "string", "1.0.0", "read string fast", "Get the value of a key");
-        t.Add("set", -3, WriteOom, 1, 1, 1, Set, "string", "1.0.0", "write string slow", "Set the string value of a key");
+        var set = t.Add("set", -3, WriteOom, 1, 1, 1, Set, "string", "1.0.0", "write string slow", "Set the string value of a key");
+
+        // setGetKeys: the key is only overwritten, unless GET reads it first.
+        set.KeySpecs = [new KeySpec("RW access update variable_flags", 1, 0) { Notes = "RW and ACCESS due to the optional `GET` argument" }];
+        set.KeyFlagsFinder = (args, _) => Enumerable.Range(3, Math.Max(0, args.Count - 3)).Any(i => args.Is(i, "get"u8)) ? "RW access update" : "OW update";
         t.Add("setnx", 3, WriteOomFast, 1, 1, 1, SetNx, "string", "1.0.0", "write string fast", "Set the value of a key, only if the key does not exist");
         t.Add("setex", 4, WriteOom, 1, 1, 1, SetEx, "string", "2.0.0", "write string slow", "Set the value and expiration of a key");
         t.Add("psetex", 4, WriteOom, 1, 1, 1, PSetEx, "string", "2.6.0", "write string slow", "Set the value and expiration in milliseconds of a key");
         t.Add("mget", -2, ReadFast, 1, -1, 1, MGet, "string", "1.0.0", "read string fast", "Get the values of all the given keys");
-        t.Add("mset", -3, WriteOom, 1, -1, 2, MSet, "string", "1.0.1", "write string slow", "Set multiple keys to multiple values");
+        var mset = t.Add("mset", -3, WriteOom, 1, -1, 2, MSet, "string", "1.0.1", "write string slow", "Set multiple keys to multiple values");
+        mset.KeySpecs = [new KeySpec("OW update", 1, -1, 2)];
+        mset.Tips = ["request_policy:multi_shard", "response_policy:all_succeeded"];
         t.Add("msetnx", -3, WriteOom, 1, -1, 2, MSetNx, "string", "1.0.1", "write string slow", "Set multiple keys to multiple values, only if none of the keys exist");
         t.Add("getset", 3, WriteOomFast, 1, 1, 1, GetSet, "string", "1.0.0", "write string fast", "Set the string value of a key and return its old value");
         t.Add("getdel", 2, WriteFast, 1, 1, 1, GetDel, "string", "6.2.0", "write string fast", "Get the value of a key and delete the key");
