@@ -30,7 +30,7 @@ namespace Cinnabar.Server.Persistence;
 /// <summary>A background point-in-time RDB snapshot.</summary>
 internal sealed class PointInTimeSnapshot : ISnapshotSink
 {
-    private const long HighWaterBytes = 4 * 1024 * 1024;
+    private const long HighWaterBytes = 1024 * 1024;
     private const int EntriesPerTurn = 2000;
 
     private readonly TaskCompletionSource<bool> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -246,7 +246,7 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
                     delay.Wait(() => _stopping);
                 }
 
-                _records.Return(chunk);
+                SnapshotRecords.Return(chunk);
             }
 
             if (!_stopping)

@@ -17,12 +17,15 @@ internal sealed class SnapshotRecords
     public const byte KindEncoded = 1;
     private const int ChunkSize = 64 * 1024;
 
-    private const int MaxFreeChunks = 128;
+    private const int MaxFreeChunks = 32;
+
+    // Shared by every snapshot of the process (one runs at a time, plus a replica sync's): a
+    // finished snapshot's chunks serve the next one instead of becoming garbage.
+    private static readonly Stack<Chunk> s_free = new();
 
     private readonly Queue<Chunk> _queue = new();
-    private readonly Stack<Chunk> _free = new();
     private readonly object _lock = new();
-    private Chunk _current = new(ChunkSize);
+    private Chunk _current = Rent();
     private long _queuedBytes;
     private bool _completed;
 
@@ -70,19 +73,19 @@ internal sealed class SnapshotRecords
     }
 
     /// <summary>Hands an encoded chunk back for reuse. Encoder only.</summary>
-    public void Return(Chunk chunk)
+    public static void Return(Chunk chunk)
     {
         if (chunk.Data.Length != ChunkSize)
         {
             return;
         }
 
-        lock (_lock)
+        lock (s_free)
         {
-            if (_free.Count < MaxFreeChunks)
+            if (s_free.Count < MaxFreeChunks)
             {
                 chunk.Length = 0;
-                _free.Push(chunk);
+                s_free.Push(chunk);
             }
         }
     }
@@ -90,11 +93,11 @@ internal sealed class SnapshotRecords
     // Chunks are reused rather than left to the GC: under a heavy write load a chunk can wait in
     // the queue long enough to be promoted, and dead promoted chunks would grow the old
     // generation (the process's peak memory) until a full collection.
-    private Chunk Rent()
+    private static Chunk Rent()
     {
-        lock (_lock)
+        lock (s_free)
         {
-            if (_free.TryPop(out var c))
+            if (s_free.TryPop(out var c))
             {
                 return c;
             }
