@@ -30,6 +30,7 @@ internal sealed class CinnabarServer
         }
 
         StartTimeMs = NowMs;
+        PubSub.Delivered = c => Execution.OutputBufferLimits.Enforce(this, c);
         Metrics.ConfigSource = config;
         RunId = NewRunId();
         Dispatcher = new Dispatcher(this);

@@ -188,9 +188,12 @@ internal static class ClientCommands
         long qbufFree = c.Transport is null ? 0 : Math.Max(0, 16384 - qbuf);
         long rbs = c.Transport is null ? 0 : Math.Max(1024, c.Output.Capacity);
         long rbp = c.Transport is null ? 0 : Math.Min(rbs, c.Output.Length);
-        long totMem = qbuf + qbufFree + argvMem + c.QueuedBytes + rbs + 1920;
+        // omem: output the socket has not taken yet (a client that stops reading); the caller's
+        // own replies of this batch are about to be sent, as Redis's are from its static buffer.
+        long omem = running ? 0 : c.PendingOutput;
+        long totMem = qbuf + qbufFree + argvMem + c.QueuedBytes + rbs + omem + 1920;
         string events = c.Transport is null ? string.Empty : "r";
-        return $"id={c.Id} addr={c.Address} laddr={c.LocalAddress} fd={c.Fd} name={c.Name} age={nowSec - (c.CreatedMs / 1000)} idle={nowSec - (c.LastInteractionMs / 1000)} flags={flags} db={c.DbIndex} sub={c.ChannelCount} psub={c.PatternCount} ssub={c.ShardChannelCount} multi={(c.InMulti ? c.Queued.Count : -1)} qbuf={qbuf} qbuf-free={qbufFree} argv-mem={argvMem} multi-mem={c.QueuedBytes} rbs={rbs} rbp={rbp} obl=0 oll=0 omem=0 tot-mem={totMem} events={events} cmd={c.LastCommand} user={c.User} redir=-1 resp={c.Protocol}";
+        return $"id={c.Id} addr={c.Address} laddr={c.LocalAddress} fd={c.Fd} name={c.Name} age={nowSec - (c.CreatedMs / 1000)} idle={nowSec - (c.LastInteractionMs / 1000)} flags={flags} db={c.DbIndex} sub={c.ChannelCount} psub={c.PatternCount} ssub={c.ShardChannelCount} multi={(c.InMulti ? c.Queued.Count : -1)} qbuf={qbuf} qbuf-free={qbufFree} argv-mem={argvMem} multi-mem={c.QueuedBytes} rbs={rbs} rbp={rbp} obl=0 oll={(omem > 0 ? 1 : 0)} omem={omem} tot-mem={totMem} events={events} cmd={c.LastCommand} user={c.User} redir=-1 resp={c.Protocol}";
     }
 
     // Size of the command as a RESP multibulk (*N, then $len and the bytes of each argument).

@@ -325,6 +325,9 @@ internal sealed class Dispatcher
 
             // Redis's handleClientsBlockedOnKeys after the command (after EXEC as a whole).
             _server.Blocking.HandleReadyKeys();
+
+            // The caller's own replies count toward its output buffer limit (addReply's check).
+            Execution.OutputBufferLimits.Enforce(_server, client);
         }
     }
 

@@ -31,6 +31,7 @@ internal static class MonitorFeed
         {
             m.Output.Raw(line);
             m.Transport?.RequestFlush();
+            Execution.OutputBufferLimits.Enforce(server, m);
         }
     }
 

@@ -18,6 +18,9 @@ internal sealed class PubSub
     private readonly Dictionary<byte[], List<ClientSession>> _shardChannels = new(ByteArrayComparer.Instance);
     private readonly Dictionary<ClientSession, Subscriptions> _clients = [];
 
+    /// <summary>Told after a message was written to a subscriber (output buffer limits).</summary>
+    public Action<ClientSession>? Delivered { get; set; }
+
     /// <summary>Kinds of subscription, with the words Redis uses in replies.</summary>
     public enum Kind
     {
@@ -135,6 +138,7 @@ internal sealed class PubSub
                 w.Bulk(channel);
                 w.Bulk(message);
                 c.Transport?.RequestFlush();
+                Delivered?.Invoke(c);
                 receivers++;
             }
         }
@@ -160,6 +164,7 @@ internal sealed class PubSub
                 w.Bulk(channel);
                 w.Bulk(message);
                 c.Transport?.RequestFlush();
+                Delivered?.Invoke(c);
                 receivers++;
             }
         }

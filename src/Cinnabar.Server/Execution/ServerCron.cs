@@ -53,6 +53,7 @@ internal sealed class ServerCron
         }
 
         CloseTimedOutClients(now);
+        OutputBufferLimits.Cron(_server);
         _server.PrimaryLink.Cron();
         _server.Snapshots.CronCheck();
         _server.PrimaryReplication.Cron();

@@ -299,6 +299,7 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
         var data = _sending.WrittenMemory;
         while (data.Length > 0)
         {
+            Volatile.Write(ref _session.OutputInFlight, data.Length);
             int sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
             data = data[sent..];
             Interlocked.Add(ref _server.Stats.NetOutputBytes, sent);
@@ -315,6 +316,7 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
             Interlocked.Increment(ref _server.Stats.WritesProcessed);
         }
 
+        Volatile.Write(ref _session.OutputInFlight, 0);
         _sending.Clear();
     }
 }

@@ -106,6 +106,15 @@ internal sealed class ClientSession
     /// <summary>Closed by CLIENT KILL or the server.</summary>
     public bool Killed { get; set; }
 
+    /// <summary>Bytes the connection has taken from <see cref="Output"/> and not sent yet (set by the transport).</summary>
+    public long OutputInFlight;
+
+    /// <summary>Output written for this client and not yet taken by the socket (CLIENT LIST omem, output buffer limits).</summary>
+    public long PendingOutput => Output.Length + Volatile.Read(ref OutputInFlight);
+
+    /// <summary>Unix seconds since the soft output buffer limit has been exceeded (0 = under it).</summary>
+    public long ObufSoftLimitSince { get; set; }
+
     /// <summary>CLIENT NO-EVICT on.</summary>
     public bool NoEvict { get; set; }
 

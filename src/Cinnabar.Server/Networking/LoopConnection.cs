@@ -262,6 +262,7 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
                     Interlocked.Increment(ref _server.Stats.WritesProcessed);
                     _sending.Clear();
                     _sent = 0;
+                    Volatile.Write(ref _session.OutputInFlight, 0);
                 }
 
                 _chunk = ReadOnlyMemory<byte>.Empty;
@@ -307,6 +308,8 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
             int n = EventLoop.Send(_fd, data);
             if (n == -1)
             {
+                // The socket is full: what is left counts as the client's pending output.
+                Volatile.Write(ref _session.OutputInFlight, _sending.Length - _sent);
                 Watch(_watching | EventLoop.Out);
                 return;
             }
