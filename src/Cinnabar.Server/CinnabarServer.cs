@@ -110,8 +110,15 @@ internal sealed class CinnabarServer
     /// <summary>True while the replica's link to its primary is up.</summary>
     public bool PrimaryLinkUp { get; set; }
 
-    /// <summary>True while loading a dataset.</summary>
+    /// <summary>True while loading a dataset (clients get -LOADING).</summary>
     public bool Loading { get; set; }
+
+    /// <summary>
+    /// True while a replica loads its primary's snapshot beside the old dataset, which keeps
+    /// serving (Redis's async_loading: repl-diskless-load swapdb with an unchanged replication
+    /// id); only commands flagged no-async-loading get -LOADING.
+    /// </summary>
+    public bool AsyncLoading { get; set; }
 
     /// <summary>Progress of the load in progress, for INFO's loading_* fields (Redis's startLoading).</summary>
     public Persistence.LoadingProgress LoadingProgress { get; } = new();

@@ -193,6 +193,14 @@ internal sealed class Dispatcher
             return;
         }
 
+        // During an async load the old dataset serves; only what would touch the load (a save,
+        // SYNC, REPLICAOF, ...) is refused, as Redis's CMD_NO_ASYNC_LOADING.
+        if (_server.AsyncLoading && ((spec.Flags & CommandFlags.NoAsyncLoading) != 0 || (isExec && client.QueuedDenyAsyncLoading)))
+        {
+            Reject(client, spec, Errors.Loading);
+            return;
+        }
+
         if (client.IsReplica && (mayReplicate || isRead))
         {
             Reject(client, spec, "ERR Replica can't interact with the keyspace");
@@ -212,6 +220,7 @@ internal sealed class Dispatcher
             client.QueuedFlags |= spec.Flags;
             client.QueuedDenyStale |= (spec.Flags & CommandFlags.Stale) == 0;
             client.QueuedDenyLoading |= (spec.Flags & CommandFlags.Loading) == 0;
+            client.QueuedDenyAsyncLoading |= (spec.Flags & CommandFlags.NoAsyncLoading) != 0;
             client.QueuedBytes += args.TotalLength + (8 * args.Count);
             reply.Queued();
             return;

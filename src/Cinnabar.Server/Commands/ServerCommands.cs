@@ -206,7 +206,7 @@ internal static class ServerCommands
         // prepareForShutdown: a failed final save keeps the server up (unless FORCE) and the
         // caller gets the error; otherwise there is no reply, the connection just closes.
         // prepareForShutdown: while loading, the dataset is incomplete and is never saved.
-        if (ctx.Server.Loading)
+        if (ctx.Server.Loading || ctx.Server.AsyncLoading)
         {
             save = false;
             nosave = true;
