@@ -57,6 +57,28 @@ public class ChainedPromotionTests
         Assert.Equal(2, fullSyncs);
     }
 
+    [Theory]
+    [InlineData(ServerKind.Redis)]
+    [InlineData(ServerKind.Cinnabar)]
+    public async Task AClientBlockedOnAListIsUnblockedAndClosedWhenItsPrimaryBecomesAReplica(ServerKind kind)
+    {
+        // Redis's issue #2473: otherwise the blocked client would pop what the new primary pushes.
+        await using var a = await ReplicationNode.StartAsync(kind);
+        await using var b = await ReplicationNode.StartAsync(kind);
+        await using var blocked = await b.ConnectAsync();
+        await blocked.SendRawAsync(RawConnection.Encode("BLPOP"u8.ToArray(), "foo"u8.ToArray(), "0"u8.ToArray()));
+        await using var admin = await b.ConnectAsync();
+        await ReplicationNode.WaitForAsync(async () => await ReplicationNode.InfoNumberAsync(admin, "clients", "blocked_clients") == 1, "the client to block");
+        await ReplicaOfAsync(b, a);
+        Assert.Equal("-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n", await blocked.ReadReplyAsync());
+        Assert.Equal(string.Empty, await blocked.ReadToEndAsync(TimeSpan.FromSeconds(10)));
+
+        await using var p = await a.ConnectAsync();
+        await p.CommandAsync("RPUSH", "foo", "a", "b", "c");
+        await using var r = await b.ConnectAsync();
+        await ReplicationNode.WaitForAsync(async () => await r.CommandAsync("LRANGE", "foo", "0", "-1") == await p.CommandAsync("LRANGE", "foo", "0", "-1"), "the list on the replica");
+    }
+
     private static async Task ReplicaOfAsync(ReplicationNode replica, ReplicationNode primary)
     {
         await using var c = await replica.ConnectAsync();

@@ -141,6 +141,7 @@ internal sealed class PrimaryLink : IClientTransport
             LinkLost(why: null, cache: true, reconnect: false);
         }
 
+        _server.Blocking.DisconnectAll("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)");
         Host = host;
         Port = port;
         _server.IsReplica = true;
