@@ -44,7 +44,11 @@ internal sealed class CinnabarServer
         // After the primary side's hook: the replica side wraps it (a replica records its
         // primary's position in its snapshots, a primary its own).
         PrimaryLink = new PrimaryLink(this);
+        ShutdownSequence = new Execution.ShutdownSequence(this);
     }
+
+    /// <summary>SHUTDOWN and the shutdown signals: waiting for replicas, the final save.</summary>
+    public Execution.ShutdownSequence ShutdownSequence { get; }
 
     /// <summary>The primary side of replication: replicas, full and partial syncs, WAIT.</summary>
     public PrimaryReplication PrimaryReplication { get; }
@@ -177,6 +181,7 @@ internal sealed class CinnabarServer
         Monitors.Remove(c);
         PubSub.Forget(c);
         PrimaryReplication.OnClientRemoved(c);
+        ShutdownSequence.Forget(c);
         TransactionCommands.UnwatchAll(this, c);
     }
 

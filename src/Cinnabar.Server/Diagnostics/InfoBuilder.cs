@@ -180,6 +180,10 @@ internal static class InfoBuilder
         Line(sb, "executable", Environment.ProcessPath ?? string.Empty);
         Line(sb, "config_file", server.Config.ConfigFile);
         Line(sb, "io_threads_active", 0);
+        if (server.ShutdownSequence.Initiated)
+        {
+            Line(sb, "shutdown_in_milliseconds", server.ShutdownSequence.DeadlineMs - server.NowMs);
+        }
     }
 
     private static void Clients(CinnabarServer server, StringBuilder sb)
