@@ -148,7 +148,7 @@ internal sealed class PrimaryReplication
             State.NoReplicasSinceMs = _server.NowMs;
         }
 
-        FullSyncs.OnReplicaGone();
+        FullSyncs.OnReplicaGone(link);
     }
 
     /// <summary>
