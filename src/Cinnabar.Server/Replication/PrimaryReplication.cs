@@ -164,6 +164,14 @@ internal sealed class PrimaryReplication
         }
 
         var (hard, soft, seconds) = _server.Config.Store.ObufLimit(1);
+
+        // checkClientOutputBufferLimits: a replica's hard limit below repl-backlog-size would drop
+        // a replica right after a partial resync the backlog allowed; Redis uses the backlog size.
+        if (hard > 0 && hard < State.BacklogSize)
+        {
+            hard = State.BacklogSize;
+        }
+
         long used = link.PendingStreamBytes;
         bool reached = hard > 0 && used >= hard;
         if (!reached && soft > 0 && used >= soft)
