@@ -45,7 +45,11 @@ internal sealed class CinnabarServer
         // After the primary side's hook: the replica side wraps it (a replica records its
         // primary's position in its snapshots, a primary its own).
         PrimaryLink = new PrimaryLink(this);
+        ShutdownSequence = new Execution.ShutdownSequence(this);
     }
+
+    /// <summary>SHUTDOWN and the shutdown signals: waiting for replicas, the final save.</summary>
+    public Execution.ShutdownSequence ShutdownSequence { get; }
 
     /// <summary>The primary side of replication: replicas, full and partial syncs, WAIT.</summary>
     public PrimaryReplication PrimaryReplication { get; }
@@ -111,8 +115,15 @@ internal sealed class CinnabarServer
     /// <summary>True while the replica's link to its primary is up.</summary>
     public bool PrimaryLinkUp { get; set; }
 
-    /// <summary>True while loading a dataset.</summary>
+    /// <summary>True while loading a dataset (clients get -LOADING).</summary>
     public bool Loading { get; set; }
+
+    /// <summary>
+    /// True while a replica loads its primary's snapshot beside the old dataset, which keeps
+    /// serving (Redis's async_loading: repl-diskless-load swapdb with an unchanged replication
+    /// id); only commands flagged no-async-loading get -LOADING.
+    /// </summary>
+    public bool AsyncLoading { get; set; }
 
     /// <summary>Progress of the load in progress, for INFO's loading_* fields (Redis's startLoading).</summary>
     public Persistence.LoadingProgress LoadingProgress { get; } = new();
@@ -171,6 +182,7 @@ internal sealed class CinnabarServer
         Monitors.Remove(c);
         PubSub.Forget(c);
         PrimaryReplication.OnClientRemoved(c);
+        ShutdownSequence.Forget(c);
         TransactionCommands.UnwatchAll(this, c);
     }
 

@@ -60,4 +60,28 @@ public class LoadingStateTests
         Assert.Equal("-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n", h.Run("DEBUG", "RELOAD", "MERGE", "NOW"));
         Assert.Equal(saves, h.Server.Snapshots.Saves);
     }
+
+    [Fact]
+    public void DuringAnAsyncLoadTheOldDataServesAndOnlyNoAsyncLoadingCommandsAreRefused()
+    {
+        var h = new ServerHarness();
+        h.Run("SET", "k", "v");
+        h.Server.AsyncLoading = true;
+        const string loading = "-LOADING Redis is loading the dataset in memory\r\n";
+        Assert.Equal("$1\r\nv\r\n", h.Run("GET", "k"));
+        Assert.Equal("+OK\r\n", h.Run("SET", "k2", "v2"));
+        Assert.Equal(loading, h.Run("REPLICAOF", "NO", "ONE"));
+        Assert.Equal(loading, h.Run("SAVE"));
+        Assert.Equal(loading, h.Run("CONFIG", "SET", "repl-diskless-load", "disabled"));
+
+        // Queued before the load started, a refused command makes EXEC refused too.
+        h.Server.AsyncLoading = false;
+        Assert.Equal("+OK\r\n", h.Run("MULTI"));
+        Assert.Equal("+QUEUED\r\n", h.Run("BGSAVE"));
+        h.Server.AsyncLoading = true;
+        Assert.Equal("-EXECABORT Transaction discarded because of: LOADING Redis is loading the dataset in memory\r\n", h.Run("EXEC"));
+        var info = h.Run("INFO", "persistence");
+        Assert.Contains("loading:0\r\nasync_loading:1\r\n", info);
+        Assert.Contains("loading_total_bytes:", info);
+    }
 }

@@ -50,6 +50,8 @@ RUNS_ANYWAY = {
     "multi.tcl": {"MULTI with config error"},
     # maxmemory-policy is only set, for RESTORE's IDLETIME; no memory limit is involved.
     "dump.tcl": {"RESTORE can set LRU"},
+    # appendonly is only the config that CONFIG SET must refuse with -LOADING during an async load.
+    "replication.tcl": {"Blocked commands and configs during async-loading"},
     # $dump_rdb is a path: the tests make a directory of that name so the final save fails.
     "shutdown.tcl": {"RDB save will be failed in shutdown", "Clean up rdb same named folder"},
 }

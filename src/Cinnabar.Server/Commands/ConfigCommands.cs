@@ -130,7 +130,7 @@ internal static class ConfigCommands
                 continue;
             }
 
-            if (server.Loading && def.Is(Config.ConfigFlags.DenyLoading))
+            if ((server.Loading || server.AsyncLoading) && def.Is(Config.ConfigFlags.DenyLoading))
             {
                 ctx.Error(Errors.Loading);
                 return;

@@ -184,6 +184,14 @@ internal static class DebugCommands
             case "protocol" when argc == 3:
                 Protocol(ctx);
                 return;
+            case "replicate" when argc >= 3:
+                // Feeds the command to the replicas only, in the stream's current database (Redis
+                // passes slaveseldb, not the caller's): a test knob to make a replica diverge; a
+                // replica ignores it, as its stream is its primary's.
+                var op = CommandArgs.From(Enumerable.Range(2, argc - 2).Select(i => a.ToArray(i)).ToArray());
+                ctx.Server.PrimaryReplication.FeedKeyless(op);
+                ctx.Reply.Ok();
+                return;
             case "change-repl-id" when argc == 2:
                 ctx.Server.Log.Warning("Changing replication IDs after receiving DEBUG change-repl-id");
                 ctx.Server.Replication.ChangeReplId();

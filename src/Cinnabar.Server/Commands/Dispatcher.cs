@@ -62,10 +62,17 @@ internal sealed class Dispatcher
         // SkipCurrentReply stays set while the command runs: CLIENT REPLY ON clears it, so its
         // own +OK gets through (Redis clears CLIENT_REPLY_SKIP before adding the reply).
         bool skipThis = client.SkipCurrentReply;
+        bool wasReplica = client.IsReplica && !client.IsMonitor;
         ProcessCommand(client, args);
         if (client.Blocked && client.Postponed)
         {
             // Not run yet: the reply flags apply when it runs.
+            return;
+        }
+
+        if (wasReplica && reply.Length > replyStart)
+        {
+            DropRogueReplica(client, replyStart);
             return;
         }
 
@@ -85,6 +92,32 @@ internal sealed class Dispatcher
             client.ReplyMode = ReplyMode.On;
             client.SkipCurrentReply = true;
         }
+    }
+
+    // _addReplyToBufferOrList / addReplyDeferredLen on a replica client: the replication link
+    // carries the stream, never replies, so a command from a replica that produced one (a rogue
+    // or confused replica) gets nothing and is disconnected; an error is also logged as
+    // afterErrorReply does for replicas.
+    private void DropRogueReplica(ClientSession client, int replyStart)
+    {
+        var reply = client.Output.WrittenSpan[replyStart..];
+        string command = client.LastCommand == "NULL" ? "<unknown>" : client.LastCommand;
+        _server.Log.Warning($"Replica generated a reply to command '{command}', disconnecting it: {ClientCommands.InfoLine(_server, client, null)}");
+        if (reply[0] == (byte)'-')
+        {
+            int end = reply.IndexOf((byte)'\r');
+            string text = Encoding.UTF8.GetString(reply[1..(end < 0 ? reply.Length : end)]);
+            if (text.StartsWith("ERR ", StringComparison.Ordinal))
+            {
+                text = text[4..];
+            }
+
+            _server.Log.Warning($"== CRITICAL == This master is sending an error to its replica: '{text}' after processing the command '{command}'");
+            _server.Stats.UnexpectedErrorReplies++;
+        }
+
+        client.Output.Truncate(replyStart);
+        client.Killed = true;
     }
 
     private void ProcessCommand(ClientSession client, CommandArgs args)
@@ -193,6 +226,14 @@ internal sealed class Dispatcher
             return;
         }
 
+        // During an async load the old dataset serves; only what would touch the load (a save,
+        // SYNC, REPLICAOF, ...) is refused, as Redis's CMD_NO_ASYNC_LOADING.
+        if (_server.AsyncLoading && ((spec.Flags & CommandFlags.NoAsyncLoading) != 0 || (isExec && client.QueuedDenyAsyncLoading)))
+        {
+            Reject(client, spec, Errors.Loading);
+            return;
+        }
+
         if (client.IsReplica && (mayReplicate || isRead))
         {
             Reject(client, spec, "ERR Replica can't interact with the keyspace");
@@ -212,6 +253,7 @@ internal sealed class Dispatcher
             client.QueuedFlags |= spec.Flags;
             client.QueuedDenyStale |= (spec.Flags & CommandFlags.Stale) == 0;
             client.QueuedDenyLoading |= (spec.Flags & CommandFlags.Loading) == 0;
+            client.QueuedDenyAsyncLoading |= (spec.Flags & CommandFlags.NoAsyncLoading) != 0;
             client.QueuedBytes += args.TotalLength + (8 * args.Count);
             reply.Queued();
             return;

@@ -35,10 +35,30 @@ internal static class ReplicationCommands
         }
 
         bool psync = ctx.Args.Is(0, "psync"u8);
-        if (psync && ctx.Args.Count > 3 && ctx.Args.Is(3, "failover"u8) && !ctx.Server.IsReplica)
+        if (psync && ctx.Args.Count > 3 && ctx.Args.Is(3, "failover"u8))
         {
+            // Our primary hands over (FAILOVER): we become the primary, then serve its PSYNC.
             ctx.Server.Log.Warning($"Failover request received for replid {ctx.Args.GetString(1)}.");
-            ctx.Error("ERR PSYNC FAILOVER can't be sent to a master.");
+            if (ctx.Server.PrimaryLink.Host is null)
+            {
+                ctx.Error("ERR PSYNC FAILOVER can't be sent to a master.");
+                return;
+            }
+
+            if (!string.Equals(ctx.Args.GetString(1), ctx.Server.Replication.ReplId, StringComparison.OrdinalIgnoreCase))
+            {
+                ctx.Error("ERR PSYNC FAILOVER replid must match my replid.");
+                return;
+            }
+
+            ctx.Server.PrimaryLink.UnsetPrimary();
+            ctx.Server.Log.Notice($"MASTER MODE enabled (failover request from '{ClientCommands.InfoLine(ctx.Server, client, ctx)}')");
+        }
+
+        // No replica may sync with us while we are handing over.
+        if (ctx.Server.PrimaryReplication.Failover.State != Replication.FailoverState.None)
+        {
+            ctx.Error("NOMASTERLINK Can't SYNC while failing over");
             return;
         }
 

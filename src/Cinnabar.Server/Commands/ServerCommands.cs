@@ -164,7 +164,7 @@ internal static class ServerCommands
     // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
     private static void Shutdown(CommandContext ctx)
     {
-        bool nosave = false, save = false, abort = false, force = false;
+        bool nosave = false, save = false, abort = false, force = false, now = false;
         for (int i = 1; i < ctx.Args.Count; i++)
         {
             if (ctx.Args.Is(i, "nosave"u8))
@@ -183,7 +183,11 @@ internal static class ServerCommands
             {
                 force = true;
             }
-            else if (!ctx.Args.Is(i, "now"u8))
+            else if (ctx.Args.Is(i, "now"u8))
+            {
+                now = true;
+            }
+            else
             {
                 ctx.Error(Errors.Syntax);
                 return;
@@ -198,27 +202,26 @@ internal static class ServerCommands
 
         if (abort)
         {
-            // Shutdown here is immediate (no replicas to wait for), so there is never one to abort.
-            ctx.Error("ERR No shutdown in progress.");
+            if (ctx.Server.ShutdownSequence.Abort())
+            {
+                ctx.Reply.Ok();
+            }
+            else
+            {
+                ctx.Error("ERR No shutdown in progress.");
+            }
+
             return;
         }
 
-        // prepareForShutdown: a failed final save keeps the server up (unless FORCE) and the
-        // caller gets the error; otherwise there is no reply, the connection just closes.
-        // prepareForShutdown: while loading, the dataset is incomplete and is never saved.
-        if (ctx.Server.Loading)
+        // The caller stays blocked while the shutdown waits for replicas; a failed final save
+        // answers it with "Errors trying to SHUTDOWN. Check logs." and the server keeps running;
+        // a shutdown that goes through gets no reply, the connection just closes.
+        if (ctx.Server.ShutdownSequence.Prepare(save, nosave, now, force, ctx.Client))
         {
-            save = false;
-            nosave = true;
+            ctx.Client.Blocked = false;
+            ctx.Client.CloseAfterReply = true;
+            ctx.Server.ShutdownRequested.Cancel();
         }
-
-        if (!ctx.Server.Snapshots.PrepareForShutdown(save, nosave, force))
-        {
-            ctx.Error("ERR Errors trying to SHUTDOWN. Check logs.");
-            return;
-        }
-
-        ctx.Client.CloseAfterReply = true;
-        ctx.Server.ShutdownRequested.Cancel();
     }
 }

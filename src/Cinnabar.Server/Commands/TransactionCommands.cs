@@ -174,6 +174,7 @@ internal static class TransactionCommands
         c.QueuedBytes = 0;
         c.QueuedDenyStale = false;
         c.QueuedDenyLoading = false;
+        c.QueuedDenyAsyncLoading = false;
         c.InMulti = false;
         c.MultiError = false;
         UnwatchAll(server, c);

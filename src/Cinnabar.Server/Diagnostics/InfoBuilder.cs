@@ -180,6 +180,10 @@ internal static class InfoBuilder
         Line(sb, "executable", Environment.ProcessPath ?? string.Empty);
         Line(sb, "config_file", server.Config.ConfigFile);
         Line(sb, "io_threads_active", 0);
+        if (server.ShutdownSequence.Initiated)
+        {
+            Line(sb, "shutdown_in_milliseconds", server.ShutdownSequence.DeadlineMs - server.NowMs);
+        }
     }
 
     private static void Clients(CinnabarServer server, StringBuilder sb)
@@ -287,7 +291,7 @@ internal static class InfoBuilder
     private static void Persistence(CinnabarServer server, StringBuilder sb)
     {
         Line(sb, "loading", server.Loading ? 1 : 0);
-        Line(sb, "async_loading", 0);
+        Line(sb, "async_loading", server.AsyncLoading ? 1 : 0);
         // No fork, so no copy-on-write: what writes cost a running snapshot instead is the keys
         // they made it copy before the traversal got there, reported in the COW fields.
         long copied = server.ActiveSnapshot?.CopiedOnWriteBytes ?? 0;
@@ -321,7 +325,7 @@ internal static class InfoBuilder
         Line(sb, "aof_last_cow_size", 0);
         Line(sb, "module_fork_in_progress", 0);
         Line(sb, "module_fork_last_cow_size", 0);
-        if (server.Loading)
+        if (server.Loading || server.AsyncLoading)
         {
             server.LoadingProgress.AppendInfo(sb, server.NowMs / 1000);
         }

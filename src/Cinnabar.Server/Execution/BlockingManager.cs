@@ -213,6 +213,20 @@ internal sealed class BlockingManager : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// disconnectAllBlockedClients (a primary turned replica): every client blocked on keys gets
+    /// <paramref name="error"/> and is closed after the reply, so a write that now arrives from
+    /// the new primary cannot be popped by a client of the old role (issue #2473).
+    /// </summary>
+    public void DisconnectAll(string error)
+    {
+        foreach (var client in _blocked.Keys.ToList())
+        {
+            UnblockWithReply(client, error);
+            client.CloseAfterReply = true;
+        }
+    }
+
     /// <summary>Forgets a client that disconnected.</summary>
     public void Forget(ClientSession client)
     {

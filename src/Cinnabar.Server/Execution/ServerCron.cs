@@ -57,6 +57,7 @@ internal sealed class ServerCron
         _server.PrimaryLink.Cron();
         _server.Snapshots.CronCheck();
         _server.PrimaryReplication.Cron();
+        _server.ShutdownSequence.Cron();
         _server.Metrics.Sample(_server, now);
     }
 

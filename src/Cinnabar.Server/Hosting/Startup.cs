@@ -251,7 +251,7 @@ public static class Startup
         }
         catch (OperationCanceledException)
         {
-            // SHUTDOWN or a signal during the load: PrepareForShutdown already ran (without saving).
+            // SHUTDOWN or a signal during the load: the shutdown sequence already ran (without saving).
             loadedOk = true;
         }
 
@@ -282,7 +282,7 @@ public static class Startup
             SystemdNotifier.Notify("READY=1\n");
         }
 
-        // SHUTDOWN or a signal already ran SnapshotService.PrepareForShutdown (it logs "User
+        // SHUTDOWN or a signal already ran the ShutdownSequence (it logs "User
         // requested shutdown..." and takes the final snapshot) before asking us to stop.
         server.ShutdownRequested.Token.WaitHandle.WaitOne();
         if (supervised)
@@ -316,7 +316,8 @@ public static class Startup
         _ = Task.Run(() =>
         {
             bool ok;
-            // A failure has been logged by PrepareForShutdown; the server keeps running.
+            // A failure has been logged; the server keeps running. While the shutdown waits for
+            // replicas, the cron finishes it.
             lock (server.Gate)
             {
                 if (server.ShutdownRequested.IsCancellationRequested)
@@ -324,13 +325,10 @@ public static class Startup
                     return;
                 }
 
-                // "default", or a combination of save|nosave, now and force ("now" only skips
-                // waiting for replicas, which a shutdown here never does).
+                // "default", or a combination of save|nosave, now (do not wait for replicas) and force.
                 var flags = server.Config.Store.GetEnumName(signal == "SIGTERM" ? "shutdown-on-sigterm" : "shutdown-on-sigint")
                     .Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                // prepareForShutdown: while loading the dataset is incomplete and is never saved.
-                bool loading = server.Loading;
-                ok = server.Snapshots.PrepareForShutdown(save: flags.Contains("save") && !loading, nosave: flags.Contains("nosave") || loading, force: flags.Contains("force"));
+                ok = server.ShutdownSequence.Prepare(save: flags.Contains("save"), nosave: flags.Contains("nosave"), now: flags.Contains("now"), force: flags.Contains("force"), caller: null);
             }
 
             if (ok)

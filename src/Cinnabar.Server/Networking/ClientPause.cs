@@ -171,8 +171,10 @@ internal sealed class ClientPause : IDisposable
             return;
         }
 
-        // One millisecond past the end, because a pause ends when its end time is behind us.
-        var due = TimeSpan.FromMilliseconds(Math.Max(1, EndMs - now + 1));
+        // One millisecond past the end, because a pause ends when its end time is behind us. A
+        // pause until further notice (SHUTDOWN's, FAILOVER's: long.MaxValue) wakes up now and
+        // then to look again, as no timer takes such a delay.
+        var due = TimeSpan.FromMilliseconds(Math.Clamp(EndMs - now + 1, 1, int.MaxValue));
         _timer = _server.Time.CreateTimer(_ => OnTimer(), null, due, Timeout.InfiniteTimeSpan);
     }
 

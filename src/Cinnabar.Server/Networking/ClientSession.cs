@@ -144,6 +144,9 @@ internal sealed class ClientSession
     /// <summary>A queued command may not run while loading.</summary>
     public bool QueuedDenyLoading { get; set; }
 
+    /// <summary>A queued command is flagged no-async-loading (EXEC is refused during an async load).</summary>
+    public bool QueuedDenyAsyncLoading { get; set; }
+
     /// <summary>Sum of the argument lengths of the queued commands (CLIENT LIST multi-mem).</summary>
     public long QueuedBytes { get; set; }
 

@@ -237,25 +237,7 @@ internal sealed class SnapshotService
     }
 
     /// <summary>
-    /// prepareForShutdown, as far as it concerns persistence: logs the request and takes the final
-    /// snapshot. Returns false when shutdown must not go on. Caller holds the gate. This is the one
-    /// hook both SHUTDOWN and the SIGTERM/SIGINT handlers in Startup call before stopping.
-    /// </summary>
-    public bool PrepareForShutdown(bool save, bool nosave, bool force)
-    {
-        _server.Log.Warning("User requested shutdown...");
-        if (SaveForShutdown(save, nosave, force))
-        {
-            return true;
-        }
-
-        // finishShutdown's error path: the server keeps running.
-        _server.Log.Warning("Errors trying to shut down the server. Check the logs for more information.");
-        return false;
-    }
-
-    /// <summary>
-    /// prepareForShutdown's snapshot: saves when save points exist and NOSAVE was not given, or
+    /// finishShutdown's snapshot (Execution/ShutdownSequence): saves when save points exist and NOSAVE was not given, or
     /// when SAVE was. Returns false when the save failed and shutdown must not go on (no FORCE).
     /// Caller holds the gate.
     /// </summary>

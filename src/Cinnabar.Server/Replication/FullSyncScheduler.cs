@@ -71,13 +71,24 @@ internal sealed class FullSyncScheduler
         }
     }
 
-    /// <summary>A replica of the running diskless snapshot went away: stop it when none is left.</summary>
-    public void OnReplicaGone()
+    /// <summary>
+    /// A replica went away (<paramref name="gone"/> is already out of the replica list): a
+    /// diskless snapshot nobody receives any more stops; so does a disk snapshot that no other
+    /// replica waits for, unless save points make the file worth having (freeClient's
+    /// anyOtherSlaveWaitRdb check, Redis's "kill rdb child process if its dumping RDB is not useful").
+    /// </summary>
+    public void OnReplicaGone(ReplicaLink gone)
     {
         if (_sync is { SocketTarget: true } sync && sync.Stream!.LiveCount == 0 && !sync.Done)
         {
             _server.Log.Warning("Diskless rdb transfer, last replica dropped, killing fork child.");
             sync.Snapshot?.Cancel();
+        }
+        else if (_sync is { SocketTarget: false, Done: false } disk && gone.State == ReplicaState.WaitBgsaveEnd
+            && _server.Config.SavePoints.Count == 0 && !State.Replicas.Any(l => l.State == ReplicaState.WaitBgsaveEnd))
+        {
+            disk.Killed = true;
+            disk.Snapshot?.Cancel();
         }
     }
 
@@ -242,7 +253,9 @@ internal sealed class FullSyncScheduler
         {
             sync.File!.Dispose();
             TryDelete(sync.TempFile!);
-            _server.Log.Warning("Background saving error");
+
+            // A snapshot stopped on purpose is what Redis logs for its child killed with SIGUSR1.
+            _server.Log.Warning(sync.Killed ? "Background saving terminated by signal 10" : "Background saving error");
         }
 
         List<ReplicaLink> links;
@@ -356,5 +369,8 @@ internal sealed class FullSyncScheduler
         public PointInTimeSnapshot? Snapshot { get; set; }
 
         public bool Done { get; set; }
+
+        /// <summary>Stopped because nobody needs it any more (not an error).</summary>
+        public bool Killed { get; set; }
     }
 }

@@ -80,6 +80,65 @@ internal sealed class PrimaryConnection : IDisposable
     }
 
     /// <summary>
+    /// Blocking read for a diskless load (Redis puts the socket in blocking mode with
+    /// repl-timeout as the receive timeout for it): copies buffered bytes into
+    /// <paramref name="destination"/>, or waits for the socket when none are buffered. Returns
+    /// the count (never 0); throws IOException when the peer closes or the timeout passes.
+    /// </summary>
+    public int ReadSome(Span<byte> destination, int timeoutMs)
+    {
+        if (_start == _end)
+        {
+            _socket.ReceiveTimeout = timeoutMs;
+            int got;
+            try
+            {
+                got = _socket.Receive(destination);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
+            {
+                throw new IOException("timeout reading from the primary", e);
+            }
+            finally
+            {
+                _socket.ReceiveTimeout = 0;
+            }
+
+            if (got == 0)
+            {
+                throw new IOException("connection lost");
+            }
+
+            BytesRead += got;
+            Interlocked.Add(ref _stats.NetReplInputBytes, got);
+            OnRead?.Invoke(got);
+            return got;
+        }
+
+        int n = Math.Min(destination.Length, _end - _start);
+        _buffer.AsSpan(_start, n).CopyTo(destination);
+        _start += n;
+        return n;
+    }
+
+    /// <summary>Puts bytes read past the end of a transfer back in front of the buffered ones (the stream that follows it).</summary>
+    public void Unread(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return;
+        }
+
+        int pending = _end - _start;
+        var target = new byte[Math.Max(_buffer.Length, bytes.Length + pending)];
+        bytes.CopyTo(target);
+        _buffer.AsSpan(_start, pending).CopyTo(target.AsSpan(bytes.Length));
+        _buffer = target;
+        _start = 0;
+        _end = bytes.Length + pending;
+    }
+
+    /// <summary>
     /// The unconsumed bytes as one span: the command stream parses in place and then calls
     /// <see cref="Consume"/>. <see cref="FillAsync"/> appends to it.
     /// </summary>

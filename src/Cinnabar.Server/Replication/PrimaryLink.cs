@@ -141,6 +141,7 @@ internal sealed class PrimaryLink : IClientTransport
             LinkLost(why: null, cache: true, reconnect: false);
         }
 
+        _server.Blocking.DisconnectAll("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)");
         Host = host;
         Port = port;
         _server.IsReplica = true;
@@ -179,11 +180,18 @@ internal sealed class PrimaryLink : IClientTransport
 
         DiscardCached();
         CancelAttempt();
-        var r = _server.Replication;
-        string old = r.ReplId;
-        r.ShiftReplId();
-        _server.Log.Notice($"Setting secondary replication ID to {old}, valid up to offset: {r.SecondReplIdOffset}. New replication ID is {r.ReplId}");
+        _server.Replication.ShiftReplId();
         DisconnectReplicas();
+
+        // slaveseldb = -1: our stream starts with a SELECT. The replicas that follow us now
+        // (a former primary among them, which synthesized its cached master with database 0)
+        // may have any database selected, and the database our feed last selected dates from
+        // the last time we were a primary.
+        _server.ReplicationFeed.ResetSelectedDb();
+
+        // repl_no_slaves_since restarts now, or repl-backlog-ttl could free the backlog before
+        // the replicas of the failover had a chance to reconnect.
+        _server.Replication.NoReplicasSinceMs = _server.NowMs;
         State = PrimaryLinkState.None;
         Phase = "none";
         DownSinceMs = 0;

@@ -31,6 +31,7 @@ internal sealed class PrimaryReplication
         _server = server;
         FullSyncs = new FullSyncScheduler(server);
         Acks = new ReplicaAcks(server);
+        Failover = new FailoverCoordinator(server);
 
         // Redis's replicationCron runs its loop 0 at startup, before any replica can be there,
         // so the first PING goes out repl-ping-replica-period seconds later.
@@ -45,6 +46,9 @@ internal sealed class PrimaryReplication
 
     /// <summary>WAIT and min-replicas-to-write.</summary>
     public ReplicaAcks Acks { get; }
+
+    /// <summary>FAILOVER.</summary>
+    public FailoverCoordinator Failover { get; }
 
     /// <summary>checkGoodReplicasStatus (min-replicas-to-write).</summary>
     public bool EnoughGoodReplicas => Acks.EnoughGoodReplicas;
@@ -148,7 +152,7 @@ internal sealed class PrimaryReplication
             State.NoReplicasSinceMs = _server.NowMs;
         }
 
-        FullSyncs.OnReplicaGone();
+        FullSyncs.OnReplicaGone(link);
     }
 
     /// <summary>
@@ -164,6 +168,14 @@ internal sealed class PrimaryReplication
         }
 
         var (hard, soft, seconds) = _server.Config.Store.ObufLimit(1);
+
+        // checkClientOutputBufferLimits: a replica's hard limit below repl-backlog-size would drop
+        // a replica right after a partial resync the backlog allowed; Redis uses the backlog size.
+        if (hard > 0 && hard < State.BacklogSize)
+        {
+            hard = State.BacklogSize;
+        }
+
         long used = link.PendingStreamBytes;
         bool reached = hard > 0 && used >= hard;
         if (!reached && soft > 0 && used >= soft)
@@ -208,6 +220,9 @@ internal sealed class PrimaryReplication
     public void Cron()
     {
         long now = _server.NowMs;
+
+        // replicationCron runs every 100 ms during a failover, and checks it first.
+        Failover.Update();
         FullSyncs.StartPending();
         Acks.CheckWaitTimeouts(now);
         if (now - _lastCronMs < 1000)
@@ -217,7 +232,10 @@ internal sealed class PrimaryReplication
 
         _lastCronMs = now;
         int period = (int)Math.Max(1, _server.Config.Store.GetNumber("repl-ping-replica-period"));
-        if (_cronLoops % period == 0 && State.Replicas.Count > 0)
+        // No PING while a FAILOVER with a timeout holds writes: it would move the offset the
+        // replicas must reach (Redis skips it the same way).
+        bool failoverPause = Failover.EndMs != 0 && _server.Dispatcher.Pause.CheckTimeoutAndReturnIfPaused();
+        if (_cronLoops % period == 0 && State.Replicas.Count > 0 && !failoverPause)
         {
             // Counts toward the offset: replicas use it to tell a dead link from an idle one.
             FeedKeyless(PingOp);
@@ -302,7 +320,7 @@ internal sealed class PrimaryReplication
             id++;
         }
 
-        Line(sb, "master_failover_state", "no-failover");
+        Line(sb, "master_failover_state", Failover.StateName);
         Line(sb, "master_replid", State.ReplId);
         Line(sb, "master_replid2", State.ReplId2);
         Line(sb, "master_repl_offset", State.Offset.ToString(inv));

@@ -1,10 +1,18 @@
 // The full-sync half of a connection to the primary (replication.c readSyncBulkPayload): after
-// +FULLRESYNC (or SYNC), read the "$<len>" or "$EOF:<mark>" payload, skipping newline keepalives,
-// into temp-<unixtime>.<pid>.rdb (or memory for repl-diskless-load swapdb / on-empty-db), load it
-// into fresh databases without the executor gate while clients get -LOADING, and only when it has
-// loaded completely rename it over dbfilename and swap it in. Redis flushes first and renames
-// before loading; validating first means a corrupt or truncated transfer neither replaces the old
-// data in memory nor the old file.
+// +FULLRESYNC (or SYNC), read the "$<len>" or "$EOF:<mark>" payload, skipping newline keepalives.
+// On disk (repl-diskless-load disabled, or on-empty-db with data) it goes to
+// temp-<unixtime>.<pid>.rdb and is loaded from there; diskless (swapdb, or on-empty-db with no
+// data) the RDB reader parses it straight from the socket (PrimaryPayloadStream), so memory holds
+// the new dataset but never the transfer. Either way the keys go into fresh databases, without the
+// executor gate, and are swapped in only when the load has completed (and, on disk, the file has
+// been renamed over dbfilename). Redis flushes first (except swapdb) and renames before loading;
+// validating first means a corrupt or truncated transfer neither replaces the old data in memory
+// nor the old file.
+//
+// While loading, clients get -LOADING, except for Redis 7.0's async loading: a swapdb load whose
+// primary continues the replication id we already have (a full sync of the same history, e.g.
+// after the backlog ran out) keeps serving reads from the old dataset, reports async_loading:1,
+// and refuses only the commands flagged no-async-loading.
 using System.Globalization;
 using System.Text;
 
@@ -22,7 +30,6 @@ internal sealed class PrimarySnapshotReceiver
     private readonly PrimarySyncAttempt _attempt;
     private bool _usedEofMark;
     private bool _swapdb;
-    private bool _loadAnnounced;
 
     public PrimarySnapshotReceiver(CinnabarServer server, PrimaryLink link, PrimarySyncAttempt attempt)
     {
@@ -35,6 +42,7 @@ internal sealed class PrimarySnapshotReceiver
     public async Task<bool> ReceiveAndLoadAsync(PrimaryConnection conn, string primaryId, long initialOffset)
     {
         bool diskless;
+        bool asyncLoading;
         lock (_server.Gate)
         {
             if (!_attempt.Current)
@@ -45,6 +53,10 @@ internal sealed class PrimarySnapshotReceiver
             string mode = _server.Config.Store.GetEnumName("repl-diskless-load");
             diskless = mode == "swapdb" || (mode == "on-empty-db" && _server.Databases.All(d => d.Count == 0));
             _swapdb = mode == "swapdb";
+
+            // readSyncBulkPayload: async only when the old data is an earlier point of the same
+            // history (our replid is the one the primary sent with +FULLRESYNC).
+            asyncLoading = diskless && _swapdb && string.Equals(_server.Replication.ReplId, primaryId, StringComparison.OrdinalIgnoreCase);
             _link.State = PrimaryLinkState.Transfer;
             _link.Phase = "waiting-for-rdb";
             _link.TransferSize = -1;
@@ -52,65 +64,56 @@ internal sealed class PrimarySnapshotReceiver
             _link.TransferLastIoMs = _server.NowMs;
         }
 
-        string? tmp = null;
-        Stream sink;
-        if (diskless)
+        var header = await ReadBulkHeaderAsync(conn, diskless).ConfigureAwait(false);
+        if (header is not { } framing)
         {
-            sink = new MemoryStream();
-        }
-        else
-        {
-            tmp = $"temp-{_server.NowMs / 1000}.{Environment.ProcessId}.rdb";
-            try
-            {
-                sink = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 64 * 1024);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _attempt.Fail($"Opening the temp file needed for MASTER <-> REPLICA synchronization: {Config.OsError.Describe(e)}", "disk error: " + Config.OsError.Describe(e));
-                return false;
-            }
+            return false;
         }
 
-        using (sink)
+        if (diskless)
         {
-            bool received = false;
+            return await LoadFromSocketAsync(conn, framing.Mark, framing.Size, asyncLoading, primaryId, initialOffset).ConfigureAwait(false);
+        }
+
+        string tmp = $"temp-{_server.NowMs / 1000}.{Environment.ProcessId}.rdb";
+        FileStream file;
+        try
+        {
+            file = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 64 * 1024);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _attempt.Fail($"Opening the temp file needed for MASTER <-> REPLICA synchronization: {Config.OsError.Describe(e)}", "disk error: " + Config.OsError.Describe(e));
+            return false;
+        }
+
+        bool received = false;
+        using (file)
+        {
             try
             {
-                received = await ReceivePayloadAsync(conn, sink, diskless).ConfigureAwait(false);
-                if (received && sink is FileStream fs)
+                received = await ReceiveToFileAsync(conn, file, framing.Mark, framing.Size).ConfigureAwait(false);
+                if (received)
                 {
-                    fs.Flush(flushToDisk: true);
+                    file.Flush(flushToDisk: true);
                 }
             }
             finally
             {
-                if (!received && tmp is not null)
+                if (!received)
                 {
-                    sink.Dispose();
+                    file.Dispose();
                     TryDelete(tmp);
                 }
-
-                if (!received && _loadAnnounced)
-                {
-                    lock (_server.Gate)
-                    {
-                        _server.Loading = false;
-                    }
-                }
             }
-
-            if (!received)
-            {
-                return false;
-            }
-
-            return await LoadAsync(conn, sink, tmp, diskless, primaryId, initialOffset).ConfigureAwait(false);
         }
+
+        return received && await LoadFromFileAsync(conn, tmp, primaryId, initialOffset).ConfigureAwait(false);
     }
 
-    // The payload after "$<len>" or "$EOF:<mark>", skipping newline keepalives before it.
-    private async Task<bool> ReceivePayloadAsync(PrimaryConnection conn, Stream sink, bool diskless)
+    // The "$<len>" or "$EOF:<mark>" line, skipping newline keepalives before it; null when the
+    // attempt failed (logged).
+    private async Task<(byte[]? Mark, long Size)?> ReadBulkHeaderAsync(PrimaryConnection conn, bool diskless)
     {
         string line;
         while (true)
@@ -124,48 +127,35 @@ internal sealed class PrimarySnapshotReceiver
             if (line[0] == '-')
             {
                 _attempt.Fail($"MASTER aborted replication with an error: {line[1..]}", "primary error: " + line[1..]);
-                return false;
+                return null;
             }
 
             if (line[0] != '$')
             {
                 _attempt.Fail($"Bad protocol from MASTER, the first byte is not '$' (we received '{line}'), are you sure the host and port are right?", "protocol error: bad bulk header");
-                return false;
+                return null;
             }
 
             break;
         }
 
         string target = diskless ? "to parser" : "to disk";
-        byte[]? mark = null;
-        long size = 0;
         if (line.StartsWith("$EOF:", StringComparison.Ordinal) && line.Length - 5 >= EofMarkSize)
         {
-            mark = Encoding.Latin1.GetBytes(line.Substring(5, EofMarkSize));
             _usedEofMark = true;
             Progress(0, $"MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF {target}");
-        }
-        else
-        {
-            _ = long.TryParse(line.AsSpan(1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out size);
-            Progress(size, $"MASTER <-> REPLICA sync: receiving {size} bytes from master {target}");
+            return (Encoding.Latin1.GetBytes(line.Substring(5, EofMarkSize)), 0);
         }
 
-        if (diskless)
-        {
-            // A diskless load starts loading as the payload starts arriving (Redis parses the
-            // socket directly; Redis's tests wait for this line to know the transfer began).
-            lock (_server.Gate)
-            {
-                if (!_attempt.Current)
-                {
-                    return false;
-                }
+        _ = long.TryParse(line.AsSpan(1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long size);
+        Progress(size, $"MASTER <-> REPLICA sync: receiving {size} bytes from master {target}");
+        return (null, size);
+    }
 
-                AnnounceLoad();
-            }
-        }
-
+    // Disk-based: the payload into the temp file, the EOF mark (the last 40 bytes received, as
+    // the primary sends nothing after it until our first ACK) cut off.
+    private async Task<bool> ReceiveToFileAsync(PrimaryConnection conn, FileStream sink, byte[]? mark, long size)
+    {
         long read = 0;
         var last = new byte[EofMarkSize];
         int lastFill = 0;
@@ -179,27 +169,7 @@ internal sealed class PrimarySnapshotReceiver
             }
             catch (IOException e)
             {
-                if (diskless)
-                {
-                    lock (_server.Gate)
-                    {
-                        _server.Log.Warning($"Internal error in RDB reading offset 0, function at rdb.c:0 -> Unexpected EOF reading RDB file");
-                    }
-
-                    _attempt.Fail($"Failed trying to load the MASTER synchronization DB from socket: {e.Message}", $"connection lost during the transfer ({read} bytes received)");
-                    if (_swapdb)
-                    {
-                        lock (_server.Gate)
-                        {
-                            _server.Log.Notice("MASTER <-> REPLICA sync: Discarding temporary DB in background");
-                        }
-                    }
-                }
-                else
-                {
-                    _attempt.Fail($"I/O error trying to sync with MASTER: {e.Message}", $"connection lost during the transfer ({read} bytes received)");
-                }
-
+                _attempt.Fail($"I/O error trying to sync with MASTER: {e.Message}", $"connection lost during the transfer ({read} bytes received)");
                 return false;
             }
 
@@ -218,8 +188,6 @@ internal sealed class PrimarySnapshotReceiver
 
             if (mark is not null)
             {
-                // The mark is the last 40 bytes received (the primary sends nothing after it
-                // until our first ACK).
                 var span = chunk.Span;
                 if (span.Length >= EofMarkSize)
                 {
@@ -245,135 +213,229 @@ internal sealed class PrimarySnapshotReceiver
         return true;
     }
 
-    // Loads the received RDB into fresh databases (without the gate; clients get -LOADING), and
-    // swaps it in only when it is complete and valid.
-    private async Task<bool> LoadAsync(PrimaryConnection conn, Stream payload, string? tmp, bool diskless, string primaryId, long initialOffset)
+    // Disk-based: loads the temp file into fresh databases (clients get -LOADING), renames it
+    // over dbfilename and swaps the data in, only when it loaded completely.
+    private async Task<bool> LoadFromFileAsync(PrimaryConnection conn, string tmp, string primaryId, long initialOffset)
     {
-        bool swapdb;
         lock (_server.Gate)
         {
             if (!_attempt.Current)
             {
+                TryDelete(tmp);
                 return false;
             }
 
-            swapdb = diskless && _swapdb;
-            if (!_loadAnnounced)
-            {
-                AnnounceLoad();
-            }
-
-            _link.Phase = "loading";
+            AnnounceLoad(asyncLoading: false);
         }
 
         RdbLoadResult? loaded = null;
         string? problem = null;
-        int streamDb = 0;
-        var options = new RdbLoadOptions
-        {
-            FileName = tmp ?? _server.Config.DbFilename,
-            DatabaseCount = _server.Databases.Length,
-            NowMs = _server.NowMs,
-            VerifyChecksum = _server.Config.RdbChecksum,
-            DropExpired = false,
-            OnAux = (name, value, _) => RdbStartupLoader.LogAux(_server, name, value),
-        };
         try
         {
-            loaded = await Task.Run(() => tmp is not null
-                ? RdbReader.LoadFile(tmp, options)
-                : RdbReader.Load(((MemoryStream)payload).ToArray(), options)).ConfigureAwait(false);
-            if (loaded.Aux.TryGetValue("repl-stream-db", out var db) && int.TryParse(db, CultureInfo.InvariantCulture, out int d) && d >= 0)
+            loaded = await Task.Run(() =>
             {
-                streamDb = d;
-            }
+                using var file = new FileStream(tmp, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
+                return RdbStartupLoader.Read(_server, file, tmp, allowDuplicates: false, endLoading: false);
+            }).ConfigureAwait(false);
         }
         catch (RdbLoadException e)
         {
             problem = e.Problem;
             lock (_server.Gate)
             {
-                _server.Log.Warning($"Internal error in RDB reading offset {e.Offset}, file {Path.GetFullPath(tmp ?? _server.Config.DbFilename)} -> {e.Problem}");
+                _server.Log.Warning($"Internal error in RDB reading offset {e.Offset}, file {Path.GetFullPath(tmp)} -> {e.Problem}");
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             problem = Config.OsError.Describe(e);
         }
+        catch (OperationCanceledException)
+        {
+            problem = "shutdown requested";
+        }
 
-        await payload.DisposeAsync().ConfigureAwait(false);
         lock (_server.Gate)
         {
             _server.Loading = false;
             if (!_attempt.Current)
             {
-                if (tmp is not null)
-                {
-                    TryDelete(tmp);
-                }
-
+                TryDelete(tmp);
                 return false;
             }
 
             // Only a snapshot that loaded completely replaces dbfilename.
-            if (loaded is not null && tmp is not null)
+            if (loaded is not null)
             {
                 problem = RenameOverDbFile(tmp);
             }
 
             if (problem is not null || loaded is null)
             {
-                if (tmp is not null)
-                {
-                    TryDelete(tmp);
-                }
-
-                long kept = _server.Databases.Sum(d => (long)d.Count);
-                _server.Log.Warning($"Failed trying to load the MASTER synchronization DB from {(diskless ? "socket" : "disk")}: {problem}");
-                _server.Log.Warning(kept == 0
-                    ? "MASTER <-> REPLICA sync: the received RDB was not loaded; this replica has no data"
-                    : $"MASTER <-> REPLICA sync: the received RDB was not loaded; the previous dataset ({kept} keys) is kept");
-                _link.FailAttempt("protocol error: bad RDB from the primary: " + problem);
+                TryDelete(tmp);
+                LoadFailed("disk", problem ?? "unknown error", asyncLoading: false);
                 return false;
             }
 
-            _link.AttachToNewPrimary();
-            if (swapdb)
-            {
-                _server.Log.Notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
-            }
-
-            long now = _server.NowMs;
-            for (int i = 0; i < _server.Databases.Length; i++)
-            {
-                var db = _server.Databases[i];
-                TransactionCommands.TouchAllWatchedKeys(_server, db, null, now);
-                db.Clear();
-                db.SwapContents(loaded.Databases[i]);
-            }
-
-            _server.ActiveExpiry.ForgetReplicaKeys();
-            _server.Log.Notice($"Done loading RDB, keys loaded: {loaded.KeysLoaded}, keys expired: {loaded.KeysExpired}.");
-            if (swapdb)
-            {
-                _server.Log.Notice("MASTER <-> REPLICA sync: Discarding old DB in background");
-            }
-
-            if (diskless)
-            {
-                _server.Dirty++;
-            }
-
-            _link.LinkUpAfterFullSync(primaryId, initialOffset, streamDb, conn);
-
-            // An EOF-marked transfer: the primary holds the stream back until our first ACK.
-            if (_usedEofMark)
-            {
-                _link.SendAck();
-            }
+            SwapIn(loaded, conn, primaryId, initialOffset, diskless: false);
         }
 
         return true;
+    }
+
+    // Diskless: the RDB reader parses the payload from the socket as it arrives (the socket is
+    // read synchronously on a pool thread, with repl-timeout as the read timeout, as Redis
+    // blocks its connection for this load).
+    private async Task<bool> LoadFromSocketAsync(PrimaryConnection conn, byte[]? mark, long size, bool asyncLoading, string primaryId, long initialOffset)
+    {
+        int timeoutMs;
+        lock (_server.Gate)
+        {
+            if (!_attempt.Current)
+            {
+                return false;
+            }
+
+            AnnounceLoad(asyncLoading);
+            timeoutMs = (int)Math.Min(int.MaxValue, Math.Max(1, _server.Config.Store.GetNumber("repl-timeout")) * 1000);
+        }
+
+        var payload = new PrimaryPayloadStream(conn, mark is null ? size : -1, timeoutMs, read =>
+        {
+            lock (_server.Gate)
+            {
+                _link.TransferRead = read;
+                _link.TransferLastIoMs = _server.NowMs;
+            }
+        });
+
+        RdbLoadResult? loaded = null;
+        string? problem = null;
+        try
+        {
+            loaded = await Task.Run(() =>
+            {
+                var result = RdbStartupLoader.Read(_server, payload, "socket", allowDuplicates: false, endLoading: false, asyncLoading, totalBytes: mark is null ? size : 0);
+                if (!payload.Complete(result.Unconsumed, mark))
+                {
+                    lock (_server.Gate)
+                    {
+                        _server.Log.Warning("Replication stream EOF marker is broken");
+                    }
+
+                    return null;
+                }
+
+                return result;
+            }).ConfigureAwait(false);
+            problem = loaded is null ? "the EOF mark is broken" : null;
+        }
+        catch (RdbLoadException e)
+        {
+            problem = e.Problem;
+            lock (_server.Gate)
+            {
+                _server.Log.Warning($"Internal error in RDB reading offset {e.Offset}, function at rdb.c:0 -> {e.Problem}");
+            }
+        }
+        catch (IOException e)
+        {
+            // rdbReportReadError: the connection ended (or timed out) inside the RDB.
+            problem = e.Message;
+            lock (_server.Gate)
+            {
+                _server.Log.Warning($"Internal error in RDB reading offset {payload.BytesRead}, function at rdb.c:0 -> Unexpected EOF reading RDB file");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            problem = "shutdown requested";
+        }
+
+        lock (_server.Gate)
+        {
+            RdbStartupLoader.SetLoading(_server, asyncLoading, false);
+            if (!_attempt.Current)
+            {
+                return false;
+            }
+
+            if (problem is not null || loaded is null)
+            {
+                LoadFailed("socket", problem ?? "unknown error", asyncLoading);
+                return false;
+            }
+
+            SwapIn(loaded, conn, primaryId, initialOffset, diskless: true);
+        }
+
+        return true;
+    }
+
+    // A load that failed: the old data stays (caller holds the gate).
+    private void LoadFailed(string source, string problem, bool asyncLoading)
+    {
+        long kept = _server.Databases.Sum(d => (long)d.Count);
+        _server.Log.Warning($"Failed trying to load the MASTER synchronization DB from {source}: {problem}");
+        if (source == "socket" && _swapdb)
+        {
+            _server.Log.Notice("MASTER <-> REPLICA sync: Discarding temporary DB in background");
+        }
+
+        if (!asyncLoading)
+        {
+            _server.Log.Warning(kept == 0
+                ? "MASTER <-> REPLICA sync: the received RDB was not loaded; this replica has no data"
+                : $"MASTER <-> REPLICA sync: the received RDB was not loaded; the previous dataset ({kept} keys) is kept");
+        }
+
+        _link.FailAttempt("protocol error: bad RDB from the primary: " + problem);
+    }
+
+    // The loaded databases replace ours and the stream starts (caller holds the gate).
+    private void SwapIn(RdbLoadResult loaded, PrimaryConnection conn, string primaryId, long initialOffset, bool diskless)
+    {
+        int streamDb = 0;
+        if (loaded.Aux.TryGetValue("repl-stream-db", out var dbText) && int.TryParse(dbText, CultureInfo.InvariantCulture, out int d) && d >= 0)
+        {
+            streamDb = d;
+        }
+
+        bool swapdb = diskless && _swapdb;
+        _link.AttachToNewPrimary();
+        if (swapdb)
+        {
+            _server.Log.Notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+        }
+
+        long now = _server.NowMs;
+        for (int i = 0; i < _server.Databases.Length; i++)
+        {
+            var db = _server.Databases[i];
+            TransactionCommands.TouchAllWatchedKeys(_server, db, null, now);
+            db.Clear();
+            db.SwapContents(loaded.Databases[i]);
+        }
+
+        _server.ActiveExpiry.ForgetReplicaKeys();
+        _server.Log.Notice($"Done loading RDB, keys loaded: {loaded.KeysLoaded}, keys expired: {loaded.KeysExpired}.");
+        if (swapdb)
+        {
+            _server.Log.Notice("MASTER <-> REPLICA sync: Discarding old DB in background");
+        }
+
+        if (diskless)
+        {
+            _server.Dirty++;
+        }
+
+        _link.LinkUpAfterFullSync(primaryId, initialOffset, streamDb, conn);
+
+        // An EOF-marked transfer: the primary holds the stream back until our first ACK.
+        if (_usedEofMark)
+        {
+            _link.SendAck();
+        }
     }
 
     // rename(tmp, dbfilename); null on success, else the OS error (caller holds the gate).
@@ -405,8 +467,9 @@ internal sealed class PrimarySnapshotReceiver
     }
 
     // Redis's lines before loading (caller holds the gate). The old data is only replaced once
-    // the new snapshot has loaded completely; until then clients get -LOADING.
-    private void AnnounceLoad()
+    // the new snapshot has loaded completely; until then clients get -LOADING (or, loading
+    // asynchronously, go on reading the old data).
+    private void AnnounceLoad(bool asyncLoading)
     {
         if (!_swapdb)
         {
@@ -414,8 +477,8 @@ internal sealed class PrimarySnapshotReceiver
         }
 
         _server.Log.Notice("MASTER <-> REPLICA sync: Loading DB in memory");
-        _server.Loading = true;
-        _loadAnnounced = true;
+        RdbStartupLoader.SetLoading(_server, asyncLoading, true);
+        _link.Phase = "loading";
     }
 
     private static void TryDelete(string path)

@@ -170,8 +170,10 @@ internal sealed class PrimarySyncAttempt
 
         string psyncId;
         string psyncOffset;
+        bool failingOver;
         lock (_server.Gate)
         {
+            failingOver = _server.PrimaryReplication.Failover.State == FailoverState.InProgress;
             if (!Current)
             {
                 return false;
@@ -192,13 +194,45 @@ internal sealed class PrimarySyncAttempt
             }
         }
 
-        conn.SendCommand("PSYNC", psyncId, psyncOffset);
+        // A FAILOVER in progress: the target promotes itself when it sees the extra argument.
+        if (failingOver)
+        {
+            conn.SendCommand("PSYNC", psyncId, psyncOffset, "FAILOVER");
+        }
+        else
+        {
+            conn.SendCommand("PSYNC", psyncId, psyncOffset);
+        }
+
         do
         {
             // Empty lines are the primary's keepalives while it prepares the snapshot.
             reply = await conn.ReadLineAsync(CancellationToken.None).ConfigureAwait(false);
         }
         while (reply.Length == 0);
+
+        if (failingOver)
+        {
+            lock (_server.Gate)
+            {
+                if (!Current)
+                {
+                    return false;
+                }
+
+                // The target took over (a full sync is unexpected but not wrong); anything else
+                // means it refused, and this server is the primary again.
+                if (reply.StartsWith("+CONTINUE", StringComparison.Ordinal) || reply.StartsWith("+FULLRESYNC", StringComparison.Ordinal))
+                {
+                    _server.PrimaryReplication.Failover.Clear();
+                }
+                else
+                {
+                    _server.PrimaryReplication.Failover.Abort("Failover target rejected psync request");
+                    return false;
+                }
+            }
+        }
 
         string primaryId = new('0', 40);
         long initialOffset = -1;

@@ -237,6 +237,13 @@ internal sealed class ReplicaLink
     /// </summary>
     public ReadOnlyMemory<byte> NextChunk()
     {
+        // A replica dropped (output-buffer limit, timeout) gets nothing more, as Redis's
+        // CLOSE_ASAP clients: it must not receive the stream that made it exceed its limit.
+        if (Session.Killed)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
         lock (_rdbLock)
         {
             if (_rdbChunks.TryDequeue(out var chunk))

@@ -156,15 +156,20 @@ internal static class RdbStartupLoader
     /// Leave the LOADING state when the read succeeds. False when the caller swaps the result in
     /// and ends LOADING in the same step, so no client ever sees the dataset before the swap.
     /// </param>
-    public static RdbLoadResult Read(CinnabarServer server, Stream source, string name, bool allowDuplicates, bool endLoading = true)
+    /// <param name="asyncLoading">
+    /// Redis's async loading (a replica's swapdb load of the same history): the state is
+    /// async_loading instead of loading, and the old dataset keeps serving reads meanwhile.
+    /// </param>
+    /// <param name="totalBytes">loading_total_bytes when the source cannot tell (a sized transfer), else 0.</param>
+    public static RdbLoadResult Read(CinnabarServer server, Stream source, string name, bool allowDuplicates, bool endLoading = true, bool asyncLoading = false, long totalBytes = 0)
     {
         var progress = server.LoadingProgress;
         RdbLoadOptions options;
         var delay = new KeyLoadDelay();
         lock (server.Gate)
         {
-            server.Loading = true;
-            progress.Start(server.NowMs / 1000, source.CanSeek ? source.Length : 0);
+            SetLoading(server, asyncLoading, true);
+            progress.Start(server.NowMs / 1000, source.CanSeek ? source.Length : totalBytes);
             delay.Refresh(server);
             options = new RdbLoadOptions
             {
@@ -217,9 +222,22 @@ internal static class RdbStartupLoader
             {
                 lock (server.Gate)
                 {
-                    server.Loading = false;
+                    SetLoading(server, asyncLoading, false);
                 }
             }
+        }
+    }
+
+    /// <summary>Enters or leaves the loading state (startLoading / stopLoading), the async one or the blocking one. Caller holds the gate.</summary>
+    internal static void SetLoading(CinnabarServer server, bool asyncLoading, bool on)
+    {
+        if (asyncLoading)
+        {
+            server.AsyncLoading = on;
+        }
+        else
+        {
+            server.Loading = on;
         }
     }
 
