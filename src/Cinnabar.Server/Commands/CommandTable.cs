@@ -24,6 +24,10 @@ internal sealed class CommandTable
         ListCommands.Register(t);
         HashCommands.Register(t);
         SetCommands.Register(t);
+        SortedSetCommands.Register(t);
+        ZSetRangeCommands.Register(t);
+        ZSetStoreCommands.Register(t);
+        ZSetBlockingCommands.Register(t);
         MemoryCommands.Register(t);
         CollectionCommandMeta.Apply(t);
         KeyCommands.Register(t);

@@ -12,6 +12,7 @@ using System.Buffers.Binary;
 using System.Text;
 
 using Cinnabar.Server.Storage;
+using Cinnabar.Server.Storage.Types;
 
 namespace Cinnabar.Server.Persistence.Rdb;
 
@@ -655,6 +656,22 @@ internal sealed class RdbReader
         public byte[] ReadString(string what) => reader.String(what);
 
         public ulong ReadLength(string what) => reader.Length(what);
+
+        public double ReadBinaryDouble(string what) => BinaryPrimitives.ReadDoubleLittleEndian(reader.Take(8, what));
+
+        public double ReadTextDouble(string what)
+        {
+            byte len = reader.Byte(what);
+            switch (len)
+            {
+                case 255: return double.NegativeInfinity;
+                case 254: return double.PositiveInfinity;
+                case 253: return double.NaN;
+                default:
+                    var text = reader.Take(len, what);
+                    return ZDouble.TryStrtodWhole(text, out double v) ? v : throw reader.Fail(reader.Pos, "malformed sorted set score");
+            }
+        }
 
         public Exception Corrupt(string problem) => reader.Fail(reader.Pos, problem);
     }
