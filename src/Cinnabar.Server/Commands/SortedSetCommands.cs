@@ -856,12 +856,12 @@ internal static class SortedSetCommands
         long replySize = Math.Min(count, size);
         r.ArrayHeader(withScores && !resp3 ? replySize * 2 : replySize);
 
-        // CASE 2: the whole set, in order.
+        // CASE 2: the whole set, from the highest down (zuiNext walks sorted sets backwards).
         if (count >= size)
         {
-            foreach (var (m, s) in all)
+            for (int i = all.Length - 1; i >= 0; i--)
             {
-                Emit(m, s);
+                Emit(all[i].Member, all[i].Score);
             }
 
             return;

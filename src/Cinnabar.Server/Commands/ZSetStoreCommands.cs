@@ -400,9 +400,11 @@ internal static class ZSetStoreCommands
             switch (Data)
             {
                 case ZSetValue z:
-                    foreach (var pair in z.ToArray())
+                    // zuiInitIterator walks sorted sets from the highest member down.
+                    var all = z.ToArray();
+                    for (int i = all.Length - 1; i >= 0; i--)
                     {
-                        yield return pair;
+                        yield return all[i];
                     }
 
                     break;
