@@ -22,7 +22,7 @@ internal static class SortedSetCommands
 {
     private const CommandFlags WriteOomFast = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast;
     private const CommandFlags ReadFast = CommandFlags.ReadOnly | CommandFlags.Fast;
-    private const string Group = "sorted_set";
+    private const string Group = "sorted-set";
 
     public static void Register(CommandTable t)
     {
@@ -576,8 +576,9 @@ internal static class SortedSetCommands
             return;
         }
 
-        // A listpack is returned whole with cursor 0 (Redis scans small encodings in one call);
-        // a skiplist is walked in order with the position as the cursor.
+        // A listpack is returned whole with cursor 0 (Redis scans small encodings in one call),
+        // scores as the listpack holds them (d2string); a skiplist is walked in order with the
+        // position as the cursor, scores as "%.17Lg" (createStringObjectFromLongDouble).
         var all = z.ToArray();
         long start = z.IsListpack ? 0 : (long)Math.Min(cursor, (ulong)all.Length);
         long end = z.IsListpack ? all.Length : Math.Min(all.Length, start + count);
@@ -590,7 +591,7 @@ internal static class SortedSetCommands
             }
 
             items.Add(all[i].Member);
-            items.Add(ZDouble.D2String(all[i].Score));
+            items.Add(z.IsListpack ? ZDouble.D2String(all[i].Score) : ZDouble.Format(all[i].Score));
         }
 
         CollectionScan.Reply(ctx, end >= all.Length ? 0 : (ulong)end, items);

@@ -21,11 +21,11 @@ internal static class ZSetBlockingCommands
 
     public static void Register(CommandTable t)
     {
-        t.Add("bzpopmin", -3, Blocking, 1, -2, 1, BZPopMin, "sorted_set", "5.0.0", "write sortedset fast blocking", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available");
-        t.Add("bzpopmax", -3, Blocking, 1, -2, 1, BZPopMax, "sorted_set", "5.0.0", "write sortedset fast blocking", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available");
+        t.Add("bzpopmin", -3, Blocking, 1, -2, 1, BZPopMin, "sorted-set", "5.0.0", "write sortedset fast blocking", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available");
+        t.Add("bzpopmax", -3, Blocking, 1, -2, 1, BZPopMax, "sorted-set", "5.0.0", "write sortedset fast blocking", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available");
         t.Add(new CommandSpec("bzmpop", -5, CommandFlags.Write | CommandFlags.Blocking, 0, 0, 0, BZMPop)
         {
-            Group = "sorted_set",
+            Group = "sorted-set",
             Since = "7.0.0",
             AclCategories = ["write", "sortedset", "slow", "blocking"],
             Summary = "Remove and return members with scores in a sorted set or block until one is available",

@@ -15,7 +15,7 @@ namespace Cinnabar.Server.Commands;
 /// <summary>ZRANGE and its variants.</summary>
 internal static class ZSetRangeCommands
 {
-    private const string Group = "sorted_set";
+    private const string Group = "sorted-set";
 
     private enum RangeType
     {

@@ -18,7 +18,7 @@ namespace Cinnabar.Server.Commands;
 /// <summary>ZUNION/ZINTER/ZDIFF and their STORE forms, ZINTERCARD.</summary>
 internal static class ZSetStoreCommands
 {
-    private const string Group = "sorted_set";
+    private const string Group = "sorted-set";
 
     private enum SetOp
     {
