@@ -238,7 +238,12 @@ public class ZSetDifferentialTests : IClassFixture<DifferentialPair>
         ["zscan", "nokey", "0"],
         ["debug", "digest-value", "big", "z", "u", "neg"],
         ["type", "big"],
-        ["scan", "0", "type", "zset", "count", "100"],
+        ["select", "5"],
+        ["zadd", "only", "1", "a"],
+        ["set", "str", "x"],
+        ["scan", "0", "type", "zset"],
+        ["flushdb"],
+        ["select", "0"],
         ["config", "set", "zset-max-listpack-entries", "128"],
         ["config", "set", "zset-max-listpack-value", "64"]);
 
