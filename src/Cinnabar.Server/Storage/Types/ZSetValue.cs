@@ -53,47 +53,45 @@ internal enum ZAddOutcome
 /// <summary>A Redis sorted set.</summary>
 internal sealed class ZSetValue : RedisObject, IDigestValue
 {
-    private byte[]? _packed;
+    // The listpack form's byte[] or the skiplist form's Large: one field, so a small set's
+    // object is 40 bytes (header, key, this, used, count).
+    private object _data;
     private int _used;
     private int _packedCount;
-    private Large? _large;
+
+    private byte[]? Packed => _data as byte[];
+
+    private Large? LargeForm => _data as Large;
 
     /// <summary>An empty set, compact unless <paramref name="skiplist"/>.</summary>
     public ZSetValue(byte[] key, bool skiplist = false)
         : base(key)
     {
-        if (skiplist)
-        {
-            _large = new Large(0);
-        }
-        else
-        {
-            _packed = [];
-        }
+        _data = skiplist ? new Large(0) : Array.Empty<byte>();
     }
 
     public override ObjectType Type => ObjectType.ZSet;
 
-    public override string Encoding => _large is null ? "listpack" : "skiplist";
+    public override string Encoding => LargeForm is null ? "listpack" : "skiplist";
 
     /// <summary>True in the listpack encoding.</summary>
-    public bool IsListpack => _large is null;
+    public bool IsListpack => LargeForm is null;
 
     /// <summary>Number of members.</summary>
-    public long Count => _large?.List.Length ?? _packedCount;
+    public long Count => LargeForm?.List.Length ?? _packedCount;
 
     /// <summary>Bytes held (MEMORY USAGE).</summary>
     public long ApproximateBytes
     {
         get
         {
-            if (_large is null)
+            if (LargeForm is null)
             {
-                return 24 + _packed!.Length;
+                return 24 + Packed!.Length;
             }
 
-            long n = 160 + (_large.Dict.Count * 24L);
-            for (var x = _large.List.First; x is not null; x = x.Levels[0].Forward)
+            long n = 160 + (LargeForm.Dict.Count * 24L);
+            for (var x = LargeForm.List.First; x is not null; x = x.Levels[0].Forward)
             {
                 n += 48 + 24 + (16 * x.Levels.Length) + 24 + x.Member.Length;
             }
@@ -104,16 +102,16 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
 
     public override RedisObject CloneWithKey(byte[] key)
     {
-        var copy = new ZSetValue(key, skiplist: _large is not null);
-        if (_large is null)
+        var copy = new ZSetValue(key, skiplist: LargeForm is not null);
+        if (LargeForm is null)
         {
-            copy._packed = _packed.AsSpan(0, _used).ToArray();
+            copy._data = Packed.AsSpan(0, _used).ToArray();
             copy._used = _used;
             copy._packedCount = _packedCount;
         }
         else
         {
-            for (var x = _large.List.Last; x is not null; x = x.Backward)
+            for (var x = LargeForm.List.Last; x is not null; x = x.Backward)
             {
                 copy.InsertLarge(x.Member, x.Score);
             }
@@ -139,9 +137,9 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// <summary>A member's score (zsetScore).</summary>
     public bool TryGetScore(ReadOnlySpan<byte> member, out double score)
     {
-        if (_large is not null)
+        if (LargeForm is not null)
         {
-            if (_large.Dict.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out var node))
+            if (LargeForm.Dict.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out var node))
             {
                 score = node.Score;
                 return true;
@@ -171,9 +169,9 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         double current;
         ZSkipList.Node? node = null;
         int pos = 0, end = 0;
-        if (_large is not null)
+        if (LargeForm is not null)
         {
-            exists = _large.Dict.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out node);
+            exists = LargeForm.Dict.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out node);
             current = node?.Score ?? 0;
         }
         else
@@ -208,9 +206,9 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
                 return ZAddOutcome.Unchanged;
             }
 
-            if (_large is not null)
+            if (LargeForm is not null)
             {
-                _large.List.UpdateScore(node!, score);
+                LargeForm.List.UpdateScore(node!, score);
             }
             else
             {
@@ -227,12 +225,12 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
             return ZAddOutcome.Nop;
         }
 
-        if (_large is null && (_packedCount + 1 > maxEntries || member.Length > maxValue))
+        if (LargeForm is null && (_packedCount + 1 > maxEntries || member.Length > maxValue))
         {
             ConvertToSkiplist();
         }
 
-        if (_large is not null)
+        if (LargeForm is not null)
         {
             InsertLarge(member.ToArray(), score);
         }
@@ -247,14 +245,14 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// <summary>Removes a member (zsetDel); false when absent.</summary>
     public bool Remove(ReadOnlySpan<byte> member)
     {
-        if (_large is not null)
+        if (LargeForm is not null)
         {
-            if (!_large.Dict.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(member, out _, out var node))
+            if (!LargeForm.Dict.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(member, out _, out var node))
             {
                 return false;
             }
 
-            _large.List.Delete(node);
+            LargeForm.List.Delete(node);
             return true;
         }
 
@@ -271,14 +269,14 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     public long Rank(ReadOnlySpan<byte> member, bool reverse)
     {
         long rank;
-        if (_large is not null)
+        if (LargeForm is not null)
         {
-            if (!_large.Dict.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out var node))
+            if (!LargeForm.Dict.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out var node))
             {
                 return -1;
             }
 
-            rank = _large.List.Rank(node) - 1;
+            rank = LargeForm.List.Rank(node) - 1;
         }
         else
         {
@@ -317,9 +315,9 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// <summary>How many members score below the range (the rank of the first one inside it if any).</summary>
     public long CountBelow(in ScoreRange range)
     {
-        if (_large is not null)
+        if (LargeForm is not null)
         {
-            return _large.List.CountBefore(new ScoreAtLeastMin(range));
+            return LargeForm.List.CountBefore(new ScoreAtLeastMin(range));
         }
 
         return CountPackedWhile(range, static (r, _, s) => !r.GteMin(s));
@@ -328,9 +326,9 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// <summary>How many members score at most the range's maximum.</summary>
     public long CountAtMost(in ScoreRange range)
     {
-        if (_large is not null)
+        if (LargeForm is not null)
         {
-            return _large.List.CountBefore(new ScoreAboveMax(range));
+            return LargeForm.List.CountBefore(new ScoreAboveMax(range));
         }
 
         return CountPackedWhile(range, static (r, _, s) => r.LteMax(s));
@@ -339,9 +337,9 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// <summary>How many members sort before the lex range.</summary>
     public long CountBelow(LexRange range)
     {
-        if (_large is not null)
+        if (LargeForm is not null)
         {
-            return _large.List.CountBefore(new LexAtLeastMin(range));
+            return LargeForm.List.CountBefore(new LexAtLeastMin(range));
         }
 
         return CountPackedWhile(range, static (r, m, _) => !r.GteMin(m));
@@ -350,9 +348,9 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// <summary>How many members sort at most at the lex range's maximum.</summary>
     public long CountAtMost(LexRange range)
     {
-        if (_large is not null)
+        if (LargeForm is not null)
         {
-            return _large.List.CountBefore(new LexAboveMax(range));
+            return LargeForm.List.CountBefore(new LexAboveMax(range));
         }
 
         return CountPackedWhile(range, static (r, m, _) => r.LteMax(m));
@@ -368,14 +366,14 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
 
         end = Math.Min(end, Count - 1);
         long n = end - start + 1;
-        if (_large is not null)
+        if (LargeForm is not null)
         {
-            var x = _large.List.ByRank(start + 1);
+            var x = LargeForm.List.ByRank(start + 1);
             for (long i = 0; i < n && x is not null; i++)
             {
                 var next = x.Levels[0].Forward;
-                _large.Dict.Remove(x.Member);
-                _large.List.Delete(x);
+                LargeForm.Dict.Remove(x.Member);
+                LargeForm.List.Delete(x);
                 x = next;
             }
 
@@ -394,7 +392,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
             to = SkipEntry(to);
         }
 
-        Buffer.BlockCopy(_packed!, to, _packed!, from, _used - to);
+        Buffer.BlockCopy(Packed!, to, Packed!, from, _used - to);
         _used -= to - from;
         _packedCount -= (int)n;
         return n;
@@ -417,11 +415,11 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// <summary>Makes room for <paramref name="bytes"/> more packed bytes at once (ZADD creating a set), so the buffer fits exactly.</summary>
     public void Reserve(int bytes)
     {
-        if (_large is null && _packed!.Length - _used < bytes)
+        if (LargeForm is null && Packed!.Length - _used < bytes)
         {
             var nb = new byte[_used + bytes];
-            Buffer.BlockCopy(_packed, 0, nb, 0, _used);
-            _packed = nb;
+            Buffer.BlockCopy(Packed, 0, nb, 0, _used);
+            _data = nb;
         }
     }
 
@@ -432,21 +430,21 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// <summary>Converts to the skiplist encoding (zsetConvert).</summary>
     public void ConvertToSkiplist()
     {
-        if (_large is not null)
+        if (LargeForm is not null)
         {
             return;
         }
 
         // Inserted from the highest down, so each insert stops at the head (O(1) per member).
         var offsets = Offsets();
-        _large = new Large(_packedCount);
+        var packed = Packed!;
+        _data = new Large(_packedCount);
         for (int i = offsets.Length - 1; i >= 0; i--)
         {
-            ReadEntryFrom(_packed!, offsets[i], out var m, out double s);
+            ReadEntryFrom(packed, offsets[i], out var m, out double s);
             InsertLarge(m.ToArray(), s);
         }
 
-        _packed = null;
         _used = 0;
         _packedCount = 0;
     }
@@ -454,13 +452,13 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// <summary>zsetConvertToListpackIfNeeded: back to compact when within both limits.</summary>
     public void ConvertToListpackIfNeeded(long maxEntries, long maxValue)
     {
-        if (_large is null || _large.List.Length > maxEntries)
+        if (LargeForm is null || LargeForm.List.Length > maxEntries)
         {
             return;
         }
 
         int bytes = 0;
-        for (var x = _large.List.First; x is not null; x = x.Levels[0].Forward)
+        for (var x = LargeForm.List.First; x is not null; x = x.Levels[0].Forward)
         {
             if (x.Member.Length > maxValue)
             {
@@ -470,14 +468,14 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
             bytes += PackedSize(x.Member, x.Score);
         }
 
-        var first = _large.List.First;
-        _large = null;
-        _packed = new byte[bytes];
+        var first = LargeForm.List.First;
+        var packed = new byte[bytes];
+        _data = packed;
         _used = 0;
         _packedCount = 0;
         for (var x = first; x is not null; x = x.Levels[0].Forward)
         {
-            _used += WriteEntry(_packed.AsSpan(_used), x.Member, x.Score);
+            _used += WriteEntry(packed.AsSpan(_used), x.Member, x.Score);
             _packedCount++;
         }
     }
@@ -578,7 +576,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         return pos;
     }
 
-    private int ReadEntry(int pos, out ReadOnlySpan<byte> member, out double score) => ReadEntryFrom(_packed!, pos, out member, out score);
+    private int ReadEntry(int pos, out ReadOnlySpan<byte> member, out double score) => ReadEntryFrom(Packed!, pos, out member, out score);
 
     private int SkipEntry(int pos) => ReadEntry(pos, out _, out _);
 
@@ -618,7 +616,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
 
     private void DeletePacked(int pos, int end)
     {
-        Buffer.BlockCopy(_packed!, end, _packed!, pos, _used - end);
+        Buffer.BlockCopy(Packed!, end, Packed!, pos, _used - end);
         _used -= end - pos;
         _packedCount--;
     }
@@ -639,24 +637,24 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         }
 
         int size = PackedSize(member, score);
-        if (_packed!.Length - _used < size)
+        if (Packed!.Length - _used < size)
         {
-            int grown = Math.Max(_used + size, _packed.Length + (_packed.Length / 4) + 16);
+            int grown = Math.Max(_used + size, Packed.Length + (Packed.Length / 4) + 16);
             var nb = new byte[grown];
-            Buffer.BlockCopy(_packed, 0, nb, 0, _used);
-            _packed = nb;
+            Buffer.BlockCopy(Packed, 0, nb, 0, _used);
+            _data = nb;
         }
 
-        Buffer.BlockCopy(_packed, p, _packed, p + size, _used - p);
-        WriteEntry(_packed.AsSpan(p), member, score);
+        Buffer.BlockCopy(Packed, p, Packed, p + size, _used - p);
+        WriteEntry(Packed.AsSpan(p), member, score);
         _used += size;
         _packedCount++;
     }
 
     private void InsertLarge(byte[] member, double score)
     {
-        var node = _large!.List.Insert(score, member);
-        _large.Dict.Add(member, node);
+        var node = LargeForm!.List.Insert(score, member);
+        LargeForm.Dict.Add(member, node);
     }
 
     private long CountPackedWhile<TRange>(TRange range, Func<TRange, ReadOnlySpan<byte>, double, bool> before)
@@ -698,9 +696,9 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
                 return;
             }
 
-            if (z._large is not null)
+            if (z.LargeForm is not null)
             {
-                _node = rank == 0 ? z._large.List.First : rank == z.Count - 1 ? z._large.List.Last : z._large.List.ByRank(rank + 1);
+                _node = rank == 0 ? z.LargeForm.List.First : rank == z.Count - 1 ? z.LargeForm.List.Last : z.LargeForm.List.ByRank(rank + 1);
                 return;
             }
 
@@ -720,7 +718,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
 
         public bool Next(out ReadOnlySpan<byte> member, out double score)
         {
-            if (_z._large is not null)
+            if (_z.LargeForm is not null)
             {
                 if (_node is null)
                 {
