@@ -161,6 +161,24 @@ public class ZSetCommandTests
     }
 
     [Fact]
+    public void RestoreConvertsToTheEncodingTheCurrentLimitsAsk()
+    {
+        var h = new ServerHarness();
+        h.Run("ZADD", "z", "1", "a", "2", "b", "3", "c");
+        var dump = h.Run("DUMP", "z");
+        var payload = Encoding.Latin1.GetBytes(dump[(dump.IndexOf('\n', StringComparison.Ordinal) + 1)..^2]);
+        h.Run("CONFIG", "SET", "zset-max-listpack-entries", "2");
+        h.Client.Output.Clear();
+        lock (h.Server.Gate)
+        {
+            h.Server.Dispatcher.Process(h.Client, Cinnabar.Protocol.CommandArgs.From("RESTORE"u8.ToArray(), "r"u8.ToArray(), "0"u8.ToArray(), payload));
+        }
+
+        Assert.Equal("+OK\r\n", Pending(h.Client));
+        Assert.Equal("$8\r\nskiplist\r\n", h.Run("OBJECT", "ENCODING", "r"));
+    }
+
+    [Fact]
     public void ConvertingBetweenEncodingsKeepsTheDigest()
     {
         var h = new ServerHarness();

@@ -207,7 +207,7 @@ internal sealed class RdbReader
     /// are not looked at. Throws <see cref="RdbLoadException"/> when the bytes are not a value of
     /// a type this server holds.
     /// </summary>
-    public static object ReadValue(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> key)
+    public static object ReadValue(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> key, TypeLimits? limits = null)
     {
         var data = payload.ToArray();
         var reader = new RdbReader(null, data, data.Length, data.Length, new RdbLoadOptions { FileName = "DUMP payload" }, crc: false);
@@ -222,7 +222,7 @@ internal sealed class RdbReader
             throw reader.Fail(0, $"unsupported type {type} ({RdbFormat.TypeName(type)})");
         }
 
-        return RdbTypeDecoders.Read(type, key.ToArray(), new ValueSource(reader), TypeLimits.Default);
+        return RdbTypeDecoders.Read(type, key.ToArray(), new ValueSource(reader), limits ?? TypeLimits.Default);
     }
 
     private RdbLoadResult Run()

@@ -36,6 +36,10 @@ internal interface IRdbValueSource
 internal sealed record TypeLimits(int ListFill, long HashMaxEntries, long HashMaxValue, long SetMaxIntsetEntries = 512, long ZSetMaxEntries = 128, long ZSetMaxValue = 64)
 {
     public static TypeLimits Default { get; } = new(-2, 512, 64);
+
+    /// <summary>The limits configured now (loading and RESTORE convert as the running server would).</summary>
+    public static TypeLimits From(Config.ServerConfig c) =>
+        new(c.ListMaxListpackSize, c.HashMaxListpackEntries, c.HashMaxListpackValue, c.SetMaxIntsetEntries, c.ZSetMaxListpackEntries, c.ZSetMaxListpackValue);
 }
 
 /// <summary>Per-type RDB payload readers.</summary>
