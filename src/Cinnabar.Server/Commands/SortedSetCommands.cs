@@ -579,22 +579,23 @@ internal static class SortedSetCommands
         // A listpack is returned whole with cursor 0 (Redis scans small encodings in one call),
         // scores as the listpack holds them (d2string); a skiplist is walked in order with the
         // position as the cursor, scores as "%.17Lg" (createStringObjectFromLongDouble).
-        var all = z.ToArray();
-        long start = z.IsListpack ? 0 : (long)Math.Min(cursor, (ulong)all.Length);
-        long end = z.IsListpack ? all.Length : Math.Min(all.Length, start + count);
+        long size = z.Count;
+        long start = z.IsListpack ? 0 : (long)Math.Min(cursor, (ulong)size);
+        long end = z.IsListpack ? size : Math.Min(size, start + count);
         var items = new List<byte[]>();
-        for (long i = start; i < end; i++)
+        var w = z.Walk(start, reverse: false);
+        for (long i = start; i < end && w.Next(out var member, out double score); i++)
         {
-            if (pattern is not null && !GlobPattern.IsMatch(pattern, all[i].Member))
+            if (pattern is not null && !GlobPattern.IsMatch(pattern, member))
             {
                 continue;
             }
 
-            items.Add(all[i].Member);
-            items.Add(z.IsListpack ? ZDouble.D2String(all[i].Score) : ZDouble.Format(all[i].Score));
+            items.Add(member.ToArray());
+            items.Add(z.IsListpack ? ZDouble.D2String(score) : ZDouble.Format(score));
         }
 
-        CollectionScan.Reply(ctx, end >= all.Length ? 0 : (ulong)end, items);
+        CollectionScan.Reply(ctx, end >= size ? 0 : (ulong)end, items);
     }
 
     /// <summary>addReplyDouble: "%.17g" (inf/-inf), a RESP3 double or a RESP2 bulk string.</summary>
@@ -839,15 +840,15 @@ internal static class SortedSetCommands
             }
         }
 
-        var all = z.ToArray();
-
-        // CASE 1: repetitions allowed (or a single pick): independent draws.
+        // CASE 1: repetitions allowed (or a single pick): independent draws, each O(log n) on a
+        // skiplist, from one copy of a small listpack.
         if (!unique || count == 1)
         {
             r.ArrayHeader(withScores && !resp3 ? count * 2 : count);
+            var small = z.IsListpack ? z.ToArray() : null;
             for (long i = 0; i < count; i++)
             {
-                var (m, s) = all[rnd.Next(all.Length)];
+                var (m, s) = small is not null ? small[rnd.Next(small.Length)] : z.At(rnd.NextInt64(size));
                 Emit(m, s);
             }
 
@@ -860,15 +861,34 @@ internal static class SortedSetCommands
         // CASE 2: the whole set, from the highest down (zuiNext walks sorted sets backwards).
         if (count >= size)
         {
-            for (int i = all.Length - 1; i >= 0; i--)
+            var back = z.Walk(size - 1, reverse: true);
+            while (back.Next(out var m, out double s))
             {
-                Emit(all[i].Member, all[i].Score);
+                Emit(m.ToArray(), s);
             }
 
             return;
         }
 
-        // CASES 3 and 4: distinct members in random order (a partial Fisher-Yates shuffle).
+        // CASE 4: few picks from a big set: distinct random ranks.
+        if (count * 3 <= size && !z.IsListpack)
+        {
+            var picked = new HashSet<long>();
+            while (picked.Count < count)
+            {
+                long rank = rnd.NextInt64(size);
+                if (picked.Add(rank))
+                {
+                    var (m, s) = z.At(rank);
+                    Emit(m, s);
+                }
+            }
+
+            return;
+        }
+
+        // CASE 3: distinct members in random order (a partial Fisher-Yates shuffle).
+        var all = z.ToArray();
         for (int i = 0; i < count; i++)
         {
             int j = i + rnd.Next(all.Length - i);
