@@ -373,10 +373,30 @@ internal static class SortedSetCommands
             return;
         }
 
-        if (TryGetZSetOrReply(ctx, ctx.Args[1], write: false, out var z, r => r.Integer(0)))
+        if (!TryGetZSetOrReply(ctx, ctx.Args[1], write: false, out var z, r => r.Integer(0)))
         {
-            ctx.Reply.Integer(range.IsEmpty ? 0 : Math.Max(0, z.CountAtMost(range) - z.CountBelow(range)));
+            return;
         }
+
+        // zlexcountCommand: a listpack counts from the first member in range while within the
+        // maximum; a skiplist subtracts ranks of the first and last members in range.
+        long first = z.FirstInLexRange(range);
+        long count = 0;
+        if (first >= 0 && z.IsListpack)
+        {
+            count = z.CountWithinMaxFrom(first, range);
+        }
+        else if (first >= 0)
+        {
+            count = z.Count - first;
+            long last = z.LastInLexRange(range);
+            if (last >= 0)
+            {
+                count -= z.Count - (last + 1);
+            }
+        }
+
+        ctx.Reply.Integer(count);
     }
 
     // ZREMRANGEBYRANK key start stop
@@ -440,7 +460,11 @@ internal static class SortedSetCommands
 
         if (TryGetZSetOrReply(ctx, ctx.Args[1], write: true, out var z, r => r.Integer(0)))
         {
-            RemoveRanksAndReply(ctx, z, z.CountBelow(range), z.CountAtMost(range) - 1, "zremrangebylex");
+            // zzlDeleteRangeByLex starts at the first member in range; zslDeleteRangeByLex at the
+            // first at or past the minimum. Both delete while within the maximum.
+            long first = z.IsListpack ? z.FirstInLexRange(range) : z.CountBelow(range);
+            long n = first < 0 ? 0 : z.CountWithinMaxFrom(first, range);
+            RemoveRanksAndReply(ctx, z, first, first + n - 1, "zremrangebylex");
         }
     }
 

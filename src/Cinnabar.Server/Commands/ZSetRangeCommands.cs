@@ -197,19 +197,15 @@ internal static class ZSetRangeCommands
             return;
         }
 
-        // Score and lex ranges: the members of ranks [first, last] are inside.
-        long first, last;
-        if (type == RangeType.Score)
+        if (type == RangeType.Lex)
         {
-            first = z.CountBelow(scoreRange);
-            last = z.CountAtMost(scoreRange) - 1;
-        }
-        else
-        {
-            first = z.CountBelow(lexRange!);
-            last = z.CountAtMost(lexRange!) - 1;
+            ByLex(emitter, z, lexRange!, offset, limit, reverse);
+            return;
         }
 
+        // Score ranges: the members of ranks [first, last] are inside.
+        long first = z.CountBelow(scoreRange);
+        long last = z.CountAtMost(scoreRange) - 1;
         emitter.Begin(-1);
         long emitted = 0;
 
@@ -227,6 +223,37 @@ internal static class ZSetRangeCommands
                     emitter.Emit(m, s);
                     emitted++;
                 }
+            }
+        }
+
+        emitter.Finish(emitted);
+    }
+
+    // genericZrangebylexCommand: from the first (or last) member in range, skip the offset, then
+    // emit while members stay within the other end.
+    private static void ByLex(Emitter emitter, ZSetValue z, LexRange range, long offset, long limit, bool reverse)
+    {
+        emitter.Begin(-1);
+        long emitted = 0;
+        long start = reverse ? z.LastInLexRange(range) : z.FirstInLexRange(range);
+        if (start >= 0 && offset >= 0)
+        {
+            var w = z.Walk(start, reverse);
+            bool more = true;
+            for (long i = 0; i < offset && more; i++)
+            {
+                more = w.Next(out _, out _);
+            }
+
+            while (more && limit-- != 0 && w.Next(out var m, out double s))
+            {
+                if (reverse ? !range.GteMin(m) : !range.LteMax(m))
+                {
+                    break;
+                }
+
+                emitter.Emit(m, s);
+                emitted++;
             }
         }
 

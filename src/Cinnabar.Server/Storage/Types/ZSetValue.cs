@@ -356,6 +356,66 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         return CountPackedWhile(range, static (r, m, _) => r.LteMax(m));
     }
 
+    /// <summary>
+    /// zslFirstInLexRange / zzlFirstInLexRange: the rank of the first member at or past the
+    /// minimum (a skiplist descent, a listpack scan from the head), if it is also within the
+    /// maximum; -1 otherwise. Lex ranges assume equal scores; these follow Redis's walks exactly
+    /// so that sets of mixed scores answer as Redis's do.
+    /// </summary>
+    public long FirstInLexRange(LexRange range)
+    {
+        if (!IsInLexRange(range))
+        {
+            return -1;
+        }
+
+        long rank = CountBelow(range);
+        return rank < Count && range.LteMax(At(rank).Member) ? rank : -1;
+    }
+
+    /// <summary>zslLastInLexRange / zzlLastInLexRange (a listpack is scanned from the tail): the last member within the maximum if also at or past the minimum; -1 otherwise.</summary>
+    public long LastInLexRange(LexRange range)
+    {
+        if (!IsInLexRange(range))
+        {
+            return -1;
+        }
+
+        long rank = -1;
+        if (LargeForm is not null)
+        {
+            rank = LargeForm.List.CountBefore(new LexAboveMax(range)) - 1;
+        }
+        else
+        {
+            var offsets = Offsets();
+            for (int i = offsets.Length - 1; i >= 0; i--)
+            {
+                ReadEntry(offsets[i], out var m, out _);
+                if (range.LteMax(m))
+                {
+                    rank = i;
+                    break;
+                }
+            }
+        }
+
+        return rank >= 0 && range.GteMin(At(rank).Member) ? rank : -1;
+    }
+
+    /// <summary>How many members from rank <paramref name="start"/> upwards are within the lex maximum (stops at the first that is not).</summary>
+    public long CountWithinMaxFrom(long start, LexRange range)
+    {
+        long n = 0;
+        var w = Walk(start, reverse: false);
+        while (w.Next(out var m, out _) && range.LteMax(m))
+        {
+            n++;
+        }
+
+        return n;
+    }
+
     /// <summary>Removes the members of 0-based ranks <paramref name="start"/>..<paramref name="end"/> inclusive; returns how many.</summary>
     public long RemoveRanks(long start, long end)
     {
@@ -478,6 +538,18 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
             _used += WriteEntry(packed.AsSpan(_used), x.Member, x.Score);
             _packedCount++;
         }
+    }
+
+    // zslIsInLexRange: a non-empty range, the highest member at or past the minimum and the
+    // lowest within the maximum.
+    private bool IsInLexRange(LexRange range)
+    {
+        if (range.IsEmpty || Count == 0)
+        {
+            return false;
+        }
+
+        return range.GteMin(At(Count - 1).Member) && range.LteMax(At(0).Member);
     }
 
     /// <summary>Redis's double2ll: an integer within +-2^62 that a long holds exactly (-0 included).</summary>
