@@ -2,8 +2,10 @@
 // ZREVRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX.
 // All seven share one parser (Redis's: the legacy forms fix the range type and direction and
 // the rest is the same loop) and one emitter that either replies or fills the ZRANGESTORE
-// destination. Ranges become rank intervals: ZSetValue counts the members below and up to a
-// range in O(log n) on a skiplist, and a walker emits from there in either direction.
+// destination. Score ranges become rank intervals: ZSetValue counts the members below and up to
+// a range in O(log n) on a skiplist, and a walker emits from there in either direction. Lex
+// ranges follow Redis's walk (first member in range, then while within the other end), which
+// only differs from the rank interval when members of different scores are mixed.
 // ZRANGESTORE creates its destination as Redis does: a skiplist up front when a rank range is
 // longer than zset-max-listpack-entries, else a listpack that converts as members arrive.
 using Cinnabar.Protocol;
