@@ -190,6 +190,56 @@ public class ZSetCommandTests
     }
 
     [Fact]
+    public void ZscanOverASkiplistReturnsEveryMemberOnceAcrossCursors()
+    {
+        var h = new ServerHarness();
+        var args = new List<string> { "ZADD", "z" };
+        for (int i = 0; i < 300; i++)
+        {
+            args.Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            args.Add("m" + i);
+        }
+
+        h.Run([.. args]);
+        var seen = new List<string>();
+        string cursor = "0";
+        do
+        {
+            var lines = h.Run("ZSCAN", "z", cursor, "COUNT", "7").Split("\r\n");
+            cursor = lines[2];
+            for (int i = 5; i < lines.Length - 1; i += 4)
+            {
+                seen.Add(lines[i]);
+            }
+        }
+        while (cursor != "0");
+
+        Assert.Equal(300, seen.Count);
+        Assert.Equal(300, seen.Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("128")]
+    [InlineData("0")]
+    public void ZrandmemberHonoursCountSignAndUniqueness(string entries)
+    {
+        var h = new ServerHarness();
+        h.Run("CONFIG", "SET", "zset-max-listpack-entries", entries);
+        h.Run("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f", "7", "g", "8", "h", "9", "i", "10", "j");
+        foreach (int count in new[] { 1, 2, 3, 9, 10, 15 })
+        {
+            var lines = h.Run("ZRANDMEMBER", "z", count.ToString(System.Globalization.CultureInfo.InvariantCulture)).Split("\r\n");
+            var members = lines.Where((_, i) => i % 2 == 0 && i > 0).Take(Math.Min(count, 10)).ToList();
+            Assert.Equal("*" + Math.Min(count, 10), lines[0]);
+            Assert.Equal(members.Count, members.Distinct().Count());
+        }
+
+        Assert.StartsWith("*40\r\n", h.Run("ZRANDMEMBER", "z", "-20", "WITHSCORES"), StringComparison.Ordinal);
+        Assert.Equal("*0\r\n", h.Run("ZRANDMEMBER", "z", "0"));
+        Assert.Matches("^\\$1\r\n[a-j]\r\n$", h.Run("ZRANDMEMBER", "z"));
+    }
+
+    [Fact]
     public void RangeCommandsAgreeAcrossEncodings()
     {
         foreach (string entries in new[] { "128", "0" })
