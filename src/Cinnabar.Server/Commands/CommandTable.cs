@@ -25,6 +25,7 @@ internal sealed class CommandTable
         HashCommands.Register(t);
         SetCommands.Register(t);
         SortedSetCommands.Register(t);
+        ZSetPopCommands.Register(t);
         ZSetRangeCommands.Register(t);
         ZSetStoreCommands.Register(t);
         ZSetBlockingCommands.Register(t);

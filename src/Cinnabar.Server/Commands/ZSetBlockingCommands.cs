@@ -44,7 +44,7 @@ internal static class ZSetBlockingCommands
     private static void BZMPop(CommandContext ctx)
     {
         // Redis parses the pop arguments before the timeout.
-        if (!SortedSetCommands.TryParseMPopOrReply(ctx, 2, out var keys, out bool max, out long count) ||
+        if (!ZSetPopCommands.TryParseMPopOrReply(ctx, 2, out var keys, out bool max, out long count) ||
             !ListBlockingCommands.TryTimeoutOrReply(ctx, ctx.Args[1], out long deadline))
         {
             return;
@@ -90,7 +90,7 @@ internal static class ZSetBlockingCommands
                 continue;
             }
 
-            var popped = SortedSetCommands.PopGeneric(ctx, ctx.Reply, ctx.Db, [key], max, emitKey: true, count, nested, nullWhenEmpty: nested);
+            var popped = ZSetPopCommands.PopGeneric(ctx, ctx.Reply, ctx.Db, [key], max, emitKey: true, count, nested, nullWhenEmpty: nested);
             if (popped is { } p)
             {
                 ctx.RewriteForPropagation(PropagatedPop(max, key, count == -1 ? -1 : p.Count));
@@ -131,7 +131,7 @@ internal static class ZSetBlockingCommands
             return false;
         }
 
-        var popped = SortedSetCommands.PopGeneric(null, client.Output, db, [key], max, emitKey: true, count, nested, nullWhenEmpty: nested, server);
+        var popped = ZSetPopCommands.PopGeneric(null, client.Output, db, [key], max, emitKey: true, count, nested, nullWhenEmpty: nested, server);
         if (popped is { } p && server.PropagationSinks.Count > 0)
         {
             server.PropagateUnit([dbIndex], [PropagatedPop(max, key, count == -1 ? -1 : p.Count)], atomic: false);

@@ -19,37 +19,6 @@ using Cinnabar.Server.Diagnostics;
 
 namespace Cinnabar.Server.Storage.Types;
 
-/// <summary>ZADD's input options (zsetAdd's in_flags).</summary>
-[Flags]
-internal enum ZAddFlags
-{
-    None = 0,
-    Incr = 1,
-    Nx = 2,
-    Xx = 4,
-    Gt = 8,
-    Lt = 16,
-}
-
-/// <summary>What zsetAdd did.</summary>
-internal enum ZAddOutcome
-{
-    /// <summary>Nothing changed (NX/XX/GT/LT refused, or same score).</summary>
-    Nop,
-
-    /// <summary>A new member.</summary>
-    Added,
-
-    /// <summary>An existing member's score changed.</summary>
-    Updated,
-
-    /// <summary>The existing member already had that score.</summary>
-    Unchanged,
-
-    /// <summary>The resulting score is NaN; nothing changed.</summary>
-    NaN,
-}
-
 /// <summary>A Redis sorted set.</summary>
 internal sealed class ZSetValue : RedisObject, IDigestValue
 {
