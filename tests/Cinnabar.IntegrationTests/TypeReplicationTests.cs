@@ -2,9 +2,9 @@
 // Cinnabar, a real redis-server 7.0.15 replica of Cinnabar, and Cinnabar replicating a real
 // redis-server. The dataset written before the replica attaches travels in the full sync's RDB
 // (every encoding: small and large lists, listpack and hashtable hashes, intset and hashtable
-// sets, TTLs, several databases); the commands written afterwards travel in the stream,
-// including the ones Redis rewrites for replication (SPOP, HINCRBYFLOAT, blocking pops served
-// by a push, SORT ... STORE, MULTI/EXEC). Both sides must end with the same DEBUG DIGEST.
+// sets, listpack and skiplist sorted sets, TTLs, several databases); the commands written afterwards travel in the stream,
+// including the ones Redis rewrites for replication (SPOP, HINCRBYFLOAT, ZMPOP, blocking pops
+// served by a push, SORT ... STORE, MULTI/EXEC). Both sides must end with the same DEBUG DIGEST.
 using Cinnabar.IntegrationTests.Infrastructure;
 
 namespace Cinnabar.IntegrationTests;
@@ -31,6 +31,9 @@ public class TypeReplicationTests
         await c.CommandAsync("SADD", "set:strings", "a", "b", "c", "d");
         var ints = Enumerable.Range(0, 600).Select(i => (i * 7).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         await c.CommandAsync(["SADD", "set:manyints", .. ints]);
+        await c.CommandAsync("ZADD", "zset:small", "1", "a", "2.5", "b", "-3", "c", "inf", "top");
+        var scored = Enumerable.Range(0, 200).SelectMany(i => new[] { (i * 0.5).ToString(System.Globalization.CultureInfo.InvariantCulture), $"member{i}" }).ToArray();
+        await c.CommandAsync(["ZADD", "zset:big", .. scored]);
         await c.CommandAsync("RPUSH", "list:ttl", "x", "y");
         await c.CommandAsync("PEXPIRE", "list:ttl", "90000000");
         await c.CommandAsync("SET", "string:ttl", "v", "EX", "100000");
@@ -85,6 +88,22 @@ public class TypeReplicationTests
         await c.CommandAsync("SUNIONSTORE", "set:union", "set:a", "set:b");
         await c.CommandAsync("SDIFFSTORE", "set:diff", "set:a", "set:b");
 
+        // Sorted sets: pops and the blocking forms are rewritten to ZPOPMIN/ZPOPMAX.
+        await c.CommandAsync("ZADD", "zset:small", "INCR", "10", "a");
+        await c.CommandAsync("ZINCRBY", "zset:big", "0.125", "member3");
+        await c.CommandAsync("ZREM", "zset:big", "member0");
+        await c.CommandAsync("ZREMRANGEBYSCORE", "zset:big", "90", "(95");
+        await c.CommandAsync("ZPOPMIN", "zset:big", "2");
+        await c.CommandAsync("ZMPOP", "1", "zset:big", "MAX", "COUNT", "3");
+        await c.CommandAsync("ZUNIONSTORE", "zset:union", "2", "zset:small", "set:a", "WEIGHTS", "2", "1");
+        await c.CommandAsync("ZRANGESTORE", "zset:range", "zset:big", "0", "9");
+        var pendingZ = blocker.CommandAsync("BZPOPMIN", "zqueue", "0");
+        await ReplicationNode.WaitForAsync(
+            async () => await ReplicationNode.InfoNumberAsync(c, "clients", "blocked_clients") == 1, "the BZPOPMIN to block");
+        await c.CommandAsync("ZADD", "zqueue", "5", "z5", "1", "z1");
+        Assert.Contains("z1", await pendingZ, StringComparison.Ordinal);
+        await c.CommandAsync("SORT", "zset:small", "BY", "nosort", "STORE", "sorted:zset");
+
         // SORT ... STORE, keys moving, TTLs, transactions and other databases.
         await c.CommandAsync("RPUSH", "nums", "3", "10", "1", "22");
         await c.CommandAsync("SORT", "nums", "DESC", "STORE", "sorted");
@@ -122,6 +141,8 @@ public class TypeReplicationTests
         Assert.Equal(await p.CommandAsync("LRANGE", "list:big", "0", "-1"), await r.CommandAsync("LRANGE", "list:big", "0", "-1"));
         Assert.Equal(await p.CommandAsync("OBJECT", "ENCODING", "hash:big"), await r.CommandAsync("OBJECT", "ENCODING", "hash:big"));
         Assert.Equal(await p.CommandAsync("OBJECT", "ENCODING", "set:ints"), await r.CommandAsync("OBJECT", "ENCODING", "set:ints"));
+        Assert.Equal(await p.CommandAsync("OBJECT", "ENCODING", "zset:big"), await r.CommandAsync("OBJECT", "ENCODING", "zset:big"));
+        Assert.Equal(await p.CommandAsync("ZRANGE", "zset:small", "0", "-1", "WITHSCORES"), await r.CommandAsync("ZRANGE", "zset:small", "0", "-1", "WITHSCORES"));
 
         await WriteStreamAsync(p, blocker);
         await WaitForSameDigestAsync(p, r, "after the stream");

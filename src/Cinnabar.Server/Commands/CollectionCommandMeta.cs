@@ -1,7 +1,7 @@
-// Key specifications and command tips of the list, hash and set commands, transcribed from
+// Key specifications and command tips of the list, hash, set and sorted-set commands, transcribed from
 // Redis 7.0.15's command documentation (src/commands/*.json), so COMMAND INFO, COMMAND DOCS and
 // COMMAND GETKEYSANDFLAGS describe them exactly as redis-server does. The numkeys commands
-// (LMPOP, BLMPOP, SINTERCARD) carry theirs in their own rows.
+// (LMPOP, BLMPOP, SINTERCARD, ZMPOP, BZMPOP, ZUNION... ) carry theirs in their own rows.
 namespace Cinnabar.Server.Commands;
 
 /// <summary>Redis's key specs and tips for the collection commands.</summary>
@@ -61,6 +61,32 @@ internal static class CollectionCommandMeta
         ["sdiff"] = ([new("RO access", 1, -1)], ["nondeterministic_output_order"]),
         ["sdiffstore"] = ([new("OW update", 1, 0), new("RO access", 2, -1)], []),
         ["sscan"] = ([new("RO access", 1, 0)], ["nondeterministic_output"]),
+        ["zadd"] = ([new("RW update", 1, 0)], []),
+        ["zincrby"] = ([new("RW access update", 1, 0)], []),
+        ["zrem"] = ([new("RW delete", 1, 0)], []),
+        ["zcard"] = ([new("RO", 1, 0)], []),
+        ["zscore"] = ([new("RO access", 1, 0)], []),
+        ["zmscore"] = ([new("RO access", 1, 0)], []),
+        ["zrank"] = ([new("RO access", 1, 0)], []),
+        ["zrevrank"] = ([new("RO access", 1, 0)], []),
+        ["zcount"] = ([new("RO access", 1, 0)], []),
+        ["zlexcount"] = ([new("RO access", 1, 0)], []),
+        ["zremrangebyrank"] = ([new("RW delete", 1, 0)], []),
+        ["zremrangebyscore"] = ([new("RW delete", 1, 0)], []),
+        ["zremrangebylex"] = ([new("RW delete", 1, 0)], []),
+        ["zpopmin"] = ([new("RW access delete", 1, 0)], []),
+        ["zpopmax"] = ([new("RW access delete", 1, 0)], []),
+        ["zrandmember"] = ([new("RO access", 1, 0)], ["nondeterministic_output"]),
+        ["zscan"] = ([new("RO access", 1, 0)], ["nondeterministic_output"]),
+        ["zrange"] = ([new("RO access", 1, 0)], []),
+        ["zrangestore"] = ([new("OW update", 1, 0), new("RO access", 2, 0)], []),
+        ["zrevrange"] = ([new("RO access", 1, 0)], []),
+        ["zrangebyscore"] = ([new("RO access", 1, 0)], []),
+        ["zrevrangebyscore"] = ([new("RO access", 1, 0)], []),
+        ["zrangebylex"] = ([new("RO access", 1, 0)], []),
+        ["zrevrangebylex"] = ([new("RO access", 1, 0)], []),
+        ["bzpopmin"] = ([new("RW access delete", 1, -2)], []),
+        ["bzpopmax"] = ([new("RW access delete", 1, -2)], []),
     };
 
     /// <summary>Attaches the specs and tips to the registered rows.</summary>

@@ -25,6 +25,11 @@ internal sealed class CommandTable
         HashCommands.Register(t);
         SetCommands.Register(t);
         SortCommands.Register(t);
+        SortedSetCommands.Register(t);
+        ZSetPopCommands.Register(t);
+        ZSetRangeCommands.Register(t);
+        ZSetStoreCommands.Register(t);
+        ZSetBlockingCommands.Register(t);
         MemoryCommands.Register(t);
         CollectionCommandMeta.Apply(t);
         KeyCommands.Register(t);

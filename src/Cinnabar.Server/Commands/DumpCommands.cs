@@ -175,7 +175,7 @@ internal static class DumpCommands
         object value;
         try
         {
-            value = RdbReader.ReadValue(payload, keyArray);
+            value = RdbReader.ReadValue(payload, keyArray, TypeLimits.From(ctx.Server.Config));
         }
         catch (RdbLoadException)
         {

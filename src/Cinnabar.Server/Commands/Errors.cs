@@ -40,6 +40,8 @@ internal static class Errors
     public const string LcsExceedsBulkLen = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
     public const string LcsAllocationFailed = "ERR Insufficient memory, failed allocating transient memory for LCS";
     public const string IntOutOfRange = "ERR value is out of range, value must between -2147483648 and 2147483647";
+    public const string ZMinMaxNotFloat = "ERR min or max is not a float";
+    public const string ZMinMaxNotLex = "ERR min or max not valid string range item";
     public const string InvalidCursor = "ERR invalid cursor";
     public const string SortScoresNotDoubles = "ERR One or more scores can't be converted into double";
     public const string ExpireNxConflict = "ERR NX and XX, GT or LT options at the same time are not compatible";

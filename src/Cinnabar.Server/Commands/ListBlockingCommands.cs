@@ -200,7 +200,11 @@ internal static class ListBlockingCommands
     private static bool ServePop(CinnabarServer server, ClientSession client, int dbIndex, byte[] key, bool head, long count)
     {
         var db = server.Databases[dbIndex];
-        var list = (ListValue)db.FindRaw(key).Data!;
+        if (db.FindRaw(key).Data is not ListValue list)
+        {
+            return false;
+        }
+
         CommandArgs op;
         long popped;
         if (count != -1)
@@ -230,6 +234,11 @@ internal static class ListBlockingCommands
     private static bool ServeMove(CinnabarServer server, ClientSession client, int dbIndex, byte[] key, byte[] target, bool fromHead, bool toHead, bool isBRPopLPush)
     {
         var db = server.Databases[dbIndex];
+        if (db.FindRaw(key).Data is not ListValue)
+        {
+            return false;
+        }
+
         ref Slot d = ref db.FindRaw(target);
         if (!Unsafe.IsNullRef(ref d) && !(d.Expire != 0 && d.Expire < server.NowMs) && d.Data is not ListValue)
         {

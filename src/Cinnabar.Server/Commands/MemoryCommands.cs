@@ -118,6 +118,7 @@ internal static class MemoryCommands
             ListValue l => l.ApproximateBytes,
             HashValue h => h.ApproximateBytes,
             SetValue s => s.ApproximateBytes,
+            ZSetValue z => z.ApproximateBytes,
             _ => 0,
         },
         _ => 0,

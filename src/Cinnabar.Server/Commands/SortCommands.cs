@@ -325,14 +325,27 @@ internal static class SortCommands
     /// </summary>
     private readonly record struct SortSource(bool Ordered, long Count, Func<IReadOnlyList<byte[]>> Elements);
 
-    // The one place a type joins SORT. A sorted set is one more arm: ordered, its cardinality,
-    // and its members in rank order (Redis keeps that order for BY nosort, DESC from the top).
+    // The one place a type joins SORT: whether it has an order of its own, its size, and its
+    // elements in that order (a sorted set's rank order, which BY nosort keeps, DESC from the top).
     private static SortSource? SourceOf(object value) => value switch
     {
         ListValue list => new SortSource(true, list.Count, () => ListElements(list)),
         SetValue set => new SortSource(false, set.Count, () => [.. set.Members()]),
+        ZSetValue zset => new SortSource(true, zset.Count, () => ZSetElements(zset)),
         _ => null,
     };
+
+    private static List<byte[]> ZSetElements(ZSetValue zset)
+    {
+        var all = new List<byte[]>((int)Math.Min(zset.Count, int.MaxValue));
+        var it = zset.Walk(0, reverse: false);
+        while (it.Next(out var member, out _))
+        {
+            all.Add(member.ToArray());
+        }
+
+        return all;
+    }
 
     private static List<byte[]> ListElements(ListValue list)
     {

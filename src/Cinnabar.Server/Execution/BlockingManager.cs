@@ -1,5 +1,6 @@
-// Clients blocked on keys (Redis's blocked.c for BLOCKED_LIST): BLPOP, BRPOP, BLMOVE,
-// BRPOPLPUSH and BLMPOP park their client here when every key is empty.
+// Clients blocked on keys (Redis's blocked.c for BLOCKED_LIST and BLOCKED_ZSET): BLPOP, BRPOP,
+// BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX and BZMPOP park their client here when every
+// key is empty. A waiter's Serve callback declines a key of the other type (it keeps waiting).
 // - Each (database, key) has a FIFO of waiting clients, so clients are served in the order they
 //   blocked (Redis's fairness).
 // - A write signals its key (the same hook that invalidates WATCH, so pushes, RENAME, MOVE,
@@ -22,7 +23,7 @@ namespace Cinnabar.Server.Execution;
 /// <summary>What a client blocked on keys is waiting to do.</summary>
 internal sealed class BlockState
 {
-    /// <summary>The command that blocked (lower case: blpop, brpop, blmove, brpoplpush, blmpop).</summary>
+    /// <summary>The command that blocked (lower case: blpop, brpop, blmove, brpoplpush, blmpop, bzpopmin, bzpopmax, bzmpop).</summary>
     public required string Command { get; init; }
 
     public required int Db { get; init; }
@@ -297,7 +298,12 @@ internal sealed class BlockingManager : IDisposable
             return false;
         }
 
-        return s.Data is Storage.Types.ListValue l && l.Count > 0;
+        return s.Data switch
+        {
+            Storage.Types.ListValue l => l.Count > 0,
+            Storage.Types.ZSetValue z => z.Count > 0,
+            _ => false,
+        };
     }
 
     private void Unblock(ClientSession client)

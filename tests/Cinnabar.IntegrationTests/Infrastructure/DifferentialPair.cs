@@ -46,5 +46,23 @@ public sealed class DifferentialPair : IAsyncLifetime
         }
     }
 
+    /// <summary>As <see cref="AssertSameRepliesAsync"/> on RESP3 connections (HELLO 3 first; its reply, which carries the client id, is not compared).</summary>
+    public async Task AssertSameResp3RepliesAsync(params string[][] script)
+    {
+        var (r, c) = await ConnectAsync();
+        await using var _ = r;
+        await using var __ = c;
+        await r.CommandAsync("FLUSHALL");
+        await c.CommandAsync("FLUSHALL");
+        await r.CommandAsync("HELLO", "3");
+        await c.CommandAsync("HELLO", "3");
+        foreach (var cmd in script)
+        {
+            var expected = await r.CommandAsync(cmd);
+            var actual = await c.CommandAsync(cmd);
+            Assert.True(expected == actual, $"{string.Join(' ', cmd)}\n redis:    {Escape(expected)}\n cinnabar: {Escape(actual)}");
+        }
+    }
+
     public static string Escape(string s) => s.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 }

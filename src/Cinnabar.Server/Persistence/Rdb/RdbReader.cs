@@ -16,6 +16,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 
 using Cinnabar.Server.Storage;
+using Cinnabar.Server.Storage.Types;
 
 namespace Cinnabar.Server.Persistence.Rdb;
 
@@ -211,7 +212,7 @@ internal sealed class RdbReader
     /// are not looked at. Throws <see cref="RdbLoadException"/> when the bytes are not a value of
     /// a type this server holds.
     /// </summary>
-    public static object ReadValue(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> key)
+    public static object ReadValue(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> key, TypeLimits? limits = null)
     {
         var data = payload.ToArray();
         var reader = new RdbReader(null, data, data.Length, data.Length, new RdbLoadOptions { FileName = "DUMP payload" }, crc: false);
@@ -226,7 +227,7 @@ internal sealed class RdbReader
             throw reader.Fail(0, $"unsupported type {type} ({RdbFormat.TypeName(type)})");
         }
 
-        return RdbTypeDecoders.Read(type, key.ToArray(), new ValueSource(reader), TypeLimits.Default);
+        return RdbTypeDecoders.Read(type, key.ToArray(), new ValueSource(reader), limits ?? TypeLimits.Default);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -731,6 +732,22 @@ internal sealed class RdbReader
         public byte[] ReadString(string what) => reader.String(what);
 
         public ulong ReadLength(string what) => reader.Length(what);
+
+        public double ReadBinaryDouble(string what) => BinaryPrimitives.ReadDoubleLittleEndian(reader.Take(8, what));
+
+        public double ReadTextDouble(string what)
+        {
+            byte len = reader.Byte(what);
+            switch (len)
+            {
+                case 255: return double.NegativeInfinity;
+                case 254: return double.PositiveInfinity;
+                case 253: return double.NaN;
+                default:
+                    var text = reader.Take(len, what);
+                    return ZDouble.TryStrtodWhole(text, out double v) ? v : throw reader.Fail(reader.Pos, "malformed sorted set score");
+            }
+        }
 
         public Exception Corrupt(string problem) => reader.Fail(reader.Pos, problem);
     }

@@ -179,7 +179,7 @@ internal static class RdbStartupLoader
                 VerifyChecksum = server.Config.Store.GetBool("rdbchecksum") && !server.SkipChecksumValidation,
                 DropExpired = !server.IsReplica,
                 AllowDuplicates = allowDuplicates,
-                Limits = new TypeLimits(server.Config.ListMaxListpackSize, server.Config.HashMaxListpackEntries, server.Config.HashMaxListpackValue, server.Config.SetMaxIntsetEntries),
+                Limits = TypeLimits.From(server.Config),
                 ProgressIntervalBytes = server.Config.Store.GetNumber("loading-process-events-interval-bytes"),
                 OnAux = (auxName, value, _) => LogAux(server, auxName, value),
                 OnProgress = (pos, partial) =>

@@ -1,6 +1,7 @@
 // Loads the collection types' RDB payloads (rdb.c rdbLoadObject) into Cinnabar's values:
 // lists from QUICKLIST_2 (listpack or plain nodes), QUICKLIST (ziplist nodes), ZIPLIST and the
-// old linked LIST; hashes from HASH, HASH_LISTPACK and HASH_ZIPLIST. Every blob is validated
+// old linked LIST; hashes from HASH, HASH_LISTPACK and HASH_ZIPLIST; sets; sorted sets from
+// ZSET (text scores), ZSET_2 (binary scores), ZSET_ZIPLIST and ZSET_LISTPACK. Every blob is validated
 // while it is walked (a malformed listpack or ziplist is an error naming the key's type, never
 // a crash), and encodings follow the configured limits as Redis converts on load.
 // The reader supplies primitive reads through IRdbValueSource, so the file format's framing
@@ -21,14 +22,24 @@ internal interface IRdbValueSource
     /// <summary>A length (rdbLoadLen).</summary>
     ulong ReadLength(string what);
 
+    /// <summary>A little-endian IEEE 754 double (rdbLoadBinaryDoubleValue).</summary>
+    double ReadBinaryDouble(string what);
+
+    /// <summary>An old-style text double: a length byte (253 nan, 254 inf, 255 -inf) then its text (rdbLoadDoubleValue).</summary>
+    double ReadTextDouble(string what);
+
     /// <summary>An error at the current position.</summary>
     Exception Corrupt(string problem);
 }
 
 /// <summary>The encoding limits in force while loading (hash-max-listpack-entries and friends).</summary>
-internal sealed record TypeLimits(int ListFill, long HashMaxEntries, long HashMaxValue, long SetMaxIntsetEntries = 512)
+internal sealed record TypeLimits(int ListFill, long HashMaxEntries, long HashMaxValue, long SetMaxIntsetEntries = 512, long ZSetMaxEntries = 128, long ZSetMaxValue = 64)
 {
     public static TypeLimits Default { get; } = new(-2, 512, 64);
+
+    /// <summary>The limits configured now (loading and RESTORE convert as the running server would).</summary>
+    public static TypeLimits From(Config.ServerConfig c) =>
+        new(c.ListMaxListpackSize, c.HashMaxListpackEntries, c.HashMaxListpackValue, c.SetMaxIntsetEntries, c.ZSetMaxListpackEntries, c.ZSetMaxListpackValue);
 }
 
 /// <summary>Per-type RDB payload readers.</summary>
@@ -38,7 +49,8 @@ internal static class RdbTypeDecoders
     public static bool IsSupported(int type) => type is RdbFormat.TypeList or RdbFormat.TypeListZiplist or RdbFormat.TypeListQuicklist
         or RdbFormat.TypeListQuicklist2 or RdbFormat.TypeHash or RdbFormat.TypeHashListpack or RdbFormat.TypeHashZiplist
         or RdbFormat.TypeHashZipmap
-        or RdbFormat.TypeSet or RdbFormat.TypeSetIntset or RdbFormat.TypeSetListpack;
+        or RdbFormat.TypeSet or RdbFormat.TypeSetIntset or RdbFormat.TypeSetListpack
+        or RdbFormat.TypeZSet or RdbFormat.TypeZSet2 or RdbFormat.TypeZSetZiplist or RdbFormat.TypeZSetListpack;
 
     /// <summary>Reads the payload of a value of <paramref name="type"/> stored under <paramref name="key"/>.</summary>
     public static object Read(int type, byte[] key, IRdbValueSource src, TypeLimits limits)
@@ -210,6 +222,88 @@ internal static class RdbTypeDecoders
                         }
                     });
                     return NonEmpty(set, set.Count, src);
+                }
+
+            case RdbFormat.TypeZSet:
+            case RdbFormat.TypeZSet2:
+                {
+                    // Loaded as a skiplist, converted after loading when within the limits.
+                    var zset = new ZSetValue(key, skiplist: true);
+                    ulong n = src.ReadLength("reading a sorted set length");
+                    long maxLen = 0;
+                    for (ulong i = 0; i < n; i++)
+                    {
+                        var member = src.ReadString("reading a sorted set member");
+                        double score = type == RdbFormat.TypeZSet2 ? src.ReadBinaryDouble("reading a sorted set score") : src.ReadTextDouble("reading a sorted set score");
+                        if (double.IsNaN(score))
+                        {
+                            throw src.Corrupt("Zset with NAN score detected");
+                        }
+
+                        if (zset.Add(member, score, ZAddFlags.Nx, long.MaxValue, long.MaxValue, out _) != ZAddOutcome.Added)
+                        {
+                            throw src.Corrupt("Duplicate zset fields detected");
+                        }
+
+                        maxLen = Math.Max(maxLen, member.Length);
+                    }
+
+                    if (maxLen <= limits.ZSetMaxValue)
+                    {
+                        zset.ConvertToListpackIfNeeded(limits.ZSetMaxEntries, limits.ZSetMaxValue);
+                    }
+
+                    return NonEmpty(zset, zset.Count, src);
+                }
+
+            case RdbFormat.TypeZSetListpack:
+            case RdbFormat.TypeZSetZiplist:
+                {
+                    // Kept compact whatever the member lengths; only the count converts (rdb.c).
+                    var zset = new ZSetValue(key);
+                    byte[]? member = null;
+                    void Add(byte[] e)
+                    {
+                        if (member is null)
+                        {
+                            member = e;
+                            return;
+                        }
+
+                        if (!ZDouble.TryStrtodWhole(e, out double score) || double.IsNaN(score))
+                        {
+                            throw src.Corrupt("Zset listpack integrity check failed (bad score)");
+                        }
+
+                        if (zset.Add(member, score, ZAddFlags.Nx, long.MaxValue, long.MaxValue, out _) != ZAddOutcome.Added)
+                        {
+                            throw src.Corrupt("Zset listpack integrity check failed (duplicate member)");
+                        }
+
+                        member = null;
+                    }
+
+                    var blob = src.ReadString("reading a sorted set listpack");
+                    if (type == RdbFormat.TypeZSetListpack)
+                    {
+                        ReadListpack(blob, src, "zset", Add);
+                    }
+                    else
+                    {
+                        ReadZiplist(blob, src, Add);
+                    }
+
+                    if (member is not null)
+                    {
+                        throw src.Corrupt("Zset listpack integrity check failed (odd number of elements)");
+                    }
+
+                    if (zset.Count > limits.ZSetMaxEntries)
+                    {
+                        zset.ConvertToSkiplist();
+                    }
+
+                    return NonEmpty(zset, zset.Count, src);
                 }
 
             default:

@@ -2,7 +2,10 @@
 // - list: RDB_TYPE_LIST_QUICKLIST_2, one PACKED node per in-memory node, each a real listpack
 //   (integers in listpack integer encodings), written as a string (so LZF applies as in Redis);
 // - hash: RDB_TYPE_HASH_LISTPACK (field, value, ...) when small, RDB_TYPE_HASH otherwise;
-// - set: RDB_TYPE_SET_INTSET (an intset blob) or RDB_TYPE_SET.
+// - set: RDB_TYPE_SET_INTSET (an intset blob) or RDB_TYPE_SET;
+// - sorted set: RDB_TYPE_ZSET_LISTPACK (member, score, ... ascending; scores that double2ll
+//   accepts as listpack integers, others as their d2string text, as zzlInsertAt stores them) or
+//   RDB_TYPE_ZSET_2 (count, then member and binary double from the highest to the lowest).
 // The key and type byte are the caller's (RdbWriter); these write what follows the key.
 using Cinnabar.Server.Storage;
 using Cinnabar.Server.Storage.Types;
@@ -18,6 +21,7 @@ internal static class RdbTypeEncoders
         ListValue => RdbFormat.TypeListQuicklist2,
         HashValue h => h.IsListpack ? (byte)RdbFormat.TypeHashListpack : (byte)RdbFormat.TypeHash,
         SetValue s => s.IsIntset ? (byte)RdbFormat.TypeSetIntset : (byte)RdbFormat.TypeSet,
+        ZSetValue z => z.IsListpack ? (byte)RdbFormat.TypeZSetListpack : (byte)RdbFormat.TypeZSet2,
         _ => throw new NotSupportedException($"RDB encoding for type {Entry.TypeOf(data)} is not implemented"),
     };
 
@@ -34,6 +38,9 @@ internal static class RdbTypeEncoders
                 break;
             case SetValue set:
                 WriteSet(w, set);
+                break;
+            case ZSetValue zset:
+                WriteZSet(w, zset);
                 break;
             default:
                 throw new NotSupportedException($"RDB encoding for type {Entry.TypeOf(data)} is not implemented");
@@ -116,6 +123,39 @@ internal static class RdbTypeEncoders
         }
 
         w.String(blob);
+    }
+
+    private static void WriteZSet(RdbWriter w, ZSetValue z)
+    {
+        if (z.IsListpack)
+        {
+            var lp = new ListpackBuilder();
+            var it = z.Walk(0, reverse: false);
+            while (it.Next(out var member, out double score))
+            {
+                lp.Append(member);
+                if (ZSetValue.IsLongScore(score, out long l))
+                {
+                    lp.AppendInteger(l);
+                }
+                else
+                {
+                    lp.Append(ZDouble.D2String(score));
+                }
+            }
+
+            w.String(lp.ToArray());
+            return;
+        }
+
+        // rdbSaveObject writes a skiplist from the tail, so loading inserts at the head.
+        w.Length((ulong)z.Count);
+        var back = z.Walk(z.Count - 1, reverse: true);
+        while (back.Next(out var member, out double score))
+        {
+            w.String(member);
+            w.BinaryDouble(score);
+        }
     }
 
     private static void WriteHash(RdbWriter w, HashValue hash)
