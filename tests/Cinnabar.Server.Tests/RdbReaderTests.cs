@@ -441,6 +441,41 @@ public class RdbReaderTests
     }
 
     [Fact]
+    public void KeysInsertedInBatchesLandInTheirDatabasesAndADuplicateFarBackIsStillFound()
+    {
+        // String keys are inserted in batches; a SELECTDB and a non-string key end a batch.
+        var b = new Builder();
+        for (int i = 0; i < 21; i++)
+        {
+            b.Key("a" + i, "v" + i);
+        }
+
+        b.Raw(0xFE, 3);
+        for (int i = 0; i < 5; i++)
+        {
+            b.Key("b" + i, "w" + i);
+        }
+
+        b.Raw(0xFE, 0).Key("c", "x");
+        var r = Load(b.Finish());
+        Assert.Equal(22, r.Databases[0].Count);
+        Assert.Equal(5, r.Databases[3].Count);
+        Assert.Equal("v20", Get(r, 0, "a20"));
+        Assert.Equal("w4", Get(r, 3, "b4"));
+        Assert.Null(Get(r, 3, "a1"));
+
+        var dup = new Builder();
+        for (int i = 0; i < 40; i++)
+        {
+            dup.Key("k" + i, "v");
+        }
+
+        dup.Key("k3", "again");
+        var e = Assert.Throws<RdbLoadException>(() => Load(dup.Finish()));
+        Assert.Contains("duplicated key 'k3' in DB 0", e.Message);
+    }
+
+    [Fact]
     public void DuplicatedKeysAreAnError()
     {
         var e = Assert.Throws<RdbLoadException>(() => Load(new Builder().Key("k", "1").Key("k", "2").Finish()));

@@ -119,9 +119,13 @@ internal sealed class Database
     /// Adds slot data unless the key exists (RDB loading), hashing and walking the chain once;
     /// an existing slot is returned unchanged with <paramref name="added"/> false.
     /// </summary>
-    public ref Slot AddOrFind(ReadOnlySpan<byte> key, object data, long expire, out bool added)
+    public ref Slot AddOrFind(ReadOnlySpan<byte> key, object data, long expire, out bool added) =>
+        ref AddOrFind(key, data, expire, KeyHash.Compute(key), out added);
+
+    /// <summary><see cref="AddOrFind(ReadOnlySpan{byte}, object, long, out bool)"/> with the key's hash computed already.</summary>
+    public ref Slot AddOrFind(ReadOnlySpan<byte> key, object data, long expire, ulong hash, out bool added)
     {
-        ref Slot n = ref Table.InsertOrFind(key, data, out added);
+        ref Slot n = ref Table.InsertOrFind(key, data, hash, out added);
         if (added)
         {
             SetExpireOnSlot(ref n, expire);

@@ -170,6 +170,15 @@ internal sealed class RdbReader
     private long _keysRead;
     private byte[] _keyScratch = new byte[64];
 
+    // String keys read but not inserted yet (ReadKey, InsertPending), all of _pendingDb.
+    private const int BatchSize = 16;
+    private readonly byte[]?[] _pendingEntries = new byte[BatchSize][];
+    private readonly long[] _pendingTtl = new long[BatchSize];
+    private readonly ulong[] _pendingHash = new ulong[BatchSize];
+    private readonly long[] _pendingAt = new long[BatchSize];
+    private int _pendingCount;
+    private Database? _pendingDb;
+
     private RdbReader(Stream? stream, byte[] buffer, int bufferLength, long length, RdbLoadOptions options, bool crc)
     {
         _stream = stream;
@@ -286,6 +295,7 @@ internal sealed class RdbReader
                     Length("reading an LRU idle time");
                     continue;
                 case RdbFormat.Eof:
+                    InsertPending(result);
                     break;
                 case RdbFormat.SelectDb:
                     {
@@ -295,6 +305,7 @@ internal sealed class RdbReader
                             throw Fail(at, $"the file selects database {index} but the server is configured with {dbs.Length} databases");
                         }
 
+                        InsertPending(result);
                         db = dbs[(int)index] ??= NewDatabase((int)index);
                         _options.OnSelectDb?.Invoke(index, Pos);
                         continue;
@@ -389,7 +400,8 @@ internal sealed class RdbReader
     }
 
     // A string key is read into a scratch buffer and its inline entry built from that and the
-    // window: one allocation per key, one hash and one chain walk to insert it.
+    // window: one allocation per key, one hash and one chain walk to insert it. String keys are
+    // inserted in batches (InsertPending) so their buckets' cache misses overlap.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadKey(RdbLoadResult result, Database db, long at, long expire, int type)
     {
@@ -402,6 +414,7 @@ internal sealed class RdbReader
         }
         else
         {
+            InsertPending(result);
             byte[] keyArray = String("reading a key");
             key = keyArray;
             value = RdbTypeDecoders.Read(type, keyArray, new ValueSource(this), _options.Limits);
@@ -425,7 +438,56 @@ internal sealed class RdbReader
         }
 
         long ttl = expire == -1 ? 0 : expire;
-        ref Slot slot = ref db.AddOrFind(key, value, ttl, out bool added);
+        ulong hash = KeyHash.Compute(key);
+        if (type != RdbFormat.TypeString)
+        {
+            Insert(result, db, key, value, ttl, hash, at);
+            return;
+        }
+
+        if (_pendingDb != db)
+        {
+            InsertPending(result);
+            _pendingDb = db;
+        }
+
+        int i = _pendingCount++;
+        _pendingEntries[i] = (byte[])value;
+        _pendingTtl[i] = ttl;
+        _pendingHash[i] = hash;
+        _pendingAt[i] = at;
+        if (_pendingCount == BatchSize)
+        {
+            InsertPending(result);
+        }
+    }
+
+    // Inserts the batched string keys: first their buckets are touched together, then each key
+    // goes in, in file order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void InsertPending(RdbLoadResult result)
+    {
+        if (_pendingCount == 0)
+        {
+            return;
+        }
+
+        var db = _pendingDb!;
+        db.Table.Warm(_pendingHash.AsSpan(0, _pendingCount));
+        for (int i = 0; i < _pendingCount; i++)
+        {
+            var entry = _pendingEntries[i]!;
+            _pendingEntries[i] = null;
+            Insert(result, db, Entry.KeyOf(entry), entry, _pendingTtl[i], _pendingHash[i], _pendingAt[i]);
+        }
+
+        _pendingCount = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Insert(RdbLoadResult result, Database db, ReadOnlySpan<byte> key, object value, long ttl, ulong hash, long at)
+    {
+        ref Slot slot = ref db.AddOrFind(key, value, ttl, hash, out bool added);
         if (!added)
         {
             if (!_options.AllowDuplicates)
