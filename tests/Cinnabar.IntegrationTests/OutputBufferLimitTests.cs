@@ -45,7 +45,7 @@ public class OutputBufferLimitTests
         }
 
         Assert.True(gone, "the subscriber was never closed");
-        Assert.Contains("scheduled to be closed ASAP for overcoming of output buffer limits", server.Output, StringComparison.Ordinal);
+        await server.WaitForOutputAsync("scheduled to be closed ASAP for overcoming of output buffer limits", TimeSpan.FromSeconds(30));
         Assert.Equal("+PONG\r\n", await c.CommandAsync("PING"));
     }
 
@@ -88,5 +88,25 @@ public class OutputBufferLimitTests
         Assert.Equal(0, total);
         Assert.Equal("+OK\r\n", await c.CommandAsync("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0"));
         Assert.StartsWith("*150\r\n", await c.CommandAsync("LRANGE", "big", "0", "-1"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task AHugeRandomReplyStopsMidRunAtTheLimitInsteadOfBeingBuiltWhole(ServerKind kind)
+    {
+        // HRANDFIELD with a count of -999999999 would be a reply of several GB: the command must
+        // stop once its client is over the normal limit, and the server must go on serving.
+        await using var server = await ServerProcess.StartAsync(Options(kind));
+        await using var c = await RawConnection.ConnectAsync(server.Port);
+        await c.CommandAsync("HSET", "h", "a", "b");
+        await c.CommandAsync("SADD", "s", "x");
+        await c.CommandAsync("ZADD", "z", "1", "m");
+        Assert.Equal("+OK\r\n", await c.CommandAsync("CONFIG", "SET", "client-output-buffer-limit", "normal 1000000 0 0"));
+        foreach (var command in new[] { new[] { "HRANDFIELD", "h", "-999999999" }, ["SRANDMEMBER", "s", "-999999999"], ["ZRANDMEMBER", "z", "-999999999"] })
+        {
+            await using var victim = await RawConnection.ConnectAsync(server.Port);
+            await Assert.ThrowsAnyAsync<Exception>(() => victim.CommandAsync(command).WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal("+PONG\r\n", await c.CommandAsync("PING"));
+        }
     }
 }

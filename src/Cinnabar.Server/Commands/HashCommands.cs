@@ -437,6 +437,10 @@ internal static class HashCommands
             while (count-- > 0)
             {
                 Pair(all[rnd.Next(all.Length)]);
+                if (Execution.OutputBufferLimits.StopMidReply(ctx, count))
+                {
+                    return;
+                }
             }
 
             return;

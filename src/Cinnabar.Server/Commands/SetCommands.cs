@@ -477,6 +477,10 @@ internal static class SetCommands
             while (count-- > 0)
             {
                 r.Bulk(all[rnd.Next(all.Length)]);
+                if (Execution.OutputBufferLimits.StopMidReply(ctx, count))
+                {
+                    return;
+                }
             }
 
             return;

@@ -346,6 +346,10 @@ internal static class ZSetPopCommands
             {
                 var (m, s) = small is not null ? small[rnd.Next(small.Length)] : z.At(rnd.NextInt64(size));
                 Emit(m, s);
+                if (Execution.OutputBufferLimits.StopMidReply(ctx, i))
+                {
+                    return;
+                }
             }
 
             return;

@@ -67,6 +67,14 @@ internal static class OutputBufferLimits
         return true;
     }
 
+    /// <summary>
+    /// For replies that can grow without bound (HRANDFIELD/SRANDMEMBER/ZRANDMEMBER with a huge
+    /// negative count, KEYS): checked every 1024 elements, true once the caller went over its
+    /// limit and was closed, so the command stops there (Redis's loops test CLIENT_CLOSE_ASAP).
+    /// </summary>
+    public static bool StopMidReply(Commands.CommandContext ctx, long iteration) =>
+        (iteration & 1023) == 0 && Enforce(ctx.Server, ctx.Client);
+
     /// <summary>The cron's pass: soft limits reached while no new output arrived.</summary>
     public static void Cron(CinnabarServer server)
     {
