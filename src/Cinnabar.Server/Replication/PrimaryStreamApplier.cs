@@ -51,10 +51,6 @@ internal sealed class PrimaryStreamApplier
                     mc.LastInteractionMs = _link.LastIoMs;
                 }
 
-                if (_link.Current is { } c)
-                {
-                    c.ReadOffset += n;
-                }
             }
         };
 
@@ -68,6 +64,9 @@ internal sealed class PrimaryStreamApplier
                     return null;
                 }
 
+                // Bytes read = applied + still buffered, set in the same step that applies them,
+                // so INFO never sees bytes read but not yet applied (one event-loop pass in Redis).
+                pos.ReadOffset = pos.Offset + _conn.Buffered;
                 string? error = ApplyBuffered(client, pos, ref parsedAhead);
                 if (error is not null)
                 {
