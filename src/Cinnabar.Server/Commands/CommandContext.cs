@@ -110,6 +110,33 @@ internal sealed class CommandContext
     /// <summary>Looks a key up for writing in <paramref name="db"/>.</summary>
     public ref Slot LookupWrite(Database db, ReadOnlySpan<byte> key) => ref Lookup(db, key, LookupFlags.Write);
 
+    /// <summary>
+    /// lookupKey{Read,Write}OrReply + checkType: the value of <paramref name="key"/> when it holds a
+    /// <typeparamref name="T"/>; otherwise replies <paramref name="missing"/> (absent key) or
+    /// WRONGTYPE and returns false.
+    /// </summary>
+    public bool TryGetValueOrReply<T>(ReadOnlySpan<byte> key, bool write, out T value, Action<ReplyWriter> missing)
+        where T : RedisObject
+    {
+        ref Slot s = ref write ? ref LookupWrite(key) : ref LookupRead(key);
+        if (Unsafe.IsNullRef(ref s))
+        {
+            missing(Reply);
+            value = null!;
+            return false;
+        }
+
+        if (s.Data is not T v)
+        {
+            Error(Errors.WrongType);
+            value = null!;
+            return false;
+        }
+
+        value = v;
+        return true;
+    }
+
     /// <summary>Looks a key up applying expiry but touching neither stats nor LRU.</summary>
     public ref Slot LookupNoStats(Database db, ReadOnlySpan<byte> key) => ref Lookup(db, key, LookupFlags.NoStats | LookupFlags.NoTouch);
 

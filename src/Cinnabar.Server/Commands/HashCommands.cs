@@ -551,24 +551,6 @@ internal static class HashCommands
         return false;
     }
 
-    private static bool TryGetHashOrReply(CommandContext ctx, bool write, out HashValue hash, Action<ReplyWriter> missing)
-    {
-        ref Slot s = ref write ? ref ctx.LookupWrite(ctx.Args[1]) : ref ctx.LookupRead(ctx.Args[1]);
-        if (Unsafe.IsNullRef(ref s))
-        {
-            missing(ctx.Reply);
-            hash = null!;
-            return false;
-        }
-
-        if (s.Data is not HashValue h)
-        {
-            ctx.Error(Errors.WrongType);
-            hash = null!;
-            return false;
-        }
-
-        hash = h;
-        return true;
-    }
+    private static bool TryGetHashOrReply(CommandContext ctx, bool write, out HashValue hash, Action<ReplyWriter> missing) =>
+        ctx.TryGetValueOrReply(ctx.Args[1], write, out hash, missing);
 }

@@ -596,26 +596,8 @@ internal static class ListCommands
     }
 
     /// <summary>Looks a key up and checks it holds a list; replies <paramref name="missing"/> when absent, WRONGTYPE otherwise.</summary>
-    internal static bool TryGetListOrReply(CommandContext ctx, ReadOnlySpan<byte> key, bool write, out ListValue list, Action<ReplyWriter> missing)
-    {
-        ref Slot s = ref write ? ref ctx.LookupWrite(key) : ref ctx.LookupRead(key);
-        if (Unsafe.IsNullRef(ref s))
-        {
-            missing(ctx.Reply);
-            list = null!;
-            return false;
-        }
-
-        if (s.Data is not ListValue l)
-        {
-            ctx.Error(Errors.WrongType);
-            list = null!;
-            return false;
-        }
-
-        list = l;
-        return true;
-    }
+    internal static bool TryGetListOrReply(CommandContext ctx, ReadOnlySpan<byte> key, bool write, out ListValue list, Action<ReplyWriter> missing) =>
+        ctx.TryGetValueOrReply(key, write, out list, missing);
 
     /// <summary>LEFT or RIGHT (getListPositionFromObjectOrReply).</summary>
     internal static bool TryParseSideOrReply(CommandContext ctx, ReadOnlySpan<byte> arg, out bool head)

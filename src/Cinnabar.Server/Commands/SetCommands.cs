@@ -690,24 +690,6 @@ internal static class SetCommands
         }
     }
 
-    private static bool TryGetSetOrReply(CommandContext ctx, ReadOnlySpan<byte> key, bool write, out SetValue set, Action<ReplyWriter> missing)
-    {
-        ref Slot s = ref write ? ref ctx.LookupWrite(key) : ref ctx.LookupRead(key);
-        if (Unsafe.IsNullRef(ref s))
-        {
-            missing(ctx.Reply);
-            set = null!;
-            return false;
-        }
-
-        if (s.Data is not SetValue v)
-        {
-            ctx.Error(Errors.WrongType);
-            set = null!;
-            return false;
-        }
-
-        set = v;
-        return true;
-    }
+    private static bool TryGetSetOrReply(CommandContext ctx, ReadOnlySpan<byte> key, bool write, out SetValue set, Action<ReplyWriter> missing) =>
+        ctx.TryGetValueOrReply(key, write, out set, missing);
 }

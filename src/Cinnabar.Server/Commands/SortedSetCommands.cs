@@ -528,24 +528,6 @@ internal static class SortedSetCommands
     internal static void ReplyScore(ReplyWriter reply, double score) => reply.Double(ZDouble.Format(score));
 
     /// <summary>lookupKey{Read,Write}OrReply + checkType for sorted sets.</summary>
-    internal static bool TryGetZSetOrReply(CommandContext ctx, ReadOnlySpan<byte> key, bool write, out ZSetValue z, Action<ReplyWriter> missing)
-    {
-        ref Slot s = ref write ? ref ctx.LookupWrite(key) : ref ctx.LookupRead(key);
-        if (Unsafe.IsNullRef(ref s))
-        {
-            missing(ctx.Reply);
-            z = null!;
-            return false;
-        }
-
-        if (s.Data is not ZSetValue v)
-        {
-            ctx.Error(Errors.WrongType);
-            z = null!;
-            return false;
-        }
-
-        z = v;
-        return true;
-    }
+    internal static bool TryGetZSetOrReply(CommandContext ctx, ReadOnlySpan<byte> key, bool write, out ZSetValue z, Action<ReplyWriter> missing) =>
+        ctx.TryGetValueOrReply(key, write, out z, missing);
 }

@@ -8,11 +8,8 @@ internal static class Entry
     /// <summary>Builds an inline string entry.</summary>
     public static byte[] MakeString(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        int header = VarintSize(key.Length);
-        var blob = GC.AllocateUninitializedArray<byte>(header + key.Length + value.Length);
-        WriteVarint(blob, key.Length);
-        key.CopyTo(blob.AsSpan(header));
-        value.CopyTo(blob.AsSpan(header + key.Length));
+        var blob = AllocateString(key, value.Length, out int valueAt);
+        value.CopyTo(blob.AsSpan(valueAt));
         return blob;
     }
 
