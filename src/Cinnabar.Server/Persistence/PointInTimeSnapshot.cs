@@ -5,19 +5,21 @@
 // Begin() runs under the executor gate and captures every database's key table
 // (KeyTable.BeginCapture). From then on each key reaches the snapshot exactly once with the value
 // it had at Begin: either a write is about to change its bucket, and the table hands the bucket's
-// entries over first, or the traversal task gets there first, a few thousand keys per turn of the
-// gate. Both copy the keys into record chunks (SnapshotRecords); an encoder thread turns them into
-// RDB and writes the stream. Keys therefore arrive in no particular database order, so the
+// entries over first, or a traversal turn gets there first, a few thousand keys per turn of the
+// gate. Both copy the keys into record chunks (SnapshotRecords); the snapshot's thread turns them
+// into RDB and writes the stream, and takes a traversal turn itself whenever it runs out of
+// records. Keys therefore arrive in no particular database order, so the
 // encoder writes SELECTDB whenever the database changes (Redis's loader and redis-check-rdb
 // accept SELECTDB at any point; RESIZEDB goes after a database's first SELECTDB).
 //
-// The executor lock is not fair: under a full write load the traversal thread could wait for it
+// The executor lock is not fair: under a full write load the snapshot thread could wait for it
 // for long stretches. So the executor also takes a traversal turn itself after a batch of
 // commands whenever a millisecond has passed since the last one (ExecutorTurn): the snapshot
 // keeps moving at a bounded share of the executor's time however busy clients keep it.
 //
-// Extra memory is the queued records: the traversal stops while more than HighWaterBytes wait
-// for the encoder (a slow disk or replica), so only writes that touch unserialized keys add to it.
+// Extra memory is the queued records: traversal turns happen only while the queue is empty (the
+// snapshot thread's) or below HighWaterBytes (the executor's), so a slow disk or replica holds the
+// traversal back and only writes that touch unserialized keys add to the queue.
 // No write waits for more than its own bucket's copy. One snapshot runs at a time (Redis's one
 // child): callers check server.ActiveSnapshot first.
 using Cinnabar.Server.Config;
@@ -30,12 +32,13 @@ namespace Cinnabar.Server.Persistence;
 /// <summary>A background point-in-time RDB snapshot.</summary>
 internal sealed class PointInTimeSnapshot : ISnapshotSink
 {
-    private const long HighWaterBytes = 1024 * 1024;
+    private const long HighWaterBytes = 512 * 1024;
     private const int EntriesPerTurn = 2000;
 
     private readonly TaskCompletionSource<bool> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CinnabarServer _server;
-    private readonly SnapshotRecords _records = new();
+    private readonly SnapshotRecords _records;
+    private readonly Func<bool> _isStopping;
     private readonly List<KeyTable.Capture> _captures = [];
     private readonly Dictionary<int, (long Keys, long Volatile)> _sizes = [];
     private readonly List<(string Key, string Value)> _aux;
@@ -56,6 +59,8 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
         _aux = [.. RdbWriter.StandardAux(server.NowMs, ProcessFacts.UsedMemory(), repl)];
         _compress = server.Config.RdbCompression;
         _checksum = server.Config.RdbChecksum;
+        _records = new SnapshotRecords(_compress);
+        _isStopping = () => _stopping;
     }
 
     /// <summary>Where the RDB bytes go.</summary>
@@ -112,8 +117,7 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
         }
 
         server.ActiveSnapshot = snapshot;
-        new Thread(snapshot.Encode) { IsBackground = true, Name = "snapshot-encoder" }.Start();
-        new Thread(snapshot.Traverse) { IsBackground = true, Name = "snapshot-traversal" }.Start();
+        new Thread(snapshot.Run) { IsBackground = true, Name = "snapshot" }.Start();
         return snapshot;
     }
 
@@ -144,22 +148,6 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
         if (now - _lastTurn >= TurnInterval && _records.QueuedBytes < HighWaterBytes)
         {
             Step();
-        }
-    }
-
-    // The traversal thread: turns of the gate while the encoder keeps up, until every capture is done.
-    private void Traverse()
-    {
-        while (true)
-        {
-            _records.WaitBelow(HighWaterBytes, () => _stopping);
-            lock (_server.Gate)
-            {
-                if (!Step())
-                {
-                    return;
-                }
-            }
         }
     }
 
@@ -204,8 +192,12 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
         return true;
     }
 
-    // The encoder thread: records to RDB, off the executor.
-    private void Encode()
+    // The snapshot's one thread: encodes queued records to RDB off the executor and, whenever
+    // the queue is empty, takes a traversal turn of the gate to fill it. One thread rather than a
+    // traversal thread and an encoder thread: each new thread costs the process its own allocator
+    // arena and stack pages (a few MB, most of a snapshot's extra memory at a million keys), and
+    // on a busy server the executor's own turns (ExecutorTurn) keep the queue filled anyway.
+    private void Run()
     {
         bool ok = false;
         try
@@ -216,8 +208,26 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
             int currentDb = -1;
             var started = new HashSet<int>();
             var delay = new KeyDelay(_server.Config.RdbKeySaveDelay);
-            while (_records.Take(() => _stopping) is { } chunk)
+            bool traversing = true;
+            while (!_stopping)
             {
+                var chunk = _records.TryTake();
+                if (chunk is null && traversing)
+                {
+                    lock (_server.Gate)
+                    {
+                        traversing = Step();
+                    }
+
+                    continue;
+                }
+
+                chunk ??= _records.Take(_isStopping);
+                if (chunk is null)
+                {
+                    break;
+                }
+
                 var r = new SnapshotRecords.Reader(chunk);
                 while (r.Next())
                 {
@@ -243,7 +253,7 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
 
                     Interlocked.Increment(ref _keysWritten);
                     Interlocked.Exchange(ref _bytesWritten, writer.BytesWritten);
-                    delay.Wait(() => _stopping);
+                    delay.Wait(_isStopping);
                 }
 
                 SnapshotRecords.Return(chunk);

@@ -15,9 +15,9 @@ internal sealed class SnapshotRecords
 {
     public const byte KindString = 0;
     public const byte KindEncoded = 1;
-    private const int ChunkSize = 64 * 1024;
+    private const int ChunkSize = 16 * 1024;
 
-    private const int MaxFreeChunks = 32;
+    private const int MaxFreeChunks = 48;
 
     // Shared by every snapshot of the process (one runs at a time, plus a replica sync's): a
     // finished snapshot's chunks serve the next one instead of becoming garbage.
@@ -25,9 +25,18 @@ internal sealed class SnapshotRecords
 
     private readonly Queue<Chunk> _queue = new();
     private readonly object _lock = new();
+    private readonly bool _compress;
+    private MemoryStream? _valueBytes;
+    private RdbWriter? _valueWriter;
     private Chunk _current = Rent();
     private long _queuedBytes;
     private bool _completed;
+
+    /// <param name="compress">rdbcompression, for the strings inside other types' payloads.</param>
+    public SnapshotRecords(bool compress)
+    {
+        _compress = compress;
+    }
 
     /// <summary>Bytes of records waiting for the encoder (the snapshot's extra memory).</summary>
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
@@ -45,9 +54,18 @@ internal sealed class SnapshotRecords
         }
         else
         {
-            using var ms = new MemoryStream();
-            new RdbWriter(ms).WriteValue(data);
-            size = Append(db, expire, KindEncoded, Entry.KeyOf(data), ms.GetBuffer().AsSpan(0, (int)ms.Length));
+            // One payload writer per snapshot: a write load must not cost a writer and its
+            // buffer per copied key (garbage the GC would turn into peak memory).
+            _valueBytes ??= new MemoryStream();
+            _valueWriter ??= new RdbWriter(_valueBytes, _compress, checksum: false);
+            _valueBytes.SetLength(0);
+            _valueWriter.WriteValue(data);
+            size = Append(db, expire, KindEncoded, Entry.KeyOf(data), _valueBytes.GetBuffer().AsSpan(0, (int)_valueBytes.Length));
+            if (_valueBytes.Capacity > ChunkSize)
+            {
+                _valueBytes = null;
+                _valueWriter = null;
+            }
         }
 
         Count++;
@@ -139,15 +157,19 @@ internal sealed class SnapshotRecords
         }
     }
 
-    /// <summary>Waits until at most <paramref name="bytes"/> are queued (the traversal's back-pressure).</summary>
-    public void WaitBelow(long bytes, Func<bool> cancelled)
+    /// <summary>The next queued chunk, or null when none is queued now. Encoder only.</summary>
+    public Chunk? TryTake()
     {
         lock (_lock)
         {
-            while (_queuedBytes > bytes && !cancelled())
+            if (_queue.Count == 0)
             {
-                Monitor.Wait(_lock, 50);
+                return null;
             }
+
+            var c = _queue.Dequeue();
+            _queuedBytes -= c.Length;
+            return c;
         }
     }
 
@@ -188,7 +210,7 @@ internal sealed class SnapshotRecords
     /// <summary>A block of records.</summary>
     internal sealed class Chunk(int capacity)
     {
-        public byte[] Data { get; } = new byte[capacity];
+        public byte[] Data { get; } = GC.AllocateUninitializedArray<byte>(capacity, pinned: true);
 
         public int Length { get; set; }
     }

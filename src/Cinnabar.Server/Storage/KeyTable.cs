@@ -45,10 +45,6 @@ internal sealed class KeyTable
     /// <summary>True while an incremental rehash is in progress.</summary>
     public bool IsRehashing => _old is not null;
 
-    // Capture versions are global so a bucket stamped by an earlier snapshot reads as
-    // unserialized for every later one.
-    private static uint s_lastCaptureVersion;
-
     /// <summary>LRU stamp given to inserted slots (set per command from the server clock).</summary>
     public int CurrentLru { get; set; }
 
@@ -185,10 +181,11 @@ internal sealed class KeyTable
     /// </summary>
     public Capture BeginCapture(ISnapshotSink sink, int db)
     {
-        var capture = new Capture(++s_lastCaptureVersion, sink, db, _old is null ? [_main] : [_old, _main]);
+        var capture = new Capture(sink, db, _old is null ? [_main] : [_old, _main]);
         foreach (var t in capture.Tables)
         {
             t.Capture = capture;
+            t.Serialized = new ulong[(t.Size + 63) / 64];
         }
 
         return capture;
@@ -522,7 +519,7 @@ internal sealed class KeyTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void EnsureSerialized(Table t, int bucket)
     {
-        if (t.Capture is { } c && t.Versions[bucket] < c.Version)
+        if (t.Capture is { } c && !t.IsSerialized(bucket))
         {
             c.SerializeBucket(t, bucket);
         }
@@ -582,7 +579,6 @@ internal sealed class KeyTable
             Mask = size - 1;
             Buckets = new int[size];
             Slots = new Slot[size];
-            Versions = new uint[size];
         }
 
         public int Size { get; }
@@ -593,11 +589,17 @@ internal sealed class KeyTable
 
         public Slot[] Slots { get; }
 
-        /// <summary>Per bucket: the version of the last capture that serialized it.</summary>
-        public uint[] Versions { get; }
-
         /// <summary>The running capture this table belongs to, or null.</summary>
         public Capture? Capture { get; set; }
+
+        /// <summary>
+        /// While captured: one bit per bucket, set once the capture has its entries. Allocated for
+        /// the capture and dropped with it (an eighth of a byte per bucket for the snapshot's
+        /// duration, rather than a stamp per bucket kept for the table's life).
+        /// </summary>
+        public ulong[]? Serialized { get; set; }
+
+        public bool IsSerialized(int bucket) => (Serialized![bucket >> 6] & (1UL << bucket)) != 0;
 
         public int Count { get; set; }
 
@@ -636,9 +638,8 @@ internal sealed class KeyTable
         private int _table;
         private int _bucket;
 
-        internal Capture(uint version, ISnapshotSink sink, int db, Table[] tables)
+        internal Capture(ISnapshotSink sink, int db, Table[] tables)
         {
-            Version = version;
             _sink = sink;
             Db = db;
             Tables = tables;
@@ -649,8 +650,6 @@ internal sealed class KeyTable
 
         /// <summary>True when every captured bucket has been serialized.</summary>
         public bool Done => _table >= Tables.Length;
-
-        internal uint Version { get; }
 
         internal Table[] Tables { get; }
 
@@ -669,7 +668,7 @@ internal sealed class KeyTable
                 }
 
                 int b = _bucket++;
-                if (t.Buckets[b] != 0 && t.Versions[b] < Version)
+                if (t.Buckets[b] != 0 && !t.IsSerialized(b))
                 {
                     budget -= SerializeBucket(t, b);
                 }
@@ -691,6 +690,7 @@ internal sealed class KeyTable
                 if (ReferenceEquals(t.Capture, this))
                 {
                     t.Capture = null;
+                    t.Serialized = null;
                 }
             }
 
@@ -699,7 +699,7 @@ internal sealed class KeyTable
 
         internal int SerializeBucket(Table t, int bucket)
         {
-            t.Versions[bucket] = Version;
+            t.Serialized![bucket >> 6] |= 1UL << bucket;
             int n = 0;
             int next = t.Buckets[bucket];
             while (next != 0)
