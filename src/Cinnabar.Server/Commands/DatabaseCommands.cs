@@ -56,9 +56,11 @@ internal static class DatabaseCommands
         ctx.Dirty(removed);
         ctx.RewriteForPropagation(ctx.Args.Clone());
 
-        // flushAllDataAndResetRDB kills a running BGSAVE, whose file would bring the flushed keys
-        // back. A full sync's snapshot goes on: its replicas apply this FLUSHALL after it.
+        // flushAllDataAndResetRDB kills the RDB child, whether it saves a BGSAVE (whose file would
+        // bring the flushed keys back) or a full sync's snapshot (its replicas are dropped and
+        // sync again, with the emptied dataset).
         ctx.Server.Snapshots.CancelBackgroundSave();
+        ctx.Server.PrimaryReplication.FullSyncs.Kill();
 
         // flushAllDataAndResetRDB: with save points the emptied dataset is saved at once, so the
         // flushed keys cannot come back from an older dump. The save zeroes the change counter;
