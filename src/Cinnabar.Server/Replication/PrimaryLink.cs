@@ -171,10 +171,9 @@ internal sealed class PrimaryLink : IClientTransport
     // role.
     private void DisconnectAllBlockedClients()
     {
-        const string error = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
-        _server.Blocking.DisconnectAll(error);
-        _server.PrimaryReplication.Acks.DisconnectAll(error);
-        _server.ShutdownSequence.DisconnectWaiting(error);
+        _server.Blocking.DisconnectAll(Errors.UnblockedRoleChange);
+        _server.PrimaryReplication.Acks.DisconnectAll(Errors.UnblockedRoleChange);
+        _server.ShutdownSequence.DisconnectWaiting(Errors.UnblockedRoleChange);
     }
 
     /// <summary>replicationUnsetMaster (REPLICAOF NO ONE). Caller holds the gate.</summary>
