@@ -358,4 +358,68 @@ public class RedisReplicaOfCinnabarTests
         Assert.Equal("0", await InfoFieldAsync(second.Port, "sync_full", "stats"));
         Assert.Equal("1", await InfoFieldAsync(second.Port, "sync_partial_ok", "stats"));
     }
+
+    [Fact]
+    public async Task APrimaryRestartedFromItsRdbFeedsTheKeysItDroppedAsExpiredToItsBacklogAsDels()
+    {
+        var primaryDir = NewDir();
+        long offset;
+        await using var replica = await ServerProcess.StartAsync(ServerOptions.Redis().With("enable-debug-command", "yes"));
+        await using (var first = await ServerProcess.StartAsync(Primary().With("dir", primaryDir)))
+        {
+            await using (var r = await RawConnection.ConnectAsync(replica.Port))
+            {
+                Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", first.Port.ToString(CultureInfo.InvariantCulture)));
+            }
+
+            await WaitForLinkUpAsync(replica.Port);
+            await using var c = await RawConnection.ConnectAsync(first.Port);
+            Assert.Equal("+OK\r\n", await c.CommandAsync("DEBUG", "SET-ACTIVE-EXPIRE", "0"));
+            Assert.Equal("+OK\r\n", await c.CommandAsync("SET", "kept", "v"));
+            Assert.Equal("+OK\r\n", await c.CommandAsync("SET", "x:gone", "v", "PX", "50"));
+            Assert.Equal("+OK\r\n", await c.CommandAsync("SELECT", "5"));
+            Assert.Equal("+OK\r\n", await c.CommandAsync("SET", "y:gone", "v", "PX", "50"));
+            await WaitForSameOffsetAsync(first.Port, replica.Port);
+
+            // Reading the keys would expire them now (and propagate DELs): watch the clock instead.
+            long setAt = await ServerMillisecondsAsync(c);
+            await WaitUntilAsync(async () => await ServerMillisecondsAsync(c) > setAt + 100, "the keys to pass their TTL");
+            await c.SendRawAsync(RawConnection.Encode("SHUTDOWN"u8.ToArray(), "SAVE"u8.ToArray()));
+            await WaitUntilAsync(() => Task.FromResult(first.HasExited), "primary exited");
+        }
+
+        offset = long.Parse((await InfoFieldAsync(replica.Port, "master_repl_offset"))!, CultureInfo.InvariantCulture);
+        await using (var r = await RawConnection.ConnectAsync(replica.Port))
+        {
+            Assert.Equal(":2\r\n", await r.CommandAsync("DBSIZE"));
+        }
+
+        // SELECT 0, DEL x:gone, SELECT 5, DEL y:gone: 23 + 25 + 23 + 25 bytes after the saved offset.
+        await using var second = await ServerProcess.StartAsync(Primary().With("dir", primaryDir));
+        Assert.Equal("2", await InfoFieldAsync(second.Port, "rdb_last_load_keys_expired", "persistence"));
+        Assert.Equal((offset + 96).ToString(CultureInfo.InvariantCulture), await InfoFieldAsync(second.Port, "master_repl_offset"));
+        Assert.Equal("96", await InfoFieldAsync(second.Port, "repl_backlog_histlen"));
+
+        await using (var r = await RawConnection.ConnectAsync(replica.Port))
+        {
+            Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", second.Port.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        await WaitForLinkUpAsync(replica.Port);
+        await WaitForSameOffsetAsync(second.Port, replica.Port);
+        await WaitForSameDigestAsync(second.Port, replica.Port);
+        Assert.Equal("1", await InfoFieldAsync(second.Port, "sync_partial_ok", "stats"));
+        await using (var r = await RawConnection.ConnectAsync(replica.Port))
+        {
+            Assert.Equal(":1\r\n", await r.CommandAsync("DBSIZE"));
+            Assert.Equal("+OK\r\n", await r.CommandAsync("SELECT", "5"));
+            Assert.Equal(":0\r\n", await r.CommandAsync("DBSIZE"));
+        }
+    }
+
+    private static async Task<long> ServerMillisecondsAsync(RawConnection c)
+    {
+        var parts = (await c.CommandAsync("TIME")).Split("\r\n");
+        return (long.Parse(parts[2], CultureInfo.InvariantCulture) * 1000) + (long.Parse(parts[4], CultureInfo.InvariantCulture) / 1000);
+    }
 }

@@ -55,6 +55,15 @@ while [[ $# -gt 0 ]]; do
   if [[ "$1" == "--" ]]; then shift; extra=("$@"); break; fi
   files+=(--single "$1"); paths+=("$work/tests/$1.tcl"); shift
 done
+# "exec kill -SIGSTOP <pid>" becomes Redis's own pause_process (util.tcl), which also waits until
+# ps shows the process stopped. The kernel hands a process-directed SIGSTOP to the main thread,
+# and the stop of the whole process begins only once that thread next runs. redis-server does all
+# its work on that thread, so it does nothing after kill returns; Cinnabar executes commands on
+# pool threads while its main thread sleeps, and on a loaded machine they kept serving for a few
+# milliseconds after kill returned (a "stopped" replica applied writes and answered REPLCONF
+# GETACK: unit/wait's "WAIT should not acknowledge 1 additional copy if slave is blocked" failed
+# about one run in ten). With the wait, the tests see the stopped process they assume.
+#
 # Setup code outside any test that loads a Redis function (integration/replication's async-loading
 # blocks, replication-4's min-slaves block) would stop the whole file at the first "unknown
 # command": in the private copy such a FUNCTION LOAD is wrapped in catch, so the rest of its
@@ -77,8 +86,10 @@ for p in sys.argv[1:]:
             k += 1
         out.append(s[i:m.start(2)] + "catch {" + s[m.start(2):k] + "}")
         i = k
-    if out:
-        open(p, "w").write("".join(out) + s[i:])
+    patched = ("".join(out) + s[i:]) if out else s
+    patched = re.sub(r"\bexec kill -SIGSTOP ", "pause_process ", patched)
+    if patched != s:
+        open(p, "w").write(patched)
 PY
 # Skip the tests that need features Cinnabar does not have yet (the reasons go to
 # skipped-reasons.txt); REDIS_SUITE_NO_SKIP=1 runs everything.

@@ -22,12 +22,14 @@ internal static class DatabaseCommands
     // FLUSHDB [ASYNC|SYNC]
     private static void FlushDb(CommandContext ctx)
     {
-        if (!CheckFlushOptionOrReply(ctx))
+        if (!TryGetFlushModeOrReply(ctx, out bool async))
         {
             return;
         }
 
-        ctx.Dirty(EmptyDatabase(ctx.Server, ctx.Db));
+        long removed = EmptyDatabase(ctx.Server, ctx.Db);
+        CountLazyFreed(ctx.Server, async, removed);
+        ctx.Dirty(removed);
 
         // Redis forces propagation: an empty database still replicates its FLUSHDB.
         ctx.RewriteForPropagation(ctx.Args.Clone());
@@ -37,7 +39,7 @@ internal static class DatabaseCommands
     // FLUSHALL [ASYNC|SYNC]
     private static void FlushAll(CommandContext ctx)
     {
-        if (!CheckFlushOptionOrReply(ctx))
+        if (!TryGetFlushModeOrReply(ctx, out bool async))
         {
             return;
         }
@@ -48,6 +50,8 @@ internal static class DatabaseCommands
             removed += EmptyDatabase(ctx.Server, db);
         }
 
+        CountLazyFreed(ctx.Server, async, removed);
+
         ctx.Server.ActiveExpiry.ForgetReplicaKeys();
 
         // flushAllDataAndResetRDB counts the removed keys (redis-server 7.0.15: SET a; SET b;
@@ -56,9 +60,11 @@ internal static class DatabaseCommands
         ctx.Dirty(removed);
         ctx.RewriteForPropagation(ctx.Args.Clone());
 
-        // flushAllDataAndResetRDB kills a running BGSAVE, whose file would bring the flushed keys
-        // back. A full sync's snapshot goes on: its replicas apply this FLUSHALL after it.
+        // flushAllDataAndResetRDB kills the RDB child, whether it saves a BGSAVE (whose file would
+        // bring the flushed keys back) or a full sync's snapshot (its replicas are dropped and
+        // sync again, with the emptied dataset).
         ctx.Server.Snapshots.CancelBackgroundSave();
+        ctx.Server.PrimaryReplication.FullSyncs.Kill();
 
         // flushAllDataAndResetRDB: with save points the emptied dataset is saved at once, so the
         // flushed keys cannot come back from an older dump. The save zeroes the change counter;
@@ -112,16 +118,34 @@ internal static class DatabaseCommands
         ctx.Reply.Ok();
     }
 
-    // Redis's getFlushCommandFlags: nothing, or exactly one of ASYNC/SYNC (the effect is the same here).
-    private static bool CheckFlushOptionOrReply(CommandContext ctx)
+    // Redis's getFlushCommandFlags: nothing (lazyfree-lazy-user-flush decides), or exactly one of
+    // ASYNC/SYNC. Both modes drop the tables at once here; ASYNC only counts lazyfreed_objects.
+    private static bool TryGetFlushModeOrReply(CommandContext ctx, out bool async)
     {
-        if (ctx.Args.Count == 1 || (ctx.Args.Count == 2 && (ctx.Args.Is(1, "sync"u8) || ctx.Args.Is(1, "async"u8))))
+        async = false;
+        if (ctx.Args.Count == 1)
         {
+            async = ctx.Server.Config.LazyFreeLazyUserFlush;
+            return true;
+        }
+
+        if (ctx.Args.Count == 2 && (ctx.Args.Is(1, "sync"u8) || ctx.Args.Is(1, "async"u8)))
+        {
+            async = ctx.Args.Is(1, "async"u8);
             return true;
         }
 
         ctx.Error(Errors.Syntax);
         return false;
+    }
+
+    // emptyDbAsync: the keys of an asynchronously emptied database count as lazily freed.
+    private static void CountLazyFreed(CinnabarServer server, bool async, long removed)
+    {
+        if (async)
+        {
+            server.Stats.LazyFreedObjects += removed;
+        }
     }
 
     // Redis's emptyData for one database: WATCHers of keys that exist are touched first.

@@ -9,6 +9,9 @@ internal static class Errors
     public const string NotInteger = "ERR value is not an integer or out of range";
     public const string NotFloat = "ERR value is not a valid float";
     public const string NoSuchKey = "ERR no such key";
+
+    /// <summary>disconnectAllBlockedClients: a primary turned replica ends every block with this (then closes the client).</summary>
+    public const string UnblockedRoleChange = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
     public const string OutOfRange = "ERR index out of range";
     public const string NoAuth = "NOAUTH Authentication required.";
     public const string WrongPass = "WRONGPASS invalid username-password pair or user is disabled.";

@@ -285,7 +285,7 @@ internal static class InfoBuilder
         Line(sb, "mem_allocator", "dotnet-" + Environment.Version.ToString(3));
         Line(sb, "active_defrag_running", 0);
         Line(sb, "lazyfree_pending_objects", 0);
-        Line(sb, "lazyfreed_objects", 0);
+        Line(sb, "lazyfreed_objects", server.Stats.LazyFreedObjects);
     }
 
     private static void Persistence(CinnabarServer server, StringBuilder sb)

@@ -27,6 +27,14 @@ internal sealed class ServerStats
     /// <summary>expired_keys</summary>
     public long ExpiredKeys { get; set; }
 
+    /// <summary>
+    /// lazyfreed_objects: keys of databases emptied "asynchronously" (FLUSHALL/FLUSHDB ASYNC or
+    /// lazyfree-lazy-user-flush, a replica's old dataset with replica-lazy-flush or swapdb), as
+    /// Redis counts emptyDbAsync's keys once its background thread freed them. Here every flush
+    /// drops the table at once and the GC reclaims it, so only the count differs between modes.
+    /// </summary>
+    public long LazyFreedObjects { get; set; }
+
     /// <summary>expired_stale_perc</summary>
     public double ExpiredStalePercent { get; set; }
 
@@ -74,6 +82,7 @@ internal sealed class ServerStats
         NetReplInputBytes = 0;
         RejectedConnections = 0;
         ExpiredKeys = 0;
+        LazyFreedObjects = 0;
         ExpiredStalePercent = 0;
         ExpiredTimeCapReached = 0;
         ExpireCycleCpuMs = 0;

@@ -215,16 +215,19 @@ internal sealed class BlockingManager : IDisposable
     }
 
     /// <summary>
-    /// disconnectAllBlockedClients (a primary turned replica): every client blocked on keys gets
-    /// <paramref name="error"/> and is closed after the reply, so a write that now arrives from
-    /// the new primary cannot be popped by a client of the old role (issue #2473).
+    /// disconnectAllBlockedClients' part for keys (a primary turned replica): every client blocked
+    /// on keys gets <paramref name="error"/> and is closed after the reply, so a write that now
+    /// arrives from the new primary cannot be popped by a client of the old role (issue #2473).
+    /// Unlike CLIENT UNBLOCK, Redis counts the error reply but not a failed call of the command.
     /// </summary>
     public void DisconnectAll(string error)
     {
         foreach (var client in _blocked.Keys.ToList())
         {
-            UnblockWithReply(client, error);
             client.CloseAfterReply = true;
+            client.Output.Error(error);
+            _server.Dispatcher.CountError(System.Text.Encoding.UTF8.GetBytes(error));
+            Unblock(client);
         }
     }
 

@@ -104,6 +104,26 @@ internal sealed class ShutdownSequence
         return true;
     }
 
+    /// <summary>
+    /// disconnectAllBlockedClients' part for SHUTDOWN (a primary turned replica): each waiting
+    /// caller gets <paramref name="error"/> and is closed after it. The shutdown itself goes on,
+    /// as in Redis, which leaves shutdown_mstime set: the cron still finishes it once the replicas
+    /// have caught up (or are gone) or the deadline passes.
+    /// </summary>
+    public void DisconnectWaiting(string error)
+    {
+        var waiting = _waiting.ToArray();
+        _waiting.Clear();
+        foreach (var client in waiting)
+        {
+            client.CloseAfterReply = true;
+            client.Output.Error(error);
+            _server.Dispatcher.CountError(System.Text.Encoding.UTF8.GetBytes(error));
+            client.Blocked = false;
+            client.Unblock?.Invoke();
+        }
+    }
+
     /// <summary>A SHUTDOWN caller that disconnected while waiting.</summary>
     public void Forget(ClientSession client) => _waiting.Remove(client);
 

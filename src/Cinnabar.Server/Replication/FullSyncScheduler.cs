@@ -72,6 +72,21 @@ internal sealed class FullSyncScheduler
     }
 
     /// <summary>
+    /// killRDBChild for a full sync's snapshot (FLUSHALL's flushAllDataAndResetRDB): stops it.
+    /// When it ends, its replicas still waiting for it are dropped ("SYNC failed. BGSAVE child
+    /// returned an error") and reconnect for a new full sync of the emptied dataset, as Redis's
+    /// replicas do when the child is killed. Caller holds the gate.
+    /// </summary>
+    public void Kill()
+    {
+        if (_sync is { Done: false } sync)
+        {
+            sync.Killed = true;
+            sync.Snapshot?.Cancel();
+        }
+    }
+
+    /// <summary>
     /// A replica went away (<paramref name="gone"/> is already out of the replica list): a
     /// diskless snapshot nobody receives any more stops; so does a disk snapshot that no other
     /// replica waits for, unless save points make the file worth having (freeClient's
@@ -82,6 +97,7 @@ internal sealed class FullSyncScheduler
         if (_sync is { SocketTarget: true } sync && sync.Stream!.LiveCount == 0 && !sync.Done)
         {
             _server.Log.Warning("Diskless rdb transfer, last replica dropped, killing fork child.");
+            sync.Killed = true;
             sync.Snapshot?.Cancel();
         }
         else if (_sync is { SocketTarget: false, Done: false } disk && gone.State == ReplicaState.WaitBgsaveEnd
@@ -242,7 +258,8 @@ internal sealed class FullSyncScheduler
             }
             else
             {
-                _server.Log.Warning("Background transfer error");
+                // A snapshot stopped on purpose is Redis's child killed with SIGUSR1.
+                _server.Log.Warning(sync.Killed ? "Background transfer terminated by signal 10" : "Background transfer error");
             }
         }
         else if (ok)

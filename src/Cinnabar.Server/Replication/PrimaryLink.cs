@@ -141,7 +141,7 @@ internal sealed class PrimaryLink : IClientTransport
             LinkLost(why: null, cache: true, reconnect: false);
         }
 
-        _server.Blocking.DisconnectAll("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)");
+        DisconnectAllBlockedClients();
         Host = host;
         Port = port;
         _server.IsReplica = true;
@@ -162,6 +162,18 @@ internal sealed class PrimaryLink : IClientTransport
         RememberInConfig(host, port.ToString(CultureInfo.InvariantCulture));
         _server.Log.Notice($"Connecting to MASTER {host}:{port}");
         Launch(delayMs: 0);
+    }
+
+    // disconnectAllBlockedClients (clients blocked in a primary that is now a replica): those
+    // blocked on keys, in WAIT and in SHUTDOWN get -UNBLOCKED and are closed after it. Clients
+    // held by a pause (CLIENT PAUSE, FAILOVER, the shutdown's own pause) are left alone: their
+    // command has not started yet, and once the pause ends it runs, or is refused, under the new
+    // role.
+    private void DisconnectAllBlockedClients()
+    {
+        _server.Blocking.DisconnectAll(Errors.UnblockedRoleChange);
+        _server.PrimaryReplication.Acks.DisconnectAll(Errors.UnblockedRoleChange);
+        _server.ShutdownSequence.DisconnectWaiting(Errors.UnblockedRoleChange);
     }
 
     /// <summary>replicationUnsetMaster (REPLICAOF NO ONE). Caller holds the gate.</summary>

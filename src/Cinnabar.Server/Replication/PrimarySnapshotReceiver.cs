@@ -408,6 +408,13 @@ internal sealed class PrimarySnapshotReceiver
             _server.Log.Notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
         }
 
+        // The old dataset goes: emptyData with replica-lazy-flush (or swapdb's discarded old DBs,
+        // always freed in the background) counts its keys as lazily freed.
+        if (swapdb || _server.Config.ReplicaLazyFlush)
+        {
+            _server.Stats.LazyFreedObjects += _server.Databases.Sum(db => (long)db.Count);
+        }
+
         long now = _server.NowMs;
         for (int i = 0; i < _server.Databases.Length; i++)
         {

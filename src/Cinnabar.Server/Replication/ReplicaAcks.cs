@@ -44,6 +44,21 @@ internal sealed class ReplicaAcks
         }
     }
 
+    /// <summary>disconnectAllBlockedClients' part for WAIT: each waiting client gets <paramref name="error"/> and is closed after it.</summary>
+    public void DisconnectAll(string error)
+    {
+        var waiting = _waiting.ToArray();
+        _waiting.Clear();
+        foreach (var w in waiting)
+        {
+            w.Client.CloseAfterReply = true;
+            w.Client.Output.Error(error);
+            _server.Dispatcher.CountError(System.Text.Encoding.UTF8.GetBytes(error));
+            w.Client.Blocked = false;
+            w.Client.Unblock?.Invoke();
+        }
+    }
+
     // refreshGoodSlavesCount: online replicas whose last ACK is at most min-replicas-max-lag old.
     public int GoodReplicas()
     {

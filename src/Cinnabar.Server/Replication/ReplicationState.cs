@@ -276,20 +276,20 @@ internal sealed class ReplicationState
     /// repl-offset and repl-stream-db keeps that history as its secondary id (valid up to
     /// repl-offset + 1) and continues counting from repl-offset, with a backlog, so the replicas
     /// it had before the restart can continue with a partial resync. Does nothing on a replica
-    /// (the replica side builds its cached primary from the same fields).
+    /// (the replica side builds its cached primary from the same fields). True when restored.
     /// </summary>
-    public void RestoreAsPrimaryFromRdb(IReadOnlyDictionary<string, string> aux)
+    public bool RestoreAsPrimaryFromRdb(IReadOnlyDictionary<string, string> aux)
     {
         if (_server.IsReplica || !string.IsNullOrEmpty(_server.Config.ReplicaOfHost))
         {
-            return;
+            return false;
         }
 
         if (!aux.TryGetValue("repl-id", out var id) || id.Length != 40
             || !aux.TryGetValue("repl-offset", out var offText) || !long.TryParse(offText, System.Globalization.CultureInfo.InvariantCulture, out long offset) || offset == -1
             || !aux.TryGetValue("repl-stream-db", out var dbText) || dbText == "-1")
         {
-            return;
+            return false;
         }
 
         ReplId2 = id;
@@ -297,6 +297,7 @@ internal sealed class ReplicationState
         CreateBacklogIfNeeded();
         Offset = offset;
         NoReplicasSinceMs = _server.NowMs;
+        return true;
     }
 
     /// <summary>The server this state belongs to.</summary>

@@ -69,6 +69,12 @@ internal sealed class RdbLoadOptions
     /// <summary>A primary drops keys already expired (counted as expired); a replica keeps them.</summary>
     public bool DropExpired { get; init; } = true;
 
+    /// <summary>
+    /// Keep the (database, key) of each key dropped as expired in <see cref="RdbLoadResult.DroppedExpired"/>
+    /// (Redis's RDBFLAGS_FEED_REPL: a primary starting from disk feeds their DELs to its backlog).
+    /// </summary>
+    public bool RecordDroppedExpired { get; init; }
+
     /// <summary>Called for every AUX field as it is read (name, value, offset after it).</summary>
     public Action<string, string, long>? OnAux { get; init; }
 
@@ -118,6 +124,9 @@ internal sealed class RdbLoadResult
 
     /// <summary>Keys dropped because their TTL had passed (primary).</summary>
     public long KeysExpired { get; set; }
+
+    /// <summary>The keys dropped as expired, in file order, when <see cref="RdbLoadOptions.RecordDroppedExpired"/> asked for them.</summary>
+    public List<(int Db, byte[] Key)> DroppedExpired { get; } = [];
 
     /// <summary>Keys read that carried a TTL.</summary>
     public long Expires { get; set; }
@@ -433,6 +442,11 @@ internal sealed class RdbReader
             if (_options.DropExpired)
             {
                 result.KeysExpired++;
+                if (_options.RecordDroppedExpired)
+                {
+                    result.DroppedExpired.Add((db.Index, key.ToArray()));
+                }
+
                 return;
             }
         }

@@ -57,7 +57,13 @@ internal static class RdbStartupLoader
         }
 
         var clock = Stopwatch.StartNew();
-        var loaded = ReadLogged(server, path, allowDuplicates: false);
+        bool primary;
+        lock (server.Gate)
+        {
+            primary = !server.IsReplica;
+        }
+
+        var loaded = ReadLogged(server, path, allowDuplicates: false, recordDroppedExpired: primary);
         if (loaded is null)
         {
             return false;
@@ -73,7 +79,11 @@ internal static class RdbStartupLoader
             }
 
             server.LoadedRdb = loaded;
-            server.Replication.RestoreAsPrimaryFromRdb(loaded.Aux);
+            if (server.Replication.RestoreAsPrimaryFromRdb(loaded.Aux))
+            {
+                FeedDroppedExpired(server, loaded);
+            }
+
             server.PrimaryLink.AdoptLoadedRdb(loaded);
             server.Loading = false;
         }
@@ -88,12 +98,13 @@ internal static class RdbStartupLoader
     /// lines and, on failure, its error lines; returns null when the file could not be loaded.
     /// Throws <see cref="OperationCanceledException"/> when a shutdown was requested mid-load.
     /// </summary>
-    public static RdbLoadResult? ReadLogged(CinnabarServer server, string path, bool allowDuplicates)
+    public static RdbLoadResult? ReadLogged(CinnabarServer server, string path, bool allowDuplicates, bool recordDroppedExpired = false)
     {
         var log = server.Log;
         try
         {
-            var loaded = Read(server, path, allowDuplicates, endLoading: false);
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
+            var loaded = Read(server, file, server.Config.DbFilename, allowDuplicates, endLoading: false, recordDroppedExpired: recordDroppedExpired);
             if (loaded.ChecksumDisabled)
             {
                 log.Warning("RDB file was saved with checksum disabled: no check performed.");
@@ -129,6 +140,28 @@ internal static class RdbStartupLoader
         }
     }
 
+    // rdbLoad with RDBFLAGS_FEED_REPL: a primary that restored its replication history from the
+    // file puts a DEL (UNLINK with lazyfree-lazy-expire) for every key it dropped as expired into
+    // its backlog, after the restored offset, so the replicas that continue with a partial resync
+    // drop those keys too. Redis feeds them while loading and then rebases the backlog onto
+    // repl-offset; feeding them after the restore gives the same bytes and offsets. Without a
+    // restored history Redis frees that backlog again, so nothing is fed then.
+    private static void FeedDroppedExpired(CinnabarServer server, RdbLoadResult loaded)
+    {
+        if (loaded.DroppedExpired.Count == 0)
+        {
+            return;
+        }
+
+        byte[] verb = server.Config.LazyFreeLazyExpire ? "UNLINK"u8.ToArray() : "DEL"u8.ToArray();
+        var op = new Cinnabar.Protocol.CommandArgs[1];
+        foreach (var (db, key) in loaded.DroppedExpired)
+        {
+            op[0] = Cinnabar.Protocol.CommandArgs.From(verb, key);
+            server.ReplicationFeed.Propagate(db, op, atomic: false);
+        }
+    }
+
     /// <summary>The two lines Redis logs after a successful load.</summary>
     public static void LogDone(CinnabarServer server, RdbLoadResult loaded, Stopwatch clock)
     {
@@ -161,7 +194,8 @@ internal static class RdbStartupLoader
     /// async_loading instead of loading, and the old dataset keeps serving reads meanwhile.
     /// </param>
     /// <param name="totalBytes">loading_total_bytes when the source cannot tell (a sized transfer), else 0.</param>
-    public static RdbLoadResult Read(CinnabarServer server, Stream source, string name, bool allowDuplicates, bool endLoading = true, bool asyncLoading = false, long totalBytes = 0)
+    /// <param name="recordDroppedExpired">Keep the keys dropped as expired (a primary loading at startup feeds their DELs).</param>
+    public static RdbLoadResult Read(CinnabarServer server, Stream source, string name, bool allowDuplicates, bool endLoading = true, bool asyncLoading = false, long totalBytes = 0, bool recordDroppedExpired = false)
     {
         var progress = server.LoadingProgress;
         RdbLoadOptions options;
@@ -178,6 +212,7 @@ internal static class RdbStartupLoader
                 NowMs = server.NowMs,
                 VerifyChecksum = server.Config.Store.GetBool("rdbchecksum") && !server.SkipChecksumValidation,
                 DropExpired = !server.IsReplica,
+                RecordDroppedExpired = recordDroppedExpired,
                 AllowDuplicates = allowDuplicates,
                 Limits = TypeLimits.From(server.Config),
                 ProgressIntervalBytes = server.Config.Store.GetNumber("loading-process-events-interval-bytes"),
