@@ -428,11 +428,7 @@ internal static class SortCommands
     }
 
     // The part of a binary string C's string functions see: up to the first NUL.
-    private static ReadOnlySpan<byte> CString(ReadOnlySpan<byte> s)
-    {
-        int nul = s.IndexOf((byte)0);
-        return nul < 0 ? s : s[..nul];
-    }
+    private static ReadOnlySpan<byte> CString(ReadOnlySpan<byte> s) => CStrtod.CString(s);
 
     /// <summary>
     /// SORT's use of C's strtod: the whole C string must be consumed (leading blanks, a sign,
@@ -441,204 +437,16 @@ internal static class SortCommands
     /// </summary>
     internal static bool TryStrtod(ReadOnlySpan<byte> input, out double value)
     {
-        value = 0;
         var s = CString(input);
         if (s.Length == 0)
         {
+            value = 0;
             return true;
         }
 
-        int i = 0;
-        while (i < s.Length && s[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r')
-        {
-            i++;
-        }
-
-        bool negative = false;
-        if (i < s.Length && s[i] is (byte)'+' or (byte)'-')
-        {
-            negative = s[i] == (byte)'-';
-            i++;
-        }
-
-        var rest = s[i..];
-        if (System.Text.Ascii.EqualsIgnoreCase(rest, "inf"u8) || System.Text.Ascii.EqualsIgnoreCase(rest, "infinity"u8))
-        {
-            value = negative ? double.NegativeInfinity : double.PositiveInfinity;
-            return true;
-        }
-
-        double magnitude;
-        if (rest.Length >= 3 && rest[0] == (byte)'0' && (rest[1] | 0x20) == (byte)'x' && (IsHex(rest[2]) || (rest[2] == (byte)'.' && rest.Length >= 4 && IsHex(rest[3]))))
-        {
-            if (!TryHexFloat(rest[2..], out magnitude, out bool inexactTiny))
-            {
-                return false;
-            }
-
-            if (inexactTiny)
-            {
-                return false;
-            }
-        }
-        else
-        {
-            // digits [. digits] [e [sign] digits], at least one digit before the exponent.
-            int k = 0, digits = 0;
-            bool nonZero = false;
-            while (k < rest.Length && IsDigit(rest[k]))
-            {
-                nonZero |= rest[k] != (byte)'0';
-                k++;
-                digits++;
-            }
-
-            if (k < rest.Length && rest[k] == (byte)'.')
-            {
-                k++;
-                while (k < rest.Length && IsDigit(rest[k]))
-                {
-                    nonZero |= rest[k] != (byte)'0';
-                    k++;
-                    digits++;
-                }
-            }
-
-            if (digits == 0)
-            {
-                return false;
-            }
-
-            if (k < rest.Length && (rest[k] | 0x20) == (byte)'e')
-            {
-                int e = k + 1;
-                if (e < rest.Length && rest[e] is (byte)'+' or (byte)'-')
-                {
-                    e++;
-                }
-
-                if (e < rest.Length && IsDigit(rest[e]))
-                {
-                    while (e < rest.Length && IsDigit(rest[e]))
-                    {
-                        e++;
-                    }
-
-                    k = e;
-                }
-            }
-
-            if (k != rest.Length)
-            {
-                return false;
-            }
-
-            magnitude = double.Parse(System.Text.Encoding.ASCII.GetString(rest), NumberStyles.Float, CultureInfo.InvariantCulture);
-
-            // glibc reports ERANGE for a result under the normal range (a decimal number that
-            // lands there is never exact in practice) and for a non-zero number that became 0.
-            if ((magnitude == 0 && nonZero) || (magnitude != 0 && magnitude < double.Epsilon * 4503599627370496.0))
-            {
-                return false;
-            }
-        }
-
-        if (double.IsInfinity(magnitude))
-        {
-            return false;
-        }
-
-        value = negative ? -magnitude : magnitude;
-        return true;
+        value = CStrtod.Parse(s, out int consumed, out bool range);
+        return consumed == s.Length && !range && !double.IsNaN(value);
     }
-
-    // Hex digits [. hex digits] [p [sign] digits]; the whole input must be consumed.
-    private static bool TryHexFloat(ReadOnlySpan<byte> s, out double value, out bool inexactTiny)
-    {
-        value = 0;
-        inexactTiny = false;
-        ulong mantissa = 0;
-        int exponent = 0, k = 0;
-        bool sticky = false;
-        bool point = false;
-        for (; k < s.Length; k++)
-        {
-            byte c = s[k];
-            if (c == (byte)'.' && !point)
-            {
-                point = true;
-                continue;
-            }
-
-            if (!IsHex(c))
-            {
-                break;
-            }
-
-            int d = HexValue(c);
-            if (mantissa >> 58 == 0)
-            {
-                mantissa = (mantissa << 4) | (uint)d;
-                if (point)
-                {
-                    exponent -= 4;
-                }
-            }
-            else
-            {
-                sticky |= d != 0;
-                if (!point)
-                {
-                    exponent += 4;
-                }
-            }
-        }
-
-        if (k < s.Length && (s[k] | 0x20) == (byte)'p')
-        {
-            int e = k + 1;
-            bool negative = false;
-            if (e < s.Length && s[e] is (byte)'+' or (byte)'-')
-            {
-                negative = s[e] == (byte)'-';
-                e++;
-            }
-
-            if (e < s.Length && IsDigit(s[e]))
-            {
-                long exp = 0;
-                while (e < s.Length && IsDigit(s[e]))
-                {
-                    exp = Math.Min(exp * 10 + (s[e] - '0'), 100000);
-                    e++;
-                }
-
-                exponent += (int)(negative ? -exp : exp);
-                k = e;
-            }
-        }
-
-        if (k != s.Length)
-        {
-            return false;
-        }
-
-        if (sticky)
-        {
-            mantissa |= 1;
-        }
-
-        value = Math.ScaleB(mantissa, exponent);
-        bool tiny = value < double.Epsilon * 4503599627370496.0;
-        inexactTiny = tiny && mantissa != 0 && (value == 0 || Math.ScaleB(value, -exponent) != mantissa);
-        return true;
-    }
-
-    private static bool IsDigit(byte c) => c is >= (byte)'0' and <= (byte)'9';
-
-    private static bool IsHex(byte c) => IsDigit(c) || (c | 0x20) is >= (byte)'a' and <= (byte)'f';
-
-    private static int HexValue(byte c) => IsDigit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
 
     // One element of the sorting vector: the element, its numeric score or ALPHA weight, and
     // its input position (ties keep the input order, like glibc's stable qsort).
