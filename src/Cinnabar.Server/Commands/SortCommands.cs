@@ -34,8 +34,6 @@ namespace Cinnabar.Server.Commands;
 /// <summary>SORT and SORT_RO.</summary>
 internal static class SortCommands
 {
-    private const string Complexity = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).";
-
     public static void Register(CommandTable t)
     {
         const string byGetNotes = "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort";
@@ -45,7 +43,6 @@ internal static class SortCommands
             Since = "1.0.0",
             AclCategories = ["write", "set", "sortedset", "list", "slow", "dangerous"],
             Summary = "Sort the elements in a list, set or sorted set",
-            Complexity = Complexity,
             KeySpecs =
             [
                 new KeySpec("RO access", 1, 0),
@@ -61,7 +58,6 @@ internal static class SortCommands
             Since = "7.0.0",
             AclCategories = ["read", "set", "sortedset", "list", "slow", "dangerous"],
             Summary = "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-            Complexity = Complexity,
             KeySpecs =
             [
                 new KeySpec("RO access", 1, 0),
