@@ -1,8 +1,7 @@
 // SORT and SORT_RO (sort.c). Registered: SORT SORT_RO.
 //
-// SORT reads the elements of a list or a set (sorted sets join once they exist, see
-// SourceOf), gives each a weight -- the element itself, or the string/hash field a BY
-// pattern names -- sorts by number (C's strtod on the weight) or, with ALPHA, by bytes, and
+// SORT reads the elements of a list, a set or a sorted set (SourceOf), gives each a weight --
+// the element itself, or the string/hash field a BY pattern names -- sorts by number (C's strtod on the weight) or, with ALPHA, by bytes, and
 // replies the LIMIT window, or for each element the values its GET patterns name. STORE
 // writes the result as a list (the only write SORT does; SORT_RO does not know the option).
 //
@@ -10,12 +9,16 @@
 // - A BY pattern without '*' ("nosort") skips sorting: a list keeps its order (DESC and LIMIT
 //   walk it from the right end), a set keeps its iteration order, except with STORE, where the
 //   set is sorted ALPHA so a replica re-running the command stores the same list.
+// - A listpack sorted set is converted to a skiplist by any SORT or SORT_RO that gets past its
+//   syntax and type checks.
 // - Numeric weights are parsed like strtod: leading blanks, hex and "inf" are accepted, an
 //   empty string is 0, a missing BY key is 0; anything else ("1 ", "abc", NaN, overflow and
 //   inexact underflow) makes the reply "One or more scores can't be converted into double"
 //   after sorting, and nothing is stored.
 // - Equal numeric weights are ordered by comparing the elements' bytes, so the result is
-//   deterministic; ALPHA ties keep the input order (glibc's qsort is a stable merge sort).
+//   deterministic; ALPHA ties keep the input order (glibc's qsort is a stable merge sort),
+//   except for BY with a LIMIT window, which Redis sorts with its partial quicksort: there ties
+//   land where that algorithm leaves them (PartialQuickSort reproduces it).
 //   Without STORE, ALPHA compares C strings (strcoll in the C locale: bytes up to a NUL); with
 //   STORE it compares whole binary strings, as sortCompare does.
 // - GET of a missing key or field replies nil, and stores an empty string.
@@ -170,6 +173,13 @@ internal static class SortCommands
             return;
         }
 
+        // sortCommandGeneric converts a listpack sorted set to a skiplist for good, even for
+        // SORT_RO: OBJECT ENCODING (and what a later save writes) shows it.
+        if (!Unsafe.IsNullRef(ref s) && s.Data is ZSetValue { IsListpack: true } zset)
+        {
+            zset.ConvertToSkiplist();
+        }
+
         // Without sorting, a set's order is its iteration order; STORE must be deterministic
         // for replicas, so Redis sorts it ALPHA instead.
         if (dontSort && source is { Ordered: false } && storeKey is not null)
@@ -237,13 +247,21 @@ internal static class SortCommands
                 }
             }
 
-            var comparer = new SortComparer(desc, alpha, sortBy is not null, storeKey is not null);
-            for (int j = 0; j < vector.Length; j++)
+            // Redis sorts a BY with a LIMIT window with its partial quicksort (ties land where
+            // that algorithm leaves them), everything else with glibc's qsort, a stable merge sort.
+            if (sortBy is not null && (start != 0 || end != vector.Length - 1))
             {
-                vector[j].Index = j;
+                PartialQuickSort.Sort(vector, new SortComparer(desc, alpha, byPattern: true, storeKey is not null, stable: false), start, end);
             }
+            else
+            {
+                for (int j = 0; j < vector.Length; j++)
+                {
+                    vector[j].Index = j;
+                }
 
-            Array.Sort(vector, comparer);
+                Array.Sort(vector, new SortComparer(desc, alpha, sortBy is not null, storeKey is not null, stable: true));
+            }
         }
 
         long outputLength = gets.Count > 0 ? gets.Count * (end - start + 1) : end - start + 1;
@@ -455,7 +473,7 @@ internal static class SortCommands
     }
 
     // Redis's sortCompare, made stable by the input position.
-    private sealed class SortComparer(bool desc, bool alpha, bool byPattern, bool store) : IComparer<SortItem>
+    private sealed class SortComparer(bool desc, bool alpha, bool byPattern, bool store, bool stable) : IComparer<SortItem>
     {
         public int Compare(SortItem a, SortItem b)
         {
@@ -485,7 +503,7 @@ internal static class SortCommands
                 cmp = -cmp;
             }
 
-            return cmp != 0 ? cmp : a.Index.CompareTo(b.Index);
+            return cmp != 0 || !stable ? cmp : a.Index.CompareTo(b.Index);
         }
 
         // compareStringObjects: memcmp over the shorter length, then the shorter sorts first.
