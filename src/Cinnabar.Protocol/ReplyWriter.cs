@@ -1,6 +1,15 @@
 // Builds RESP replies into one growable buffer. The protocol version (2 or 3) decides how the
 // RESP3-only types degrade: maps become flat arrays, sets arrays, nulls $-1/*-1, booleans
 // integers, doubles bulk strings, pushes arrays - as Redis's addReply* family does.
+//
+// Output limits: the owner may install a threshold callback (OnThreshold) that runs when the
+// written length is about to pass CheckAt, so a client's output-buffer limit is checked as reply
+// data is appended (Redis's _addReplyProtoToList -> closeClientOnOutputBufferLimitReached), not
+// only after the command. The hot path stays one compare: writes check against _limit, which is
+// the smaller of the buffer's capacity and CheckAt, so the callback shares the growth branch.
+// Once the owner calls StartDiscarding (its client is being closed), further bytes are dropped
+// into a small scratch area and the command runs to completion without buffering its reply
+// (Redis's prepareClientToWrite refuses output for a CLIENT_CLOSE_ASAP client).
 using System.Buffers.Text;
 using System.Text;
 
@@ -13,11 +22,47 @@ public sealed class ReplyWriter
     private byte[] _buffer;
     private int _length;
 
+    // min(_buffer.Length, _checkAt): the single bound every write compares against.
+    private int _limit;
+    private int _checkAt = int.MaxValue;
+    private Action<ReplyWriter, int>? _onThreshold;
+
     /// <summary>Creates a writer with an initial capacity.</summary>
     public ReplyWriter(int capacity = 4096)
     {
         _buffer = new byte[capacity];
+        _limit = capacity;
     }
+
+    /// <summary>
+    /// Called (with the size of the write about to happen) when the written length would pass
+    /// <see cref="CheckAt"/>; it sets the next <see cref="CheckAt"/> or calls
+    /// <see cref="StartDiscarding"/>. After a swap or clear the next write calls it again, since
+    /// what the owner measures (its bytes in flight) changed.
+    /// </summary>
+    public Action<ReplyWriter, int>? OnThreshold
+    {
+        get => _onThreshold;
+        set
+        {
+            _onThreshold = value;
+            ResetCheck();
+        }
+    }
+
+    /// <summary>The written length past which <see cref="OnThreshold"/> runs.</summary>
+    public int CheckAt
+    {
+        get => _checkAt;
+        set
+        {
+            _checkAt = value;
+            UpdateLimit();
+        }
+    }
+
+    /// <summary>True once further writes are dropped (the owner is closing its client).</summary>
+    public bool Discarding { get; private set; }
 
     /// <summary>2 or 3 (set by HELLO).</summary>
     public int Protocol { get; set; } = 2;
@@ -42,6 +87,16 @@ public sealed class ReplyWriter
         {
             _buffer = new byte[4096];
         }
+
+        ResetCheck();
+    }
+
+    /// <summary>Forgets everything written and drops every later write.</summary>
+    public void StartDiscarding()
+    {
+        Discarding = true;
+        _checkAt = int.MaxValue;
+        Clear();
     }
 
     /// <summary>Drops bytes written after <paramref name="length"/> (used to undo a partial reply).</summary>
@@ -50,8 +105,21 @@ public sealed class ReplyWriter
     /// <summary>Swaps contents with another writer (double buffering between executor and socket).</summary>
     public void SwapWith(ReplyWriter other)
     {
+        // What a discarding writer holds is dropped output: never hand it to the socket.
+        if (Discarding)
+        {
+            _length = 0;
+        }
+
+        if (other.Discarding)
+        {
+            other._length = 0;
+        }
+
         (_buffer, other._buffer) = (other._buffer, _buffer);
         (_length, other._length) = (other._length, _length);
+        ResetCheck();
+        other.ResetCheck();
     }
 
     /// <summary>The written bytes as an ASCII string (tests).</summary>
@@ -269,6 +337,12 @@ public sealed class ReplyWriter
         header[1 + n] = (byte)'\r';
         header[2 + n] = (byte)'\n';
         int hlen = n + 3;
+        if (Discarding)
+        {
+            // The slot may already be gone with the dropped bytes.
+            return;
+        }
+
         int bodyStart = slot + 16;
         int bodyLen = _length - bodyStart;
         Buffer.BlockCopy(_buffer, bodyStart, _buffer, slot + hlen, bodyLen);
@@ -288,12 +362,43 @@ public sealed class ReplyWriter
 
     private Span<byte> GetSpan(int size)
     {
-        if (_buffer.Length - _length < size)
+        if (_limit - _length < size)
         {
-            int newSize = Math.Max(_buffer.Length * 2, _length + size);
-            Array.Resize(ref _buffer, newSize);
+            MakeRoom(size);
         }
 
         return new Span<byte>(_buffer, _length, _buffer.Length - _length);
     }
+
+    // The growth branch: a due threshold check, dropping bytes while discarding, or a bigger buffer.
+    private void MakeRoom(int size)
+    {
+        if (!Discarding && _onThreshold is not null && (long)_length + size > _checkAt)
+        {
+            _checkAt = int.MaxValue;
+            _onThreshold(this, size);
+        }
+
+        if (Discarding)
+        {
+            _length = 0;
+        }
+
+        if (_buffer.Length - _length < size)
+        {
+            int newSize = (int)Math.Min(Array.MaxLength, Math.Max((long)_buffer.Length * 2, (long)_length + size));
+            Array.Resize(ref _buffer, newSize);
+        }
+
+        UpdateLimit();
+    }
+
+    private void ResetCheck()
+    {
+        // With an owner watching, the next write re-measures; otherwise nothing to check.
+        _checkAt = _onThreshold is null || Discarding ? int.MaxValue : 0;
+        UpdateLimit();
+    }
+
+    private void UpdateLimit() => _limit = Math.Min(_buffer.Length, _checkAt);
 }

@@ -171,6 +171,7 @@ internal sealed class CinnabarServer
         {
             Authenticated = string.IsNullOrEmpty(Config.RequirePass),
         };
+        Execution.OutputBufferLimits.Watch(this, c);
         Clients[c.Id] = c;
         return c;
     }

@@ -1,6 +1,7 @@
 // client-output-buffer-limit for normal and pub/sub clients, on both servers: a subscriber that
 // stops reading is closed once its pending output passes the hard limit (with Redis's log line),
-// and a client whose own reply passes the normal class's limit gets none of it.
+// and a client whose own reply passes the normal class's limit gets none of it. The limit is
+// checked while a reply is being built, so a reply of hundreds of MB never exists in memory.
 using System.Net.Sockets;
 using System.Text;
 
@@ -108,5 +109,106 @@ public class OutputBufferLimitTests
             await Assert.ThrowsAnyAsync<Exception>(() => victim.CommandAsync(command).WaitAsync(TimeSpan.FromSeconds(60)));
             Assert.Equal("+PONG\r\n", await c.CommandAsync("PING"));
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task KeysAndLRangeOverTheLimitCloseTheirClientWithoutAnyReply(ServerKind kind)
+    {
+        await using var server = await ServerProcess.StartAsync(Options(kind));
+        await using var c = await RawConnection.ConnectAsync(server.Port);
+        Assert.Equal("+OK\r\n", await c.CommandAsync("DEBUG", "POPULATE", "200000"));
+        var items = Enumerable.Range(0, 1000).Select(i => new string('v', 90) + i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        for (int round = 0; round < 20; round++)
+        {
+            await c.CommandAsync(["RPUSH", "list", .. items]);
+        }
+
+        Assert.Equal("+OK\r\n", await c.CommandAsync("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0"));
+        foreach (var command in new[] { new[] { "KEYS", "*" }, ["LRANGE", "list", "0", "-1"], ["SMEMBERS", "nosuchset"] })
+        {
+            if (command[0] == "SMEMBERS")
+            {
+                // A small reply passes untouched.
+                await using var fine = await RawConnection.ConnectAsync(server.Port);
+                Assert.Equal("*0\r\n", await fine.CommandAsync(command));
+                continue;
+            }
+
+            Assert.Equal(0, await BytesReceivedUntilClosedAsync(server.Port, command));
+        }
+
+        await server.WaitForOutputAsync("scheduled to be closed ASAP for overcoming of output buffer limits", TimeSpan.FromSeconds(30));
+        Assert.Equal("+PONG\r\n", await c.CommandAsync("PING"));
+        Assert.Equal(":200001\r\n", await c.CommandAsync("DBSIZE"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task AReplyOfHundredsOfMegabytesIsNeverBufferedWhole(ServerKind kind)
+    {
+        // SORT ... GET big* over 3000 empty list elements fetches the one 100 KB string "big"
+        // 3000 times: a 300 MB reply built from a tiny dataset, by a command with no limit
+        // handling of its own. The server's peak resident memory (VmHWM) must not grow by
+        // anything near that.
+        await using var server = await ServerProcess.StartAsync(Options(kind));
+        await using var c = await RawConnection.ConnectAsync(server.Port);
+        Assert.Equal("+OK\r\n", await c.CommandAsync("SET", "big", new string('b', 100_000)));
+        for (int round = 0; round < 3; round++)
+        {
+            await c.CommandAsync(["RPUSH", "idx", .. Enumerable.Repeat("", 1000)]);
+        }
+
+        Assert.Equal("+OK\r\n", await c.CommandAsync("CONFIG", "SET", "client-output-buffer-limit", "normal 1000000 0 0"));
+        long peakBefore = PeakResidentBytes(server.Pid);
+        Assert.Equal(0, await BytesReceivedUntilClosedAsync(server.Port, ["SORT", "idx", "BY", "nosort", "GET", "big*"]));
+        Assert.Equal("+PONG\r\n", await c.CommandAsync("PING"));
+        long growth = PeakResidentBytes(server.Pid) - peakBefore;
+        Assert.True(growth < 64L * 1024 * 1024, $"peak RSS grew by {growth} bytes");
+    }
+
+    // Sends one command on a fresh connection and counts the bytes received until the server closes it.
+    private static async Task<long> BytesReceivedUntilClosedAsync(int port, string[] command)
+    {
+        using var victim = new TcpClient();
+        await victim.ConnectAsync("127.0.0.1", port);
+        var stream = victim.GetStream();
+        await stream.WriteAsync(RawConnection.Encode(command.Select(a => Encoding.Latin1.GetBytes(a)).ToArray()));
+        var buf = new byte[65536];
+        long total = 0;
+        while (true)
+        {
+            int n;
+            try
+            {
+                n = await stream.ReadAsync(buf).AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+            }
+            catch (IOException)
+            {
+                return total;
+            }
+
+            if (n == 0)
+            {
+                return total;
+            }
+
+            total += n;
+        }
+    }
+
+    // The kernel's high-water mark of the process's resident set (VmHWM in /proc/<pid>/status).
+    private static long PeakResidentBytes(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException("no VmHWM line");
     }
 }

@@ -238,47 +238,59 @@ internal static class CommandDescriber
     /// <summary>One COMMAND DOCS map.</summary>
     public static void WriteDocs(ReplyWriter r, CommandSpec spec)
     {
-        int len = 1;
-        bool summary = spec.Summary.Length > 0;
-        len += summary ? 1 : 0;
-        len += 1; // since
-        len += spec.Complexity is null ? 0 : 1;
-        len += spec.DocFlags.Length > 0 ? 1 : 0;
-        len += spec.History.Length > 0 ? 1 : 0;
-        len += spec.Arguments is null ? 0 : 1;
-        len += spec.Subcommands is null ? 0 : 1;
+        // addReplyCommandDocs: optional fields only when set, in Redis's order.
+        // Redis's definitions win over the table's own summary/since/group (a fallback for a
+        // command Redis does not define).
+        var g = CommandDocsData.For(spec.FullName);
+        string summaryText = g?.Summary ?? spec.Summary;
+        bool summary = summaryText.Length > 0;
+        int len = 2 + (summary ? 1 : 0) + (g?.Complexity is null ? 0 : 1) + (g?.DocFlags.Length > 0 ? 1 : 0)
+            + (g?.DeprecatedSince is null ? 0 : 1) + (g?.ReplacedBy is null ? 0 : 1) + (g?.History.Length > 0 ? 1 : 0)
+            + (g?.Arguments is null ? 0 : 1) + (spec.Subcommands is null ? 0 : 1);
         r.MapHeader(len);
         if (summary)
         {
             r.Bulk("summary"u8);
-            r.Bulk(spec.Summary);
+            r.Bulk(summaryText);
         }
 
         r.Bulk("since"u8);
-        r.Bulk(spec.Since);
+        r.Bulk(g?.Since ?? spec.Since);
         r.Bulk("group"u8);
-        r.Bulk(spec.Group);
-        if (spec.Complexity is not null)
+        r.Bulk(g?.Group ?? spec.Group);
+        if (g?.Complexity is { } complexity)
         {
             r.Bulk("complexity"u8);
-            r.Bulk(spec.Complexity);
+            r.Bulk(complexity);
         }
 
-        if (spec.DocFlags.Length > 0)
+        if (g?.DocFlags is { Length: > 0 } docFlags)
         {
             r.Bulk("doc_flags"u8);
-            r.SetHeader(spec.DocFlags.Length);
-            foreach (var f in spec.DocFlags)
+            r.SetHeader(docFlags.Length);
+            foreach (var f in docFlags)
             {
                 r.Simple(f);
             }
         }
 
-        if (spec.History.Length > 0)
+        if (g?.DeprecatedSince is { } deprecatedSince)
+        {
+            r.Bulk("deprecated_since"u8);
+            r.Bulk(deprecatedSince);
+        }
+
+        if (g?.ReplacedBy is { } replacedBy)
+        {
+            r.Bulk("replaced_by"u8);
+            r.Bulk(replacedBy);
+        }
+
+        if (g?.History is { Length: > 0 } history)
         {
             r.Bulk("history"u8);
-            r.SetHeader(spec.History.Length);
-            foreach (var (since, changes) in spec.History)
+            r.SetHeader(history.Length);
+            foreach (var (since, changes) in history)
             {
                 r.ArrayHeader(2);
                 r.Bulk(since);
@@ -286,10 +298,10 @@ internal static class CommandDescriber
             }
         }
 
-        if (spec.Arguments is not null)
+        if (g?.Arguments is { } arguments)
         {
             r.Bulk("arguments"u8);
-            WriteArguments(r, spec.Arguments);
+            WriteArguments(r, arguments);
         }
 
         if (spec.Subcommands is not null)

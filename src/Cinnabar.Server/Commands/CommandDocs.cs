@@ -44,7 +44,6 @@ internal static class CommandDocs
             Since = "2.8.13",
             AclCategories = acl,
             Summary = "Get array of Redis command details",
-            Complexity = "O(N) where N is the total number of Redis commands",
             Tips = order,
         });
         command.AddSubcommand(new CommandSpec("count", 2, F, 0, 0, 0, ctx => ctx.Reply.Integer(ctx.Server.Commands.Count))
@@ -53,7 +52,6 @@ internal static class CommandDocs
             Since = "2.8.13",
             AclCategories = acl,
             Summary = "Get total number of Redis commands",
-            Complexity = "O(1)",
         });
         command.AddSubcommand(new CommandSpec("docs", -2, F, 0, 0, 0, Docs)
         {
@@ -61,9 +59,7 @@ internal static class CommandDocs
             Since = "7.0.0",
             AclCategories = acl,
             Summary = "Get array of specific Redis command documentation",
-            Complexity = "O(N) where N is the number of commands to look up",
             Tips = order,
-            Arguments = [new CommandArg("command-name", "string") { Flags = "optional multiple" }],
         });
         command.AddSubcommand(new CommandSpec("getkeys", -4, F, 0, 0, 0, ctx => GetKeys(ctx, withFlags: false))
         {
@@ -71,7 +67,6 @@ internal static class CommandDocs
             Since = "2.8.13",
             AclCategories = acl,
             Summary = "Extract keys given a full Redis command",
-            Complexity = "O(N) where N is the number of arguments to the command",
         });
         command.AddSubcommand(new CommandSpec("getkeysandflags", -4, F, 0, 0, 0, ctx => GetKeys(ctx, withFlags: true))
         {
@@ -79,7 +74,6 @@ internal static class CommandDocs
             Since = "7.0.0",
             AclCategories = acl,
             Summary = "Extract keys and access flags given a full Redis command",
-            Complexity = "O(N) where N is the number of arguments to the command",
         });
         command.AddSubcommand(new CommandSpec("help", 2, F, 0, 0, 0, ctx => Replies.Help(ctx, Help))
         {
@@ -87,7 +81,6 @@ internal static class CommandDocs
             Since = "5.0.0",
             AclCategories = acl,
             Summary = "Show helpful text about the different subcommands",
-            Complexity = "O(1)",
         });
         command.AddSubcommand(new CommandSpec("info", -2, F, 0, 0, 0, Info)
         {
@@ -95,10 +88,7 @@ internal static class CommandDocs
             Since = "2.8.13",
             AclCategories = acl,
             Summary = "Get array of specific Redis command details, or all when no argument is given.",
-            Complexity = "O(N) where N is the number of commands to look up",
             Tips = order,
-            History = [("7.0.0", "Allowed to be called with no argument to get info on all commands.")],
-            Arguments = [new CommandArg("command-name", "string") { Flags = "optional multiple" }],
         });
         command.AddSubcommand(new CommandSpec("list", -2, F, 0, 0, 0, List)
         {
@@ -106,21 +96,7 @@ internal static class CommandDocs
             Since = "7.0.0",
             AclCategories = acl,
             Summary = "Get an array of Redis command names",
-            Complexity = "O(N) where N is the total number of Redis commands",
             Tips = order,
-            Arguments =
-            [
-                new CommandArg("filterby", "oneof")
-                {
-                    Token = "FILTERBY", Flags = "optional",
-                    Arguments =
-                    [
-                        new CommandArg("module-name", "string") { Token = "MODULE" },
-                        new CommandArg("category", "string") { Token = "ACLCAT" },
-                        new CommandArg("pattern", "pattern") { Token = "PATTERN" },
-                    ],
-                },
-            ],
         });
     }
 

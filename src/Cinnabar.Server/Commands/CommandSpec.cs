@@ -48,20 +48,8 @@ internal sealed class CommandSpec
     /// <summary>One-line summary (COMMAND DOCS "summary").</summary>
     public string Summary { get; init; } = string.Empty;
 
-    /// <summary>Complexity text (COMMAND DOCS "complexity"); null = omitted.</summary>
-    public string? Complexity { get; init; }
-
     /// <summary>Command tips (COMMAND INFO), e.g. "nondeterministic_output", "request_policy:all_shards".</summary>
     public string[] Tips { get; set; } = [];
-
-    /// <summary>Doc flags (COMMAND DOCS "doc_flags"): "syscmd", "deprecated".</summary>
-    public string[] DocFlags { get; init; } = [];
-
-    /// <summary>Changes by version (COMMAND DOCS "history"); empty = omitted.</summary>
-    public (string Since, string Changes)[] History { get; init; } = [];
-
-    /// <summary>Documented arguments (COMMAND DOCS "arguments"); null = omitted.</summary>
-    public CommandArg[]? Arguments { get; init; }
 
     /// <summary>Key specifications (COMMAND INFO); null = one derived from first/last/step.</summary>
     public KeySpec[]? KeySpecs { get; set; }

@@ -133,8 +133,6 @@ internal static class DebugCommands
             Since = "1.0.0",
             AclCategories = ["admin", "slow", "dangerous"],
             Summary = "A container for debugging commands",
-            Complexity = "Depends on subcommand.",
-            DocFlags = ["syscmd"],
         });
     }
 

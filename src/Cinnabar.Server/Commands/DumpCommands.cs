@@ -30,7 +30,6 @@ internal static class DumpCommands
             Since = "2.6.0",
             AclCategories = ["keyspace", "read", "slow"],
             Summary = "Return a serialized version of the value stored at the specified key.",
-            Complexity = "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
             Tips = ["nondeterministic_output"],
         });
         t.Add(new CommandSpec("restore", -4, CommandFlags.Write | CommandFlags.DenyOom, 1, 1, 1, Restore)
@@ -39,8 +38,6 @@ internal static class DumpCommands
             Since = "2.6.0",
             AclCategories = ["keyspace", "write", "slow", "dangerous"],
             Summary = "Create a key using the provided serialized value, previously obtained using DUMP.",
-            Complexity = "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
-            History = [("3.0.0", "Added the `REPLACE` modifier."), ("5.0.0", "Added the `ABSTTL` modifier."), ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")],
         });
     }
 

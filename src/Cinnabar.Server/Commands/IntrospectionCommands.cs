@@ -55,11 +55,8 @@ internal static class IntrospectionCommands
             Group = "server",
             Since = "1.0.0",
             AclCategories = ["slow", "dangerous"],
-            Complexity = "O(1)",
             Summary = "Get information and statistics about the server",
             Tips = ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
-            History = [("7.0.0", "Added support for taking multiple section arguments.")],
-            Arguments = [new CommandArg("section", "string") { Flags = "optional multiple" }],
         });
         t.Add(new CommandSpec("monitor", 1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Monitor)
         {
@@ -75,7 +72,6 @@ internal static class IntrospectionCommands
             Since = "2.2.12",
             AclCategories = ["slow"],
             Summary = "A container for slow log commands",
-            Complexity = "Depends on subcommand.",
         });
         slowlog.AddSubcommand(new CommandSpec("get", -2, AdminLoadingStale, 0, 0, 0, SlowlogGet)
         {
@@ -83,10 +79,7 @@ internal static class IntrospectionCommands
             Since = "2.2.12",
             AclCategories = AdminAcl,
             Summary = "Get the slow log's entries",
-            Complexity = "O(N) where N is the number of entries returned",
             Tips = ["request_policy:all_nodes", "nondeterministic_output"],
-            History = [("4.0.0", "Added client IP address, port and name to the reply.")],
-            Arguments = [new CommandArg("count", "integer") { Flags = "optional" }],
         });
         slowlog.AddSubcommand(new CommandSpec("help", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, ctx => Replies.Help(ctx, SlowlogHelp))
         {
@@ -94,7 +87,6 @@ internal static class IntrospectionCommands
             Since = "6.2.0",
             AclCategories = ["slow"],
             Summary = "Show helpful text about the different subcommands",
-            Complexity = "O(1)",
         });
         slowlog.AddSubcommand(new CommandSpec("len", 2, AdminLoadingStale, 0, 0, 0, ctx => ctx.Reply.Integer(ctx.Server.SlowlogData.Entries.Count))
         {
@@ -102,7 +94,6 @@ internal static class IntrospectionCommands
             Since = "2.2.12",
             AclCategories = AdminAcl,
             Summary = "Get the slow log's length",
-            Complexity = "O(1)",
             Tips = ["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"],
         });
         slowlog.AddSubcommand(new CommandSpec("reset", 2, AdminLoadingStale, 0, 0, 0, SlowlogReset)
@@ -111,7 +102,6 @@ internal static class IntrospectionCommands
             Since = "2.2.12",
             AclCategories = AdminAcl,
             Summary = "Clear all entries from the slow log",
-            Complexity = "O(N) where N is the number of entries in the slowlog",
             Tips = ["request_policy:all_nodes", "response_policy:all_succeeded"],
         });
 
@@ -121,7 +111,6 @@ internal static class IntrospectionCommands
             Since = "2.8.13",
             AclCategories = ["slow"],
             Summary = "A container for latency diagnostics commands",
-            Complexity = "Depends on subcommand.",
         });
         latency.AddSubcommand(new CommandSpec("doctor", 2, LatencyFlags, 0, 0, 0, LatencyDoctor)
         {
@@ -129,7 +118,6 @@ internal static class IntrospectionCommands
             Since = "2.8.13",
             AclCategories = AdminAcl,
             Summary = "Return a human readable latency analysis report.",
-            Complexity = "O(1)",
             Tips = LatencyTips,
         });
         latency.AddSubcommand(new CommandSpec("graph", 3, LatencyFlags, 0, 0, 0, LatencyGraph)
@@ -138,8 +126,6 @@ internal static class IntrospectionCommands
             Since = "2.8.13",
             AclCategories = AdminAcl,
             Summary = "Return a latency graph for the event.",
-            Complexity = "O(1)",
-            Arguments = [new CommandArg("event", "string")],
             Tips = LatencyTips,
         });
         latency.AddSubcommand(new CommandSpec("help", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, ctx => Replies.Help(ctx, LatencyHelp))
@@ -148,7 +134,6 @@ internal static class IntrospectionCommands
             Since = "2.8.13",
             AclCategories = ["slow"],
             Summary = "Show helpful text about the different subcommands.",
-            Complexity = "O(1)",
         });
         latency.AddSubcommand(new CommandSpec("histogram", -2, LatencyFlags, 0, 0, 0, LatencyHistogramCommand)
         {
@@ -156,9 +141,7 @@ internal static class IntrospectionCommands
             Since = "7.0.0",
             AclCategories = AdminAcl,
             Summary = "Return the cumulative distribution of latencies of a subset of commands or all.",
-            Complexity = "O(N) where N is the number of commands with latency information being retrieved.",
             Tips = LatencyTips,
-            Arguments = [new CommandArg("command", "string") { Flags = "optional multiple" }],
         });
         latency.AddSubcommand(new CommandSpec("history", 3, LatencyFlags, 0, 0, 0, LatencyHistory)
         {
@@ -166,8 +149,6 @@ internal static class IntrospectionCommands
             Since = "2.8.13",
             AclCategories = AdminAcl,
             Summary = "Return timestamp-latency samples for the event.",
-            Complexity = "O(1)",
-            Arguments = [new CommandArg("event", "string")],
             Tips = LatencyTips,
         });
         latency.AddSubcommand(new CommandSpec("latest", 2, LatencyFlags, 0, 0, 0, LatencyLatest)
@@ -176,7 +157,6 @@ internal static class IntrospectionCommands
             Since = "2.8.13",
             AclCategories = AdminAcl,
             Summary = "Return the latest latency samples for all events.",
-            Complexity = "O(1)",
             Tips = LatencyTips,
         });
         latency.AddSubcommand(new CommandSpec("reset", -2, LatencyFlags, 0, 0, 0, LatencyReset)
@@ -185,8 +165,6 @@ internal static class IntrospectionCommands
             Since = "2.8.13",
             AclCategories = AdminAcl,
             Summary = "Reset latency data for one or more events.",
-            Complexity = "O(1)",
-            Arguments = [new CommandArg("event", "string") { Flags = "optional multiple" }],
             Tips = ["request_policy:all_nodes", "response_policy:all_succeeded"],
         });
 

@@ -283,7 +283,15 @@ internal static class ListBlockingCommands
     internal static bool TryTimeoutOrReply(CommandContext ctx, ReadOnlySpan<byte> arg, out long deadline)
     {
         deadline = 0;
-        if (!LongDouble.TryParse(arg, out _) || !Number.TryParseDouble(arg, out double seconds))
+        // string2ld decides what is accepted (hex floats too); the value is strtod's, except that
+        // a positive long double too small for a double still rounds up to 1 ms, as ceill does.
+        double seconds = CStrtod.Parse(arg, out _, out bool range);
+        if (seconds == 0 && range && !double.IsNegative(seconds))
+        {
+            seconds = double.Epsilon;
+        }
+
+        if (!LongDouble.TryParse(arg, out _))
         {
             ctx.Error("ERR timeout is not a float or out of range");
             return false;

@@ -35,7 +35,6 @@ internal static class MemoryCommands
             Since = "4.0.0",
             AclCategories = ["slow"],
             Summary = "Ask the allocator to release memory",
-            Complexity = "Depends on how much memory is allocated, could be slow",
             Tips = ["request_policy:all_shards", "response_policy:all_succeeded"],
         });
         mem.AddSubcommand(new CommandSpec("help", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Help)

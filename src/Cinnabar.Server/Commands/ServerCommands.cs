@@ -19,7 +19,6 @@ internal static class ServerCommands
             Since = "2.6.0",
             AclCategories = ["fast"],
             Summary = "Return the current server time",
-            Complexity = "O(1)",
             Tips = ["nondeterministic_output"],
         });
         t.Add(new CommandSpec("lastsave", 1, CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, 0, 0, 0, LastSave)
@@ -28,7 +27,6 @@ internal static class ServerCommands
             Since = "1.0.0",
             AclCategories = ["admin", "fast", "dangerous"],
             Summary = "Get the UNIX time stamp of the last successful save to disk",
-            Complexity = "O(1)",
             Tips = ["nondeterministic_output"],
         });
         t.Add(new CommandSpec("save", 1, CommandFlags.NoAsyncLoading | CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoMulti, 0, 0, 0, Save)
@@ -37,7 +35,6 @@ internal static class ServerCommands
             Since = "1.0.0",
             AclCategories = ["admin", "slow", "dangerous"],
             Summary = "Synchronously save the dataset to disk",
-            Complexity = "O(N) where N is the total number of keys in all databases",
         });
         t.Add(new CommandSpec("bgsave", -1, CommandFlags.NoAsyncLoading | CommandFlags.Admin | CommandFlags.NoScript, 0, 0, 0, BgSave)
         {
@@ -45,9 +42,6 @@ internal static class ServerCommands
             Since = "1.0.0",
             AclCategories = ["admin", "slow", "dangerous"],
             Summary = "Asynchronously save the dataset to disk",
-            Complexity = "O(1)",
-            History = [("3.2.2", "Added the `SCHEDULE` option.")],
-            Arguments = [new CommandArg("schedule", "pure-token") { Token = "SCHEDULE", Since = "3.2.2", Flags = "optional" }],
         });
         t.Add(new CommandSpec("role", 1, CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast | CommandFlags.Sentinel, 0, 0, 0, Role)
         {
@@ -55,7 +49,6 @@ internal static class ServerCommands
             Since = "2.8.12",
             AclCategories = ["admin", "fast", "dangerous"],
             Summary = "Return the role of the instance in the context of replication",
-            Complexity = "O(1)",
         });
         t.Add(new CommandSpec("shutdown", -1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.NoMulti | CommandFlags.Sentinel | CommandFlags.AllowBusy, 0, 0, 0, Shutdown)
         {
@@ -63,19 +56,6 @@ internal static class ServerCommands
             Since = "1.0.0",
             AclCategories = ["admin", "slow", "dangerous"],
             Summary = "Synchronously save the dataset to disk and then shut down the server",
-            Complexity = "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-            History = [("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
-            Arguments =
-            [
-                new CommandArg("nosave_save", "oneof")
-                {
-                    Flags = "optional",
-                    Arguments = [new CommandArg("nosave", "pure-token") { Token = "NOSAVE" }, new CommandArg("save", "pure-token") { Token = "SAVE" }],
-                },
-                new CommandArg("now", "pure-token") { Token = "NOW", Since = "7.0.0", Flags = "optional" },
-                new CommandArg("force", "pure-token") { Token = "FORCE", Since = "7.0.0", Flags = "optional" },
-                new CommandArg("abort", "pure-token") { Token = "ABORT", Since = "7.0.0", Flags = "optional" },
-            ],
         });
     }
 

@@ -1,8 +1,7 @@
 // SORT and SORT_RO (sort.c). Registered: SORT SORT_RO.
 //
-// SORT reads the elements of a list or a set (sorted sets join once they exist, see
-// SourceOf), gives each a weight -- the element itself, or the string/hash field a BY
-// pattern names -- sorts by number (C's strtod on the weight) or, with ALPHA, by bytes, and
+// SORT reads the elements of a list, a set or a sorted set (SourceOf), gives each a weight --
+// the element itself, or the string/hash field a BY pattern names -- sorts by number (C's strtod on the weight) or, with ALPHA, by bytes, and
 // replies the LIMIT window, or for each element the values its GET patterns name. STORE
 // writes the result as a list (the only write SORT does; SORT_RO does not know the option).
 //
@@ -10,12 +9,16 @@
 // - A BY pattern without '*' ("nosort") skips sorting: a list keeps its order (DESC and LIMIT
 //   walk it from the right end), a set keeps its iteration order, except with STORE, where the
 //   set is sorted ALPHA so a replica re-running the command stores the same list.
+// - A listpack sorted set is converted to a skiplist by any SORT or SORT_RO that gets past its
+//   syntax and type checks.
 // - Numeric weights are parsed like strtod: leading blanks, hex and "inf" are accepted, an
 //   empty string is 0, a missing BY key is 0; anything else ("1 ", "abc", NaN, overflow and
 //   inexact underflow) makes the reply "One or more scores can't be converted into double"
 //   after sorting, and nothing is stored.
 // - Equal numeric weights are ordered by comparing the elements' bytes, so the result is
-//   deterministic; ALPHA ties keep the input order (glibc's qsort is a stable merge sort).
+//   deterministic; ALPHA ties keep the input order (glibc's qsort is a stable merge sort),
+//   except for BY with a LIMIT window, which Redis sorts with its partial quicksort: there ties
+//   land where that algorithm leaves them (PartialQuickSort reproduces it).
 //   Without STORE, ALPHA compares C strings (strcoll in the C locale: bytes up to a NUL); with
 //   STORE it compares whole binary strings, as sortCompare does.
 // - GET of a missing key or field replies nil, and stores an empty string.
@@ -34,8 +37,6 @@ namespace Cinnabar.Server.Commands;
 /// <summary>SORT and SORT_RO.</summary>
 internal static class SortCommands
 {
-    private const string Complexity = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).";
-
     public static void Register(CommandTable t)
     {
         const string byGetNotes = "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort";
@@ -45,7 +46,6 @@ internal static class SortCommands
             Since = "1.0.0",
             AclCategories = ["write", "set", "sortedset", "list", "slow", "dangerous"],
             Summary = "Sort the elements in a list, set or sorted set",
-            Complexity = Complexity,
             KeySpecs =
             [
                 new KeySpec("RO access", 1, 0),
@@ -61,7 +61,6 @@ internal static class SortCommands
             Since = "7.0.0",
             AclCategories = ["read", "set", "sortedset", "list", "slow", "dangerous"],
             Summary = "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-            Complexity = Complexity,
             KeySpecs =
             [
                 new KeySpec("RO access", 1, 0),
@@ -174,6 +173,13 @@ internal static class SortCommands
             return;
         }
 
+        // sortCommandGeneric converts a listpack sorted set to a skiplist for good, even for
+        // SORT_RO: OBJECT ENCODING (and what a later save writes) shows it.
+        if (!Unsafe.IsNullRef(ref s) && s.Data is ZSetValue { IsListpack: true } zset)
+        {
+            zset.ConvertToSkiplist();
+        }
+
         // Without sorting, a set's order is its iteration order; STORE must be deterministic
         // for replicas, so Redis sorts it ALPHA instead.
         if (dontSort && source is { Ordered: false } && storeKey is not null)
@@ -241,13 +247,21 @@ internal static class SortCommands
                 }
             }
 
-            var comparer = new SortComparer(desc, alpha, sortBy is not null, storeKey is not null);
-            for (int j = 0; j < vector.Length; j++)
+            // Redis sorts a BY with a LIMIT window with its partial quicksort (ties land where
+            // that algorithm leaves them), everything else with glibc's qsort, a stable merge sort.
+            if (sortBy is not null && (start != 0 || end != vector.Length - 1))
             {
-                vector[j].Index = j;
+                PartialQuickSort.Sort(vector, new SortComparer(desc, alpha, byPattern: true, storeKey is not null, stable: false), start, end);
             }
+            else
+            {
+                for (int j = 0; j < vector.Length; j++)
+                {
+                    vector[j].Index = j;
+                }
 
-            Array.Sort(vector, comparer);
+                Array.Sort(vector, new SortComparer(desc, alpha, sortBy is not null, storeKey is not null, stable: true));
+            }
         }
 
         long outputLength = gets.Count > 0 ? gets.Count * (end - start + 1) : end - start + 1;
@@ -428,11 +442,7 @@ internal static class SortCommands
     }
 
     // The part of a binary string C's string functions see: up to the first NUL.
-    private static ReadOnlySpan<byte> CString(ReadOnlySpan<byte> s)
-    {
-        int nul = s.IndexOf((byte)0);
-        return nul < 0 ? s : s[..nul];
-    }
+    private static ReadOnlySpan<byte> CString(ReadOnlySpan<byte> s) => CStrtod.CString(s);
 
     /// <summary>
     /// SORT's use of C's strtod: the whole C string must be consumed (leading blanks, a sign,
@@ -441,204 +451,16 @@ internal static class SortCommands
     /// </summary>
     internal static bool TryStrtod(ReadOnlySpan<byte> input, out double value)
     {
-        value = 0;
         var s = CString(input);
         if (s.Length == 0)
         {
+            value = 0;
             return true;
         }
 
-        int i = 0;
-        while (i < s.Length && s[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r')
-        {
-            i++;
-        }
-
-        bool negative = false;
-        if (i < s.Length && s[i] is (byte)'+' or (byte)'-')
-        {
-            negative = s[i] == (byte)'-';
-            i++;
-        }
-
-        var rest = s[i..];
-        if (System.Text.Ascii.EqualsIgnoreCase(rest, "inf"u8) || System.Text.Ascii.EqualsIgnoreCase(rest, "infinity"u8))
-        {
-            value = negative ? double.NegativeInfinity : double.PositiveInfinity;
-            return true;
-        }
-
-        double magnitude;
-        if (rest.Length >= 3 && rest[0] == (byte)'0' && (rest[1] | 0x20) == (byte)'x' && (IsHex(rest[2]) || (rest[2] == (byte)'.' && rest.Length >= 4 && IsHex(rest[3]))))
-        {
-            if (!TryHexFloat(rest[2..], out magnitude, out bool inexactTiny))
-            {
-                return false;
-            }
-
-            if (inexactTiny)
-            {
-                return false;
-            }
-        }
-        else
-        {
-            // digits [. digits] [e [sign] digits], at least one digit before the exponent.
-            int k = 0, digits = 0;
-            bool nonZero = false;
-            while (k < rest.Length && IsDigit(rest[k]))
-            {
-                nonZero |= rest[k] != (byte)'0';
-                k++;
-                digits++;
-            }
-
-            if (k < rest.Length && rest[k] == (byte)'.')
-            {
-                k++;
-                while (k < rest.Length && IsDigit(rest[k]))
-                {
-                    nonZero |= rest[k] != (byte)'0';
-                    k++;
-                    digits++;
-                }
-            }
-
-            if (digits == 0)
-            {
-                return false;
-            }
-
-            if (k < rest.Length && (rest[k] | 0x20) == (byte)'e')
-            {
-                int e = k + 1;
-                if (e < rest.Length && rest[e] is (byte)'+' or (byte)'-')
-                {
-                    e++;
-                }
-
-                if (e < rest.Length && IsDigit(rest[e]))
-                {
-                    while (e < rest.Length && IsDigit(rest[e]))
-                    {
-                        e++;
-                    }
-
-                    k = e;
-                }
-            }
-
-            if (k != rest.Length)
-            {
-                return false;
-            }
-
-            magnitude = double.Parse(System.Text.Encoding.ASCII.GetString(rest), NumberStyles.Float, CultureInfo.InvariantCulture);
-
-            // glibc reports ERANGE for a result under the normal range (a decimal number that
-            // lands there is never exact in practice) and for a non-zero number that became 0.
-            if ((magnitude == 0 && nonZero) || (magnitude != 0 && magnitude < double.Epsilon * 4503599627370496.0))
-            {
-                return false;
-            }
-        }
-
-        if (double.IsInfinity(magnitude))
-        {
-            return false;
-        }
-
-        value = negative ? -magnitude : magnitude;
-        return true;
+        value = CStrtod.Parse(s, out int consumed, out bool range);
+        return consumed == s.Length && !range && !double.IsNaN(value);
     }
-
-    // Hex digits [. hex digits] [p [sign] digits]; the whole input must be consumed.
-    private static bool TryHexFloat(ReadOnlySpan<byte> s, out double value, out bool inexactTiny)
-    {
-        value = 0;
-        inexactTiny = false;
-        ulong mantissa = 0;
-        int exponent = 0, k = 0;
-        bool sticky = false;
-        bool point = false;
-        for (; k < s.Length; k++)
-        {
-            byte c = s[k];
-            if (c == (byte)'.' && !point)
-            {
-                point = true;
-                continue;
-            }
-
-            if (!IsHex(c))
-            {
-                break;
-            }
-
-            int d = HexValue(c);
-            if (mantissa >> 58 == 0)
-            {
-                mantissa = (mantissa << 4) | (uint)d;
-                if (point)
-                {
-                    exponent -= 4;
-                }
-            }
-            else
-            {
-                sticky |= d != 0;
-                if (!point)
-                {
-                    exponent += 4;
-                }
-            }
-        }
-
-        if (k < s.Length && (s[k] | 0x20) == (byte)'p')
-        {
-            int e = k + 1;
-            bool negative = false;
-            if (e < s.Length && s[e] is (byte)'+' or (byte)'-')
-            {
-                negative = s[e] == (byte)'-';
-                e++;
-            }
-
-            if (e < s.Length && IsDigit(s[e]))
-            {
-                long exp = 0;
-                while (e < s.Length && IsDigit(s[e]))
-                {
-                    exp = Math.Min(exp * 10 + (s[e] - '0'), 100000);
-                    e++;
-                }
-
-                exponent += (int)(negative ? -exp : exp);
-                k = e;
-            }
-        }
-
-        if (k != s.Length)
-        {
-            return false;
-        }
-
-        if (sticky)
-        {
-            mantissa |= 1;
-        }
-
-        value = Math.ScaleB(mantissa, exponent);
-        bool tiny = value < double.Epsilon * 4503599627370496.0;
-        inexactTiny = tiny && mantissa != 0 && (value == 0 || Math.ScaleB(value, -exponent) != mantissa);
-        return true;
-    }
-
-    private static bool IsDigit(byte c) => c is >= (byte)'0' and <= (byte)'9';
-
-    private static bool IsHex(byte c) => IsDigit(c) || (c | 0x20) is >= (byte)'a' and <= (byte)'f';
-
-    private static int HexValue(byte c) => IsDigit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
 
     // One element of the sorting vector: the element, its numeric score or ALPHA weight, and
     // its input position (ties keep the input order, like glibc's stable qsort).
@@ -651,7 +473,7 @@ internal static class SortCommands
     }
 
     // Redis's sortCompare, made stable by the input position.
-    private sealed class SortComparer(bool desc, bool alpha, bool byPattern, bool store) : IComparer<SortItem>
+    private sealed class SortComparer(bool desc, bool alpha, bool byPattern, bool store, bool stable) : IComparer<SortItem>
     {
         public int Compare(SortItem a, SortItem b)
         {
@@ -681,7 +503,7 @@ internal static class SortCommands
                 cmp = -cmp;
             }
 
-            return cmp != 0 ? cmp : a.Index.CompareTo(b.Index);
+            return cmp != 0 || !stable ? cmp : a.Index.CompareTo(b.Index);
         }
 
         // compareStringObjects: memcmp over the shorter length, then the shorter sorts first.

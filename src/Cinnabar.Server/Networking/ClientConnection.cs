@@ -168,7 +168,7 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
     }
 
     /// <inheritdoc/>
-    void IClientInputHost.TakeOutput() => _sending.SwapWith(_session.Output);
+    void IClientInputHost.TakeOutput() => TakeOutput();
 
     /// <inheritdoc/>
     void IClientInputHost.OnBlocked() => _unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -232,7 +232,7 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
         {
             lock (_server.Gate)
             {
-                _sending.SwapWith(_session.Output);
+                TakeOutput();
             }
 
             await SendPendingAsync().ConfigureAwait(false);
@@ -245,7 +245,7 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
                 {
                     if (_session.Output.Length > 0)
                     {
-                        _sending.SwapWith(_session.Output);
+                        TakeOutput();
                         chunk = ReadOnlyMemory<byte>.Empty;
                     }
                     else
@@ -291,6 +291,14 @@ internal sealed class ClientConnection : IClientTransport, IClientInputHost, IDi
         {
             _sendLock.Release();
         }
+    }
+
+    // Moves the session's output into the send buffer (caller holds the gate). The bytes count as
+    // in flight from here, so the client's pending output never dips while they wait to be sent.
+    private void TakeOutput()
+    {
+        _sending.SwapWith(_session.Output);
+        Volatile.Write(ref _session.OutputInFlight, _sending.Length);
     }
 
     // Sends _sending (caller holds _sendLock).

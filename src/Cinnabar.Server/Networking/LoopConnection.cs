@@ -242,6 +242,10 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
         _sending.Clear();
         _sent = 0;
         _sending.SwapWith(_session.Output);
+
+        // Counted as in flight from the moment they leave the session's buffer, so the client's
+        // pending output (CLIENT LIST omem, output buffer limits) never dips while they wait.
+        Volatile.Write(ref _session.OutputInFlight, _sending.Length);
     }
 
     // Writes the send buffer (then, for a replica, its snapshot and stream chunks); when the
