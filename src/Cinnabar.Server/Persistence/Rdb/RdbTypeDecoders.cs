@@ -302,6 +302,11 @@ internal static class RdbTypeDecoders
                     {
                         zset.ConvertToSkiplist();
                     }
+                    else
+                    {
+                        // Members went in one at a time; Redis keeps the loaded listpack as is.
+                        zset.TrimExcess();
+                    }
 
                     return NonEmpty(zset, zset.Count, src);
                 }

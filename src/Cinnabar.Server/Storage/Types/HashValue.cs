@@ -15,7 +15,7 @@ using Cinnabar.Server.Diagnostics;
 namespace Cinnabar.Server.Storage.Types;
 
 /// <summary>A Redis hash.</summary>
-internal sealed class HashValue : RedisObject, IDigestValue
+internal sealed class HashValue : KeyedObject, IDigestValue
 {
     private byte[]? _packed = [];
     private int _used;

@@ -19,7 +19,7 @@ using Cinnabar.Server.Diagnostics;
 namespace Cinnabar.Server.Storage.Types;
 
 /// <summary>A Redis list.</summary>
-internal sealed class ListValue : RedisObject, IDigestValue
+internal sealed class ListValue : KeyedObject, IDigestValue
 {
     private const int SafetyBytes = 8192;
     private Node[] _nodes = new Node[1];
