@@ -51,25 +51,6 @@ public class ZSetCommandTests
     }
 
     [Fact]
-    public void ARestoredCompactSetTakesNoMoreMemoryThanOneBuiltByOneZadd()
-    {
-        var h = new ServerHarness();
-        var members = Enumerable.Range(0, 20).SelectMany(i => new[] { i.ToString(System.Globalization.CultureInfo.InvariantCulture), "member:" + i }).ToArray();
-        h.Run(["ZADD", "a", .. members]);
-        var dump = h.Run("DUMP", "a");
-        var payload = Encoding.Latin1.GetBytes(dump[(dump.IndexOf('\n', StringComparison.Ordinal) + 1)..^2]);
-        h.Client.Output.Clear();
-        lock (h.Server.Gate)
-        {
-            h.Server.Dispatcher.Process(h.Client, Cinnabar.Protocol.CommandArgs.From("RESTORE"u8.ToArray(), "b"u8.ToArray(), "0"u8.ToArray(), payload));
-        }
-
-        Assert.Equal("+OK\r\n", Pending(h.Client));
-        Assert.Equal("$8\r\nlistpack\r\n", h.Run("OBJECT", "ENCODING", "b"));
-        Assert.Equal(h.Run("MEMORY", "USAGE", "a"), h.Run("MEMORY", "USAGE", "b"));
-    }
-
-    [Fact]
     public void ZaddRepliesAndScoresAreFormattedLikeRedis()
     {
         var h = new ServerHarness();

@@ -116,13 +116,13 @@ internal static class MemoryCommands
     {
         byte[] b => ArrayHeader + b.Length,
 
-        // Fields (this, used, count) plus its array(s), which hold the key.
+        // Fields (this, used, count) plus the arrays, which hold the key.
         ZSetValue z => ObjectHeader + 16 + z.ApproximateBytes,
+        HashValue h => ObjectHeader + 16 + h.ApproximateBytes,
         RedisObject o => ObjectHeader + 8 + ArrayHeader + o.Key.Length + o switch
         {
             RawString r => ArrayHeader + r.Buffer.Length,
             ListValue l => l.ApproximateBytes,
-            HashValue h => h.ApproximateBytes,
             SetValue s => s.ApproximateBytes,
             _ => 0,
         },

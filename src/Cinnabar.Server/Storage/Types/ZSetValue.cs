@@ -7,9 +7,8 @@
 //   a few bytes per member, no per-member allocation. Storing integral scores as integers also
 //   reproduces Redis's listpack quirk that -0 reads back as 0 there (but stays -0 in a skiplist).
 //   Operations walk the array linearly, as Redis walks its listpack. The key lives at the end of
-//   the same array, after the spare room: [entries][spare][key][key length, a varint stored
-//   backwards], so a small set is one object and one array (an array of its own would cost its
-//   24-byte header and padding per key, a tenth of a ten-member set's bytes).
+//   the same array, after the spare room (see PackedKey), so a small set is one object and one
+//   array.
 // - "skiplist" once a limit is crossed: a ZSkipList (spans give O(log n) rank and by-rank
 //   lookups) plus a Dictionary member -> node for O(1) score lookups. Never converted back on
 //   writes; only the paths Redis converts on (ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE results and RDB
@@ -41,10 +40,10 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// </summary>
     public ZSetValue(ReadOnlySpan<byte> key, bool skiplist = false, int capacity = 0)
     {
-        _data = skiplist ? new Large(0, key.ToArray()) : NewPacked(capacity, key);
+        _data = skiplist ? new Large(0, key.ToArray()) : PackedKey.Allocate(capacity, key);
     }
 
-    public override ReadOnlySpan<byte> Key => _data is Large large ? large.Key : KeyOf((byte[])_data);
+    public override ReadOnlySpan<byte> Key => _data is Large large ? large.Key : PackedKey.KeyOf((byte[])_data);
 
     public override ObjectType Type => ObjectType.ZSet;
 
@@ -84,9 +83,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
             return;
         }
 
-        var nb = NewPacked(_used, key);
-        Buffer.BlockCopy(Packed!, 0, nb, 0, _used);
-        _data = nb;
+        _data = PackedKey.WithKey(Packed!, _used, key);
     }
 
     public override RedisObject CloneWithKey(byte[] key)
@@ -464,7 +461,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// <summary>Makes room for <paramref name="bytes"/> more packed bytes at once, so the buffer fits exactly.</summary>
     public void Reserve(int bytes)
     {
-        if (LargeForm is null && Capacity(Packed!) - _used < bytes)
+        if (LargeForm is null && PackedKey.Capacity(Packed!) - _used < bytes)
         {
             ResizePacked(_used + bytes);
         }
@@ -476,7 +473,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     /// </summary>
     public void TrimExcess()
     {
-        if (LargeForm is null && Capacity(Packed!) != _used)
+        if (LargeForm is null && PackedKey.Capacity(Packed!) != _used)
         {
             ResizePacked(_used);
         }
@@ -497,7 +494,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         // Inserted from the highest down, so each insert stops at the head (O(1) per member).
         var offsets = Offsets();
         var packed = Packed!;
-        _data = new Large(_packedCount, KeyOf(packed).ToArray());
+        _data = new Large(_packedCount, PackedKey.KeyOf(packed).ToArray());
         for (int i = offsets.Length - 1; i >= 0; i--)
         {
             ReadEntryFrom(packed, offsets[i], out var m, out double s);
@@ -528,7 +525,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         }
 
         var first = LargeForm.List.First;
-        var packed = NewPacked(bytes, LargeForm.Key);
+        var packed = PackedKey.Allocate(bytes, LargeForm.Key);
         _data = packed;
         _used = 0;
         _packedCount = 0;
@@ -708,7 +705,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         }
 
         int size = PackedSize(member, score);
-        int capacity = Capacity(Packed!);
+        int capacity = PackedKey.Capacity(Packed!);
         if (capacity - _used < size)
         {
             // A quarter more each time, as jemalloc's size classes give Redis's realloc'ed
@@ -722,63 +719,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         _packedCount++;
     }
 
-    // A compact form's array with room for `capacity` entry bytes, then the key and its length.
-    private static byte[] NewPacked(int capacity, ReadOnlySpan<byte> key)
-    {
-        int lengthSize = VarintSize((ulong)key.Length);
-        var packed = new byte[capacity + key.Length + lengthSize];
-        key.CopyTo(packed.AsSpan(capacity));
-
-        // Backwards: the last byte holds the lowest 7 bits, the high bit says more bytes precede.
-        uint v = (uint)key.Length;
-        for (int i = packed.Length - 1; ; i--)
-        {
-            packed[i] = (byte)(v & 0x7F);
-            v >>= 7;
-            if (v == 0)
-            {
-                break;
-            }
-
-            packed[i] |= 0x80;
-        }
-
-        return packed;
-    }
-
-    // Bytes the key and its length take at the end of a compact form's array.
-    private static int KeyTailSize(byte[] packed, out int keyLength)
-    {
-        int i = packed.Length - 1;
-        int len = 0, shift = 0;
-        byte b;
-        do
-        {
-            b = packed[i--];
-            len |= (b & 0x7F) << shift;
-            shift += 7;
-        }
-        while (b >= 0x80);
-        keyLength = len;
-        return packed.Length - 1 - i + len;
-    }
-
-    private static ReadOnlySpan<byte> KeyOf(byte[] packed)
-    {
-        int tail = KeyTailSize(packed, out int keyLength);
-        return new ReadOnlySpan<byte>(packed, packed.Length - tail, keyLength);
-    }
-
-    // Room for entries in a compact form's array.
-    private static int Capacity(byte[] packed) => packed.Length - KeyTailSize(packed, out _);
-
-    private void ResizePacked(int capacity)
-    {
-        var old = Packed!;
-        var nb = NewPacked(capacity, KeyOf(old));
-        Buffer.BlockCopy(old, 0, nb, 0, _used);
-        _data = nb;
-    }
+    private void ResizePacked(int capacity) => _data = PackedKey.Resize(Packed!, _used, capacity);
 
     private void InsertLarge(byte[] member, double score)
     {
