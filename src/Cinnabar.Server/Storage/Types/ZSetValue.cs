@@ -458,15 +458,6 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         return all;
     }
 
-    /// <summary>Makes room for <paramref name="bytes"/> more packed bytes at once, so the buffer fits exactly.</summary>
-    public void Reserve(int bytes)
-    {
-        if (LargeForm is null && PackedKey.Capacity(Packed!) - _used < bytes)
-        {
-            ResizePacked(_used + bytes);
-        }
-    }
-
     /// <summary>
     /// Gives back the compact form's spare room (after an RDB load, which adds members one at a
     /// time), as Redis's listpack is exactly the size of its entries.
