@@ -159,7 +159,7 @@ public class DebugTests
     }
 }
 
-internal sealed class OpaqueValue : Storage.RedisObject
+internal sealed class OpaqueValue : Storage.KeyedObject
 {
     public OpaqueValue(byte[] key)
         : base(key)

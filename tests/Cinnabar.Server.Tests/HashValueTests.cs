@@ -50,4 +50,47 @@ public class HashValueTests
         hash.Set("c"u8, "3"u8, 2, 64);
         Assert.Equal("hashtable", hash.Encoding);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(127)]
+    [InlineData(128)]
+    [InlineData(16384)]
+    public void TheKeyKeptInTheListpackArraySurvivesGrowthRenamesTrimmingAndConversion(int keyLength)
+    {
+        var key = new byte[keyLength];
+        Random.Shared.NextBytes(key);
+        var hash = new HashValue(key, capacity: 3);
+        Assert.True(hash.Key.SequenceEqual(key));
+        for (int i = 0; i < 30; i++)
+        {
+            hash.Set(Encoding.ASCII.GetBytes("field-" + i), Encoding.ASCII.GetBytes("value-" + i), 64, 64);
+            hash.Set(Encoding.ASCII.GetBytes("field-" + i), Encoding.ASCII.GetBytes("a longer value-" + i), 64, 64);
+            Assert.True(hash.Key.SequenceEqual(key));
+        }
+
+        hash.TrimExcess();
+        Assert.True(hash.Key.SequenceEqual(key));
+        Assert.True(hash.Remove("field-0"u8));
+        Assert.True(hash.TryGet("field-29"u8, out var last));
+        Assert.Equal("a longer value-29", Encoding.ASCII.GetString(last));
+        var renamed = Encoding.ASCII.GetBytes("renamed");
+        hash.ChangeKey(renamed);
+        Assert.True(hash.Key.SequenceEqual(renamed));
+        var copy = (HashValue)hash.CloneWithKey(key);
+        Assert.True(copy.Key.SequenceEqual(key));
+        Assert.Equal(29, copy.Count);
+        hash.ConvertToHashtable();
+        Assert.True(hash.Key.SequenceEqual(renamed));
+        hash.ChangeKey(key);
+        Assert.True(hash.Key.SequenceEqual(key));
+        var bigCopy = (HashValue)hash.CloneWithKey(renamed);
+        Assert.Equal("hashtable", bigCopy.Encoding);
+        Assert.True(bigCopy.Key.SequenceEqual(renamed));
+        Assert.True(bigCopy.TryGet("field-29"u8, out last));
+        Assert.Equal("a longer value-29", Encoding.ASCII.GetString(last));
+        Assert.True(copy.TryGet("field-1"u8, out var first));
+        Assert.Equal("a longer value-1", Encoding.ASCII.GetString(first));
+    }
 }

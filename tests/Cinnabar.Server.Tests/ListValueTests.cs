@@ -110,4 +110,37 @@ public class ListValueTests
         Assert.Equal(1, list.Count);
         Assert.Equal(2, copy.Count);
     }
+
+    [Fact]
+    public void AListMovesBetweenOneNodeAndManyAndBackKeepingItsElements()
+    {
+        var list = new ListValue("l"u8.ToArray(), 2);
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < 9; i++)
+            {
+                list.Push(Encoding.ASCII.GetBytes("e" + i), head: false);
+            }
+
+            Assert.Equal(5, list.NodeCount);
+            var copy = (ListValue)list.CloneWithKey("c"u8.ToArray());
+            Assert.Equal(5, copy.NodeCount);
+            list.RemoveRange(1, 6);
+            Assert.Equal(3, list.Count);
+            Assert.Equal("e0", Encoding.ASCII.GetString(list.Get(0)));
+            Assert.Equal("e7", Encoding.ASCII.GetString(list.Get(1)));
+            Assert.Equal("e8", Encoding.ASCII.GetString(list.Get(2)));
+            Assert.Equal("e8", Encoding.ASCII.GetString(list.Pop(head: false)!));
+            Assert.Equal("e7", Encoding.ASCII.GetString(list.Pop(head: false)!));
+            Assert.Equal(1, list.NodeCount);
+            list.InsertAt(0, "b"u8, after: false);
+            list.Set(1, "z"u8);
+            Assert.Equal("b", Encoding.ASCII.GetString(list.Pop(head: true)!));
+            Assert.Equal("z", Encoding.ASCII.GetString(list.Pop(head: true)!));
+            Assert.Equal(0, list.NodeCount);
+            Assert.Null(list.Pop(head: true));
+            Assert.Equal(9, copy.Count);
+            Assert.Equal("e4", Encoding.ASCII.GetString(copy.Get(4)));
+        }
+    }
 }

@@ -11,7 +11,7 @@ public class StringWrongTypeTests
 {
     private const string WrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 
-    private sealed class StandInList : RedisObject
+    private sealed class StandInList : KeyedObject
     {
         public StandInList(byte[] key)
             : base(key)

@@ -40,6 +40,30 @@ public class TypeRdbRoundTripTests
         Assert.Equal("hashtable", ((HashValue)loaded.Databases[0].FindRaw("H"u8).Data!).Encoding);
     }
 
+    [Theory]
+    [InlineData("HSET")]
+    [InlineData("ZADD")]
+    public void ARestoredListpackTakesNoMoreMemoryThanOneBuiltByOneCommand(string command)
+    {
+        var h = new Infrastructure.ServerHarness();
+        var args = Enumerable.Range(0, 20).SelectMany(i => new[] { i.ToString(System.Globalization.CultureInfo.InvariantCulture), "element:" + i }).ToArray();
+        h.Run([command, "a", .. args]);
+        var dump = h.Run("DUMP", "a");
+        var payload = Encoding.Latin1.GetBytes(dump[(dump.IndexOf('\n', StringComparison.Ordinal) + 1)..^2]);
+        h.Client.Output.Clear();
+        lock (h.Server.Gate)
+        {
+            h.Server.Dispatcher.Process(h.Client, Cinnabar.Protocol.CommandArgs.From("RESTORE"u8.ToArray(), "b"u8.ToArray(), "0"u8.ToArray(), payload));
+        }
+
+        Assert.Equal("+OK\r\n", Encoding.Latin1.GetString(h.Client.Output.WrittenSpan));
+        Assert.Equal("$8\r\nlistpack\r\n", h.Run("OBJECT", "ENCODING", "b"));
+        Assert.Equal(h.Run("MEMORY", "USAGE", "a"), h.Run("MEMORY", "USAGE", "b"));
+        Assert.Equal(h.Run("DEBUG", "DIGEST-VALUE", "a"), h.Run("DEBUG", "DIGEST-VALUE", "b"));
+        Assert.Equal("+OK\r\n", h.Run("RENAME", "b", "a-much-longer-name-than-before-" + new string('x', 200)));
+        Assert.Equal(h.Run("DEBUG", "DIGEST-VALUE", "a"), h.Run("DEBUG", "DIGEST-VALUE", "a-much-longer-name-than-before-" + new string('x', 200)));
+    }
+
     [Fact]
     public void ListpackEntriesUseRedisEncodingsAndBacklens()
     {

@@ -19,6 +19,38 @@ public class ZSetCommandTests
     }
 
     [Fact]
+    public void ACompactSetKeepsItsKeyThroughRenameMoveCopyDumpAndScan()
+    {
+        var h = new ServerHarness();
+        string longKey = new('k', 300);
+        h.Run("ZADD", longKey, "1", "a", "2", "b");
+        Assert.Equal("+OK\r\n", h.Run("RENAME", longKey, "z"));
+        Assert.Equal(":0\r\n", h.Run("EXISTS", longKey));
+        Assert.Equal("*2\r\n$1\r\na\r\n$1\r\nb\r\n", h.Run("ZRANGE", "z", "0", "-1"));
+        Assert.Equal(":1\r\n", h.Run("COPY", "z", longKey));
+        Assert.Equal(":1\r\n", h.Run("ZADD", longKey, "3", "c"));
+        Assert.Equal(":2\r\n", h.Run("ZCARD", "z"));
+        Assert.Equal(":3\r\n", h.Run("ZCARD", longKey));
+        Assert.Equal("$8\r\nlistpack\r\n", h.Run("OBJECT", "ENCODING", longKey));
+        Assert.Contains($"$300\r\n{longKey}\r\n", h.Run("KEYS", "*"), StringComparison.Ordinal);
+        var dump = h.Run("DUMP", longKey);
+        var payload = Encoding.Latin1.GetBytes(dump[(dump.IndexOf('\n', StringComparison.Ordinal) + 1)..^2]);
+        h.Client.Output.Clear();
+        lock (h.Server.Gate)
+        {
+            h.Server.Dispatcher.Process(h.Client, Cinnabar.Protocol.CommandArgs.From("RESTORE"u8.ToArray(), "restored"u8.ToArray(), "0"u8.ToArray(), payload));
+        }
+
+        Assert.Equal("+OK\r\n", Pending(h.Client));
+        Assert.Equal(h.Run("ZRANGE", longKey, "0", "-1", "WITHSCORES"), h.Run("ZRANGE", "restored", "0", "-1", "WITHSCORES"));
+        Assert.Equal(":1\r\n", h.Run("MOVE", longKey, "1"));
+        h.Run("SELECT", "1");
+        Assert.Equal(":3\r\n", h.Run("ZCARD", longKey));
+        Assert.Equal(":1\r\n", h.Run("DEL", longKey));
+        Assert.Equal(":0\r\n", h.Run("DBSIZE"));
+    }
+
+    [Fact]
     public void ZaddRepliesAndScoresAreFormattedLikeRedis()
     {
         var h = new ServerHarness();

@@ -153,6 +153,53 @@ public class ZSetValueTests
         Assert.False(z.IsListpack);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(127)]
+    [InlineData(128)]
+    [InlineData(16383)]
+    [InlineData(16384)]
+    public void TheKeyKeptInTheCompactArraySurvivesGrowthConversionsRenamesAndTrimming(int keyLength)
+    {
+        var key = new byte[keyLength];
+        Random.Shared.NextBytes(key);
+        var z = new ZSetValue(key, capacity: 5);
+        Assert.True(z.Key.SequenceEqual(key));
+        for (int i = 0; i < 40; i++)
+        {
+            z.Add(Encoding.ASCII.GetBytes("member-" + i), i, ZAddFlags.None, 64, 64, out _);
+            Assert.True(z.Key.SequenceEqual(key));
+        }
+
+        z.TrimExcess();
+        Assert.True(z.Key.SequenceEqual(key));
+        Assert.Equal(40, z.Count);
+        Assert.True(z.TryGetScore("member-39"u8, out double last));
+        Assert.Equal(39, last);
+
+        var renamed = Encoding.ASCII.GetBytes("renamed");
+        z.ChangeKey(renamed);
+        Assert.True(z.Key.SequenceEqual(renamed));
+        z.ConvertToSkiplist();
+        Assert.True(z.Key.SequenceEqual(renamed));
+        z.ChangeKey(key);
+        z.ConvertToListpackIfNeeded(64, 64);
+        Assert.True(z.IsListpack);
+        Assert.True(z.Key.SequenceEqual(key));
+        var copy = (ZSetValue)z.CloneWithKey(renamed);
+        Assert.True(copy.Key.SequenceEqual(renamed));
+        Assert.True(z.Key.SequenceEqual(key));
+        Assert.Equal(z.ToArray().Select(e => (Encoding.ASCII.GetString(e.Member), e.Score)), copy.ToArray().Select(e => (Encoding.ASCII.GetString(e.Member), e.Score)));
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.True(copy.Remove(Encoding.ASCII.GetBytes("member-" + i)));
+        }
+
+        Assert.Equal(0, copy.Count);
+        Assert.True(copy.Key.SequenceEqual(renamed));
+    }
+
     [Fact]
     public void ScoresKeepTheirValuesInTheCompactFormExceptThatMinusZeroReadsAsZeroAsInRedis()
     {

@@ -535,7 +535,7 @@ internal static class HashCommands
         ref Slot s = ref ctx.LookupWrite(key);
         if (Unsafe.IsNullRef(ref s))
         {
-            hash = new HashValue(key.ToArray());
+            hash = new HashValue(key);
             ctx.Db.Add(key, hash, 0);
             return true;
         }

@@ -2,10 +2,12 @@
 // USAGE estimates the bytes a key costs here (the managed objects and arrays behind it, plus the
 // slot), which is what the command means; the numbers are Cinnabar's, not jemalloc's.
 // PURGE is Redis's "give dirty pages back" (jemalloc's arena purge); here the equivalent is a
-// full compacting collection that returns free heap memory to the operating system.
+// full compacting collection that returns free heap memory to the operating system, then the
+// same for the native heap under the runtime (glibc's malloc_trim, see NativeHeap).
 using System.Runtime.CompilerServices;
 
 using Cinnabar.Protocol;
+using Cinnabar.Server.Diagnostics;
 using Cinnabar.Server.Storage;
 using Cinnabar.Server.Storage.Types;
 
@@ -89,6 +91,7 @@ internal static class MemoryCommands
     private static void Purge(CommandContext ctx)
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        NativeHeap.Trim();
         ctx.Reply.Ok();
     }
 
@@ -111,13 +114,15 @@ internal static class MemoryCommands
     private static long Estimate(object data) => data switch
     {
         byte[] b => ArrayHeader + b.Length,
+
+        // Fields (this, used, count) plus the arrays, which hold the key.
+        ZSetValue z => ObjectHeader + 16 + z.ApproximateBytes,
+        HashValue h => ObjectHeader + 16 + h.ApproximateBytes,
         RedisObject o => ObjectHeader + 8 + ArrayHeader + o.Key.Length + o switch
         {
             RawString r => ArrayHeader + r.Buffer.Length,
             ListValue l => l.ApproximateBytes,
-            HashValue h => h.ApproximateBytes,
             SetValue s => s.ApproximateBytes,
-            ZSetValue z => z.ApproximateBytes,
             _ => 0,
         },
         _ => 0,

@@ -138,18 +138,19 @@ internal static class SortedSetCommands
                 return;
             }
 
-            // zaddGenericCommand picks the encoding from the first member alone.
-            z = new ZSetValue(key.ToArray(), cfg.ZSetMaxListpackEntries == 0 || cfg.ZSetMaxListpackValue < args[scoreIdx + 1].Length);
-            if (z.IsListpack && elements <= cfg.ZSetMaxListpackEntries)
+            // zaddGenericCommand picks the encoding from the first member alone. A compact set
+            // is sized for all the members at once, so its array fits exactly.
+            bool skiplist = cfg.ZSetMaxListpackEntries == 0 || cfg.ZSetMaxListpackValue < args[scoreIdx + 1].Length;
+            int bytes = 0;
+            if (!skiplist && elements <= cfg.ZSetMaxListpackEntries)
             {
-                int bytes = 0;
                 for (int j = 0; j < elements; j++)
                 {
                     bytes += ZSetValue.PackedSize(args[scoreIdx + 1 + (j * 2)], scores[j]);
                 }
-
-                z.Reserve(bytes);
             }
+
+            z = new ZSetValue(key, skiplist, bytes);
 
             ctx.Db.Add(key, z, 0);
         }

@@ -54,7 +54,7 @@ internal static class Entry
     }
 
     /// <summary>The key as a fresh array.</summary>
-    public static byte[] KeyArray(object data) => data is RedisObject o ? o.Key : KeyOf(data).ToArray();
+    public static byte[] KeyArray(object data) => KeyOf(data).ToArray();
 
     /// <summary>The same value stored under another key (RENAME, MOVE keep the value object when they can).</summary>
     public static object WithKey(object data, byte[] key)
@@ -65,7 +65,7 @@ internal static class Entry
         }
 
         var o = (RedisObject)data;
-        o.Key = key;
+        o.ChangeKey(key);
         return o;
     }
 
@@ -117,7 +117,7 @@ internal static class Entry
             return len == key.Length && new ReadOnlySpan<byte>(blob, header, len).SequenceEqual(key);
         }
 
-        return ((RedisObject)data).Key.AsSpan().SequenceEqual(key);
+        return ((RedisObject)data).Key.SequenceEqual(key);
     }
 
     /// <summary>Bytes used by the value, for OBJECT/MEMORY style introspection.</summary>

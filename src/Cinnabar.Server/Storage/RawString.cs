@@ -9,7 +9,7 @@ namespace Cinnabar.Server.Storage;
 /// </summary>
 /// <param name="encoding">What OBJECT ENCODING reports until the value is grown: "embstr" for an
 /// INCRBYFLOAT result that looks like an integer, "int" for an unshared copy of a small integer.</param>
-internal sealed class RawString(byte[] key, ReadOnlySpan<byte> value, int extra, string encoding = "raw") : RedisObject(key)
+internal sealed class RawString(byte[] key, ReadOnlySpan<byte> value, int extra, string encoding = "raw") : KeyedObject(key)
 {
     private string _encoding = encoding;
 

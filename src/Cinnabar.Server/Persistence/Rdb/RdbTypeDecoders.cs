@@ -130,6 +130,7 @@ internal static class RdbTypeDecoders
                         hash.ConvertToHashtable();
                     }
 
+                    hash.TrimExcess();
                     return NonEmpty(hash, hash.Count, src);
                 }
 
@@ -174,6 +175,8 @@ internal static class RdbTypeDecoders
                         throw src.Corrupt("hash listpack integrity check failed (odd number of elements)");
                     }
 
+                    // Fields went in one at a time; Redis keeps the loaded listpack as is.
+                    hash.TrimExcess();
                     return NonEmpty(hash, hash.Count, src);
                 }
 
@@ -301,6 +304,11 @@ internal static class RdbTypeDecoders
                     if (zset.Count > limits.ZSetMaxEntries)
                     {
                         zset.ConvertToSkiplist();
+                    }
+                    else
+                    {
+                        // Members went in one at a time; Redis keeps the loaded listpack as is.
+                        zset.TrimExcess();
                     }
 
                     return NonEmpty(zset, zset.Count, src);

@@ -1,8 +1,9 @@
 // A hash value with Redis 7.0's two encodings:
 // - "listpack" while small (at most hash-max-listpack-entries fields, every field and value at
 //   most hash-max-listpack-value bytes): one packed byte[] of [varint length][bytes] pairs in
-//   insertion order, searched linearly like Redis's listpack. A hash of ten short fields is one
-//   object plus one array, no per-field allocation;
+//   insertion order, searched linearly like Redis's listpack, with the key at the end of the same
+//   array (see PackedKey). A hash of ten short fields is one object plus one array, no per-field
+//   allocation;
 // - "hashtable" once a limit is crossed (never converted back, as in Redis): a Dictionary over
 //   byte[] with span lookups.
 // HSCAN over a hashtable uses the enumeration position as its cursor: elements never move in a
@@ -17,32 +18,40 @@ namespace Cinnabar.Server.Storage.Types;
 /// <summary>A Redis hash.</summary>
 internal sealed class HashValue : RedisObject, IDigestValue
 {
-    private byte[]? _packed = [];
+    // The listpack form's byte[] (with the key at its end) or the hashtable form's Table (which
+    // holds the key): one field, so a small hash's object is 32 bytes (header, this, used, count).
+    private object _data;
     private int _used;
     private int _packedCount;
-    private Dictionary<byte[], byte[]>? _dict;
 
-    public HashValue(byte[] key)
-        : base(key)
+    /// <summary>An empty hash in the listpack encoding, with room for <paramref name="capacity"/> packed bytes (see <see cref="PackedSize"/>).</summary>
+    public HashValue(ReadOnlySpan<byte> key, int capacity = 0)
     {
+        _data = PackedKey.Allocate(capacity, key);
     }
+
+    private byte[]? Packed => _data as byte[];
+
+    private Table? Dict => _data as Table;
+
+    public override ReadOnlySpan<byte> Key => _data is Table t ? t.Key : PackedKey.KeyOf((byte[])_data);
 
     public override ObjectType Type => ObjectType.Hash;
 
-    public override string Encoding => _dict is null ? "listpack" : "hashtable";
+    public override string Encoding => Dict is null ? "listpack" : "hashtable";
 
     /// <summary>Bytes held (MEMORY USAGE): the packed buffer, or an estimate of the dictionary's entries.</summary>
     public long ApproximateBytes
     {
         get
         {
-            if (_dict is null)
+            if (Dict is null)
             {
-                return 24 + _packed!.Length;
+                return 24 + Packed!.Length;
             }
 
-            long n = 80 + (_dict.Count * 24L);
-            foreach (var (f, v) in _dict)
+            long n = 24 + Dict.Key.Length + 80 + (Dict.Count * 24L);
+            foreach (var (f, v) in Dict)
             {
                 n += 48 + f.Length + v.Length;
             }
@@ -52,24 +61,40 @@ internal sealed class HashValue : RedisObject, IDigestValue
     }
 
     /// <summary>True in the listpack encoding.</summary>
-    public bool IsListpack => _dict is null;
+    public bool IsListpack => Dict is null;
 
     /// <summary>Number of fields.</summary>
-    public int Count => _dict?.Count ?? _packedCount;
+    public int Count => Dict?.Count ?? _packedCount;
+
+    public override void ChangeKey(byte[] key)
+    {
+        if (Dict is { } t)
+        {
+            t.Key = key;
+            return;
+        }
+
+        _data = PackedKey.WithKey(Packed!, _used, key);
+    }
 
     public override RedisObject CloneWithKey(byte[] key)
     {
-        var copy = new HashValue(key);
-        if (_dict is null)
+        var copy = new HashValue(key, Dict is null ? _used : 0);
+        if (Dict is null)
         {
-            copy._packed = _packed.AsSpan(0, _used).ToArray();
+            Buffer.BlockCopy(Packed!, 0, (byte[])copy._data, 0, _used);
             copy._used = _used;
             copy._packedCount = _packedCount;
         }
         else
         {
-            copy._packed = null;
-            copy._dict = new Dictionary<byte[], byte[]>(_dict, ByteArrayComparer.Instance);
+            var t = new Table(key, Dict.Count);
+            foreach (var (f, v) in Dict)
+            {
+                t.Add(f, v);
+            }
+
+            copy._data = t;
         }
 
         return copy;
@@ -92,9 +117,9 @@ internal sealed class HashValue : RedisObject, IDigestValue
     /// <summary>Finds a field's value.</summary>
     public bool TryGet(ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
     {
-        if (_dict is not null)
+        if (Dict is not null)
         {
-            bool found = _dict.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(field, out var v);
+            bool found = Dict.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(field, out var v);
             value = v;
             return found;
         }
@@ -116,14 +141,14 @@ internal sealed class HashValue : RedisObject, IDigestValue
     /// </summary>
     public bool Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, long maxEntries, long maxValue)
     {
-        if (_dict is null && (field.Length > maxValue || value.Length > maxValue))
+        if (Dict is null && (field.Length > maxValue || value.Length > maxValue))
         {
             ConvertToHashtable();
         }
 
-        if (_dict is not null)
+        if (Dict is not null)
         {
-            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_dict.GetAlternateLookup<ReadOnlySpan<byte>>(), field, out bool exists);
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(Dict.GetAlternateLookup<ReadOnlySpan<byte>>(), field, out bool exists);
             slot = value.ToArray();
             return !exists;
         }
@@ -149,7 +174,7 @@ internal sealed class HashValue : RedisObject, IDigestValue
     /// <summary>Makes room for <paramref name="bytes"/> more packed bytes at once (HSET of many fields), so the buffer fits exactly.</summary>
     public void Reserve(int bytes)
     {
-        if (_dict is null)
+        if (Dict is null)
         {
             EnsureRoomExact(bytes);
         }
@@ -162,9 +187,9 @@ internal sealed class HashValue : RedisObject, IDigestValue
     /// <summary>Removes a field; false when absent.</summary>
     public bool Remove(ReadOnlySpan<byte> field)
     {
-        if (_dict is not null)
+        if (Dict is not null)
         {
-            return _dict.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(field);
+            return Dict.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(field);
         }
 
         int p = FindPacked(field, out _, out int end);
@@ -173,7 +198,7 @@ internal sealed class HashValue : RedisObject, IDigestValue
             return false;
         }
 
-        Buffer.BlockCopy(_packed!, end, _packed!, p, _used - end);
+        Buffer.BlockCopy(Packed!, end, Packed!, p, _used - end);
         _used -= end - p;
         _packedCount--;
         return true;
@@ -199,39 +224,39 @@ internal sealed class HashValue : RedisObject, IDigestValue
     /// <summary>Converts to the hashtable encoding (hashTypeConvert).</summary>
     public void ConvertToHashtable()
     {
-        if (_dict is not null)
+        if (Dict is not null)
         {
             return;
         }
 
-        var d = new Dictionary<byte[], byte[]>(_packedCount, ByteArrayComparer.Instance);
+        var d = new Table(PackedKey.KeyOf(Packed!).ToArray(), _packedCount);
         var it = Iterate();
         while (it.Next(out var f, out var v))
         {
             d[f.ToArray()] = v.ToArray();
         }
 
-        _dict = d;
-        _packed = null;
+        _data = d;
         _used = 0;
         _packedCount = 0;
     }
 
     private ReadOnlySpan<byte> Read(int pos, out int next)
     {
+        var packed = (byte[])_data;
         int len = 0;
         int shift = 0;
         byte b;
         do
         {
-            b = _packed![pos++];
+            b = packed[pos++];
             len |= (b & 0x7F) << shift;
             shift += 7;
         }
         while (b >= 0x80);
 
         next = pos + len;
-        return new ReadOnlySpan<byte>(_packed, pos, len);
+        return new ReadOnlySpan<byte>(packed, pos, len);
     }
 
     // Returns the field's position (or -1), its value's position and the end of the pair.
@@ -270,27 +295,21 @@ internal sealed class HashValue : RedisObject, IDigestValue
 
     private void EnsureRoom(int extra)
     {
-        if (_packed!.Length - _used >= extra)
+        int capacity = PackedKey.Capacity(Packed!);
+        if (capacity - _used < extra)
         {
-            return;
+            // A quarter more each time, as jemalloc's size classes give Redis's realloc'ed
+            // listpack about that much room.
+            _data = PackedKey.Resize(Packed!, _used, Math.Max(_used + extra, capacity + (capacity / 4) + 16));
         }
-
-        int size = Math.Max(_used + extra, _packed.Length + (_packed.Length / 4) + 16);
-        var nb = new byte[size];
-        Buffer.BlockCopy(_packed, 0, nb, 0, _used);
-        _packed = nb;
     }
 
     private void EnsureRoomExact(int extra)
     {
-        if (_packed!.Length - _used >= extra)
+        if (PackedKey.Capacity(Packed!) - _used < extra)
         {
-            return;
+            _data = PackedKey.Resize(Packed!, _used, _used + extra);
         }
-
-        var nb = new byte[_used + extra];
-        Buffer.BlockCopy(_packed, 0, nb, 0, _used);
-        _packed = nb;
     }
 
     private void AppendPacked(ReadOnlySpan<byte> s)
@@ -301,16 +320,17 @@ internal sealed class HashValue : RedisObject, IDigestValue
 
     private int WriteAt(int at, ReadOnlySpan<byte> s)
     {
+        var packed = (byte[])_data;
         int start = at;
         uint v = (uint)s.Length;
         while (v >= 0x80)
         {
-            _packed![at++] = (byte)(v | 0x80);
+            packed[at++] = (byte)(v | 0x80);
             v >>= 7;
         }
 
-        _packed![at++] = (byte)v;
-        s.CopyTo(_packed.AsSpan(at));
+        packed[at++] = (byte)v;
+        s.CopyTo(packed.AsSpan(at));
         return at + s.Length - start;
     }
 
@@ -323,9 +343,21 @@ internal sealed class HashValue : RedisObject, IDigestValue
             EnsureRoom(newSize - oldSize);
         }
 
-        Buffer.BlockCopy(_packed!, end, _packed!, valuePos + newSize, _used - end);
+        Buffer.BlockCopy(Packed!, end, Packed!, valuePos + newSize, _used - end);
         WriteAt(valuePos, value);
         _used += newSize - oldSize;
+    }
+
+    /// <summary>
+    /// Gives back the listpack form's spare room (after an RDB load, which adds fields one at a
+    /// time), as Redis's listpack is exactly the size of its entries.
+    /// </summary>
+    public void TrimExcess()
+    {
+        if (Dict is null && PackedKey.Capacity(Packed!) != _used)
+        {
+            _data = PackedKey.Resize(Packed!, _used, _used);
+        }
     }
 
     /// <summary>Walks field/value pairs.</summary>
@@ -338,15 +370,15 @@ internal sealed class HashValue : RedisObject, IDigestValue
         public Iterator(HashValue hash)
         {
             _hash = hash;
-            if (hash._dict is not null)
+            if (hash.Dict is not null)
             {
-                _e = hash._dict.GetEnumerator();
+                _e = hash.Dict.GetEnumerator();
             }
         }
 
         public bool Next(out ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
         {
-            if (_hash._dict is not null)
+            if (_hash.Dict is not null)
             {
                 if (_e.MoveNext())
                 {
@@ -365,5 +397,11 @@ internal sealed class HashValue : RedisObject, IDigestValue
             field = value = default;
             return false;
         }
+    }
+
+    // The hashtable form: the dictionary, which also holds the key.
+    private sealed class Table(byte[] key, int capacity) : Dictionary<byte[], byte[]>(capacity, ByteArrayComparer.Instance)
+    {
+        public byte[] Key { get; set; } = key;
     }
 }

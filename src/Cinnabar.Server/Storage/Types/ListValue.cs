@@ -19,10 +19,13 @@ using Cinnabar.Server.Diagnostics;
 namespace Cinnabar.Server.Storage.Types;
 
 /// <summary>A Redis list.</summary>
-internal sealed class ListValue : RedisObject, IDigestValue
+internal sealed class ListValue : KeyedObject, IDigestValue
 {
     private const int SafetyBytes = 8192;
-    private Node[] _nodes = new Node[1];
+
+    // null (no node), the only Node, or a Node[] once there are two: a small list (one node,
+    // the common case) pays for no array of node references.
+    private object? _nodes;
     private int _nodeCount;
 
     public ListValue(byte[] key, int fill)
@@ -42,10 +45,10 @@ internal sealed class ListValue : RedisObject, IDigestValue
     {
         get
         {
-            long n = 24 + (8L * _nodes.Length);
+            long n = _nodes is Node[] all ? 24 + (8L * all.Length) : 0;
             for (int i = 0; i < _nodeCount; i++)
             {
-                n += 40 + 24 + _nodes[i].Buffer.Length;
+                n += 40 + 24 + NodeAt(i).Buffer.Length;
             }
 
             return n;
@@ -61,10 +64,10 @@ internal sealed class ListValue : RedisObject, IDigestValue
 
     public override RedisObject CloneWithKey(byte[] key)
     {
-        var copy = new ListValue(key, Fill) { _nodes = new Node[Math.Max(1, _nodeCount)], _nodeCount = _nodeCount, Count = Count };
+        var copy = new ListValue(key, Fill) { Count = Count };
         for (int i = 0; i < _nodeCount; i++)
         {
-            copy._nodes[i] = _nodes[i].Clone();
+            copy.InsertNode(i, NodeAt(i).Clone());
         }
 
         return copy;
@@ -75,7 +78,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
     {
         for (int n = 0; n < _nodeCount; n++)
         {
-            var node = _nodes[n];
+            var node = NodeAt(n);
             for (int p = node.Start; p < node.End;)
             {
                 var e = node.EntryAt(p, out p);
@@ -103,12 +106,12 @@ internal sealed class ListValue : RedisObject, IDigestValue
     /// <summary>Adds an element at the head or the tail.</summary>
     public void Push(ReadOnlySpan<byte> value, bool head)
     {
-        if (_nodeCount == 0 || !Fits(head ? _nodes[0] : _nodes[_nodeCount - 1], value.Length))
+        if (_nodeCount == 0 || !Fits(head ? NodeAt(0) : NodeAt(_nodeCount - 1), value.Length))
         {
             InsertNode(head ? 0 : _nodeCount, new Node(EntrySize(value.Length) * 2));
         }
 
-        var node = head ? _nodes[0] : _nodes[_nodeCount - 1];
+        var node = head ? NodeAt(0) : NodeAt(_nodeCount - 1);
         if (head)
         {
             node.Prepend(value);
@@ -130,7 +133,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
         }
 
         int ni = head ? 0 : _nodeCount - 1;
-        var node = _nodes[ni];
+        var node = NodeAt(ni);
         byte[] value;
         if (head)
         {
@@ -158,20 +161,20 @@ internal sealed class ListValue : RedisObject, IDigestValue
     public ReadOnlySpan<byte> Get(long index)
     {
         var (n, p) = Locate(index);
-        return _nodes[n].EntryAt(p, out _);
+        return NodeAt(n).EntryAt(p, out _);
     }
 
     /// <summary>Replaces the element at a zero-based index (caller checks the range).</summary>
     public void Set(long index, ReadOnlySpan<byte> value)
     {
         var (n, p) = Locate(index);
-        var node = _nodes[n];
+        var node = NodeAt(n);
         node.EntryAt(p, out int after);
         var rebuilt = new Node(node.End - node.Start + EntrySize(value.Length));
         rebuilt.AppendRaw(node.Buffer.AsSpan(node.Start, p - node.Start), node.CountBetween(node.Start, p));
         rebuilt.Append(value);
         rebuilt.AppendRaw(node.Buffer.AsSpan(after, node.End - after), node.Count - node.CountBetween(node.Start, after));
-        _nodes[n] = rebuilt;
+        SetNodeAt(n, rebuilt);
         SplitIfNeeded(n);
     }
 
@@ -179,7 +182,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
     public void InsertAt(long index, ReadOnlySpan<byte> value, bool after)
     {
         var (n, p) = Locate(index);
-        var node = _nodes[n];
+        var node = NodeAt(n);
         int at = p;
         if (after)
         {
@@ -191,7 +194,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
         rebuilt.AppendRaw(node.Buffer.AsSpan(node.Start, at - node.Start), before);
         rebuilt.Append(value);
         rebuilt.AppendRaw(node.Buffer.AsSpan(at, node.End - at), node.Count - before);
-        _nodes[n] = rebuilt;
+        SetNodeAt(n, rebuilt);
         Count++;
         SplitIfNeeded(n);
     }
@@ -207,7 +210,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
         long idx = 0;
         for (int n = 0; n < _nodeCount && count > 0;)
         {
-            var node = _nodes[n];
+            var node = NodeAt(n);
             if (idx + node.Count <= start)
             {
                 idx += node.Count;
@@ -228,7 +231,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
                 var rebuilt = new Node(node.End - node.Start);
                 rebuilt.AppendRaw(node.Buffer.AsSpan(node.Start, pFrom - node.Start), from);
                 rebuilt.AppendRaw(node.Buffer.AsSpan(pTo, node.End - pTo), node.Count - from - take);
-                _nodes[n] = rebuilt;
+                SetNodeAt(n, rebuilt);
                 idx += rebuilt.Count;
                 start = idx;
                 n++;
@@ -294,8 +297,8 @@ internal sealed class ListValue : RedisObject, IDigestValue
     /// <summary>An iterator over node <paramref name="node"/> only (RDB writes one listpack per node).</summary>
     public Iterator IterateNode(int node, out int count)
     {
-        count = _nodes[node].Count;
-        return new Iterator(this, node, _nodes[node].Start, count);
+        count = NodeAt(node).Count;
+        return new Iterator(this, node, NodeAt(node).Start, count);
     }
 
     internal static int EntrySize(int len) => (2 * VarintSize(len)) + len;
@@ -343,7 +346,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
         {
             for (int n = 0; n < _nodeCount; n++)
             {
-                var node = _nodes[n];
+                var node = NodeAt(n);
                 if (index < node.Count)
                 {
                     return (n, node.Skip(node.Start, (int)index));
@@ -357,7 +360,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
             long fromEnd = Count - 1 - index;
             for (int n = _nodeCount - 1; n >= 0; n--)
             {
-                var node = _nodes[n];
+                var node = NodeAt(n);
                 if (fromEnd < node.Count)
                 {
                     int p = node.End;
@@ -378,7 +381,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
 
     private void SplitIfNeeded(int n)
     {
-        var node = _nodes[n];
+        var node = NodeAt(n);
         if (node.Count < 2 || InBounds(node))
         {
             return;
@@ -390,26 +393,65 @@ internal sealed class ListValue : RedisObject, IDigestValue
         a.AppendRaw(node.Buffer.AsSpan(node.Start, mid - node.Start), half);
         var b = new Node(node.End - mid);
         b.AppendRaw(node.Buffer.AsSpan(mid, node.End - mid), node.Count - half);
-        _nodes[n] = a;
+        SetNodeAt(n, a);
         InsertNode(n + 1, b);
+    }
+
+    private Node NodeAt(int i) => _nodes is Node only ? only : ((Node[])_nodes!)[i];
+
+    private void SetNodeAt(int i, Node node)
+    {
+        if (_nodes is Node[] all)
+        {
+            all[i] = node;
+        }
+        else
+        {
+            _nodes = node;
+        }
     }
 
     private void InsertNode(int at, Node node)
     {
-        if (_nodeCount == _nodes.Length)
+        if (_nodeCount == 0)
         {
-            Array.Resize(ref _nodes, _nodes.Length * 2);
+            _nodes = node;
+            _nodeCount = 1;
+            return;
         }
 
-        Array.Copy(_nodes, at, _nodes, at + 1, _nodeCount - at);
-        _nodes[at] = node;
+        if (_nodes is not Node[] all)
+        {
+            all = new Node[4];
+            all[0] = (Node)_nodes!;
+            _nodes = all;
+        }
+        else if (_nodeCount == all.Length)
+        {
+            Array.Resize(ref all, all.Length * 2);
+            _nodes = all;
+        }
+
+        Array.Copy(all, at, all, at + 1, _nodeCount - at);
+        all[at] = node;
         _nodeCount++;
     }
 
     private void RemoveNode(int at)
     {
-        Array.Copy(_nodes, at + 1, _nodes, at, _nodeCount - at - 1);
-        _nodes[--_nodeCount] = null!;
+        if (_nodes is not Node[] all)
+        {
+            _nodes = null;
+            _nodeCount = 0;
+            return;
+        }
+
+        Array.Copy(all, at + 1, all, at, _nodeCount - at - 1);
+        all[--_nodeCount] = null!;
+        if (_nodeCount == 1)
+        {
+            _nodes = all[0];
+        }
     }
 
     /// <summary>Walks elements forward or backward without copying them.</summary>
@@ -456,7 +498,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
                 return false;
             }
 
-            var node = _list._nodes[_node];
+            var node = _list.NodeAt(_node);
             element = node.EntryAt(_pos, out int next);
             if (_forward)
             {
@@ -467,7 +509,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
                     _node++;
                     if (_node < _list._nodeCount)
                     {
-                        _pos = _list._nodes[_node].Start;
+                        _pos = _list.NodeAt(_node).Start;
                     }
                 }
             }
@@ -479,7 +521,7 @@ internal sealed class ListValue : RedisObject, IDigestValue
                     _node--;
                     if (_node >= 0)
                     {
-                        _pos = _list._nodes[_node].LastStart();
+                        _pos = _list.NodeAt(_node).LastStart();
                     }
                 }
                 else

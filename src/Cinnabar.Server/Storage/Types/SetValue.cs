@@ -10,7 +10,7 @@ using Cinnabar.Server.Diagnostics;
 namespace Cinnabar.Server.Storage.Types;
 
 /// <summary>A Redis set.</summary>
-internal sealed class SetValue : RedisObject, IDigestValue
+internal sealed class SetValue : KeyedObject, IDigestValue
 {
     // A hint comes from a client's argument count or a file's length field: never trust it for more.
     private const int MaxSizeHint = 1 << 16;

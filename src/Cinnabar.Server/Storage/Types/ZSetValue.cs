@@ -6,7 +6,9 @@
 //   the 8-byte double: a ten-member set of small integer scores is one object plus one array of
 //   a few bytes per member, no per-member allocation. Storing integral scores as integers also
 //   reproduces Redis's listpack quirk that -0 reads back as 0 there (but stays -0 in a skiplist).
-//   Operations walk the array linearly, as Redis walks its listpack.
+//   Operations walk the array linearly, as Redis walks its listpack. The key lives at the end of
+//   the same array, after the spare room (see PackedKey), so a small set is one object and one
+//   array.
 // - "skiplist" once a limit is crossed: a ZSkipList (spans give O(log n) rank and by-rank
 //   lookups) plus a Dictionary member -> node for O(1) score lookups. Never converted back on
 //   writes; only the paths Redis converts on (ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE results and RDB
@@ -22,8 +24,8 @@ namespace Cinnabar.Server.Storage.Types;
 /// <summary>A Redis sorted set.</summary>
 internal sealed class ZSetValue : RedisObject, IDigestValue
 {
-    // The listpack form's byte[] or the skiplist form's Large: one field, so a small set's
-    // object is 40 bytes (header, key, this, used, count).
+    // The listpack form's byte[] (with the key at its end) or the skiplist form's Large (which
+    // holds the key): one field, so a small set's object is 32 bytes (header, this, used, count).
     private object _data;
     private int _used;
     private int _packedCount;
@@ -32,12 +34,16 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
 
     private Large? LargeForm => _data as Large;
 
-    /// <summary>An empty set, compact unless <paramref name="skiplist"/>.</summary>
-    public ZSetValue(byte[] key, bool skiplist = false)
-        : base(key)
+    /// <summary>
+    /// An empty set, compact unless <paramref name="skiplist"/>; a compact one has room for
+    /// <paramref name="capacity"/> packed bytes (see <see cref="PackedSize"/>).
+    /// </summary>
+    public ZSetValue(ReadOnlySpan<byte> key, bool skiplist = false, int capacity = 0)
     {
-        _data = skiplist ? new Large(0) : Array.Empty<byte>();
+        _data = skiplist ? new Large(0, key.ToArray()) : PackedKey.Allocate(capacity, key);
     }
+
+    public override ReadOnlySpan<byte> Key => _data is Large large ? large.Key : PackedKey.KeyOf((byte[])_data);
 
     public override ObjectType Type => ObjectType.ZSet;
 
@@ -59,7 +65,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
                 return 24 + Packed!.Length;
             }
 
-            long n = 160 + (LargeForm.Dict.Count * 24L);
+            long n = 24 + LargeForm.Key.Length + 160 + (LargeForm.Dict.Count * 24L);
             for (var x = LargeForm.List.First; x is not null; x = x.Levels[0].Forward)
             {
                 n += 48 + 24 + (16 * x.Levels.Length) + 24 + x.Member.Length;
@@ -69,12 +75,23 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         }
     }
 
+    public override void ChangeKey(byte[] key)
+    {
+        if (LargeForm is not null)
+        {
+            LargeForm.Key = key;
+            return;
+        }
+
+        _data = PackedKey.WithKey(Packed!, _used, key);
+    }
+
     public override RedisObject CloneWithKey(byte[] key)
     {
-        var copy = new ZSetValue(key, skiplist: LargeForm is not null);
+        var copy = new ZSetValue(key, skiplist: LargeForm is not null, LargeForm is null ? _used : 0);
         if (LargeForm is null)
         {
-            copy._data = Packed.AsSpan(0, _used).ToArray();
+            Buffer.BlockCopy(Packed!, 0, (byte[])copy._data, 0, _used);
             copy._used = _used;
             copy._packedCount = _packedCount;
         }
@@ -441,14 +458,15 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         return all;
     }
 
-    /// <summary>Makes room for <paramref name="bytes"/> more packed bytes at once (ZADD creating a set), so the buffer fits exactly.</summary>
-    public void Reserve(int bytes)
+    /// <summary>
+    /// Gives back the compact form's spare room (after an RDB load, which adds members one at a
+    /// time), as Redis's listpack is exactly the size of its entries.
+    /// </summary>
+    public void TrimExcess()
     {
-        if (LargeForm is null && Packed!.Length - _used < bytes)
+        if (LargeForm is null && PackedKey.Capacity(Packed!) != _used)
         {
-            var nb = new byte[_used + bytes];
-            Buffer.BlockCopy(Packed, 0, nb, 0, _used);
-            _data = nb;
+            ResizePacked(_used);
         }
     }
 
@@ -467,7 +485,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         // Inserted from the highest down, so each insert stops at the head (O(1) per member).
         var offsets = Offsets();
         var packed = Packed!;
-        _data = new Large(_packedCount);
+        _data = new Large(_packedCount, PackedKey.KeyOf(packed).ToArray());
         for (int i = offsets.Length - 1; i >= 0; i--)
         {
             ReadEntryFrom(packed, offsets[i], out var m, out double s);
@@ -498,7 +516,7 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         }
 
         var first = LargeForm.List.First;
-        var packed = new byte[bytes];
+        var packed = PackedKey.Allocate(bytes, LargeForm.Key);
         _data = packed;
         _used = 0;
         _packedCount = 0;
@@ -678,19 +696,21 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
         }
 
         int size = PackedSize(member, score);
-        if (Packed!.Length - _used < size)
+        int capacity = PackedKey.Capacity(Packed!);
+        if (capacity - _used < size)
         {
-            int grown = Math.Max(_used + size, Packed.Length + (Packed.Length / 4) + 16);
-            var nb = new byte[grown];
-            Buffer.BlockCopy(Packed, 0, nb, 0, _used);
-            _data = nb;
+            // A quarter more each time, as jemalloc's size classes give Redis's realloc'ed
+            // listpack about that much room.
+            ResizePacked(Math.Max(_used + size, capacity + (capacity / 4) + 16));
         }
 
-        Buffer.BlockCopy(Packed, p, Packed, p + size, _used - p);
+        Buffer.BlockCopy(Packed!, p, Packed!, p + size, _used - p);
         WriteEntry(Packed.AsSpan(p), member, score);
         _used += size;
         _packedCount++;
     }
+
+    private void ResizePacked(int capacity) => _data = PackedKey.Resize(Packed!, _used, capacity);
 
     private void InsertLarge(byte[] member, double score)
     {
@@ -820,8 +840,10 @@ internal sealed class ZSetValue : RedisObject, IDigestValue
     }
 
     // The skiplist encoding's two structures, in one object so a compact set pays one field.
-    private sealed class Large(int capacity)
+    private sealed class Large(int capacity, byte[] key)
     {
+        public byte[] Key { get; set; } = key;
+
         public ZSkipList List { get; } = new();
 
         public Dictionary<byte[], ZSkipList.Node> Dict { get; } = new(capacity, ByteArrayComparer.Instance);
