@@ -31,6 +31,10 @@ public class FailoverTests
         }
 
         long partialBefore = await ReplicationNode.InfoNumberAsync(pb, "stats", "sync_partial_ok");
+
+        // The replica's link is up before its primary counts it online (after its first ACK):
+        // FAILOVER TO refuses a replica that is not online yet, on both servers.
+        await ReplicationNode.WaitForAsync(async () => (await pa.CommandAsync("INFO", "replication")).Contains("state=online", StringComparison.Ordinal), "the replica online on its primary");
         Assert.Equal("+OK\r\n", await pa.CommandAsync("FAILOVER", "TO", "127.0.0.1", Port(b)));
         await ReplicationNode.WaitForAsync(async () => await ReplicationNode.InfoFieldAsync(pa, "replication", "master_failover_state") == "no-failover", "the failover to end");
         await a.WaitForLinkUpAsync();
