@@ -25,8 +25,10 @@ disabled, the default). For each key count, repetition and server (alternating w
      PSUBSCRIBEs __keyspace@0__:probe:* on the replica (and on the primary, for comparison) with
      notify-keyspace-events K$ (keyspace events fire for writes applied from the primary, in
      both servers); arrival time minus send time is the probe's lag. In bytes: the primary's
-     master_repl_offset minus the replica's slave_repl_offset, sampled every 10 ms (primary read
-     first, so a sample can only understate the lag by the time between the two INFO calls).
+     master_repl_offset minus the replica's slave_repl_offset, sampled every 10 ms (the primary's
+     read just before and just after the replica's, averaged). The same again at a light fixed
+     rate (--light-rate, 10,000 SETs/s), to separate replication from a saturated machine (the
+     writer process itself needs a good part of one of the 2 cores at the half-max rate).
   5. Partial resync after a real 1-second link outage: the replica is re-pointed at a TCP proxy
      in front of the primary; with the paced writer at --gap-rate SETs/s (the gap's bytes must
      fit the default 1 MB backlog), the proxy closes both connections and refuses new ones for
@@ -135,6 +137,7 @@ def paced_writer(port, keys, rate, connections, probes, stop, started, result):
     owed = 0.0
     t_next = time.monotonic_ns()
     started.set()
+    cpu0 = time.process_time()
     t_start = t_next
     ticks = 0
     while not stop.is_set():
@@ -181,7 +184,8 @@ def paced_writer(port, keys, rate, connections, probes, stop, started, result):
                 raise ConnectionError("primary closed the writer's connection")
             received[i] += len(got) // 5
         s.close()
-    result.put({"sent": sum(sent), "seconds": elapsed, "behind_ms": max(0, time.monotonic_ns() - t_next) / 1e6})
+    cpu = time.process_time() - cpu0
+    result.put({"sent": sum(sent), "seconds": elapsed, "cpu": cpu / elapsed})
 
 
 def probe_listener(ports, ready, stop, result):
@@ -303,6 +307,46 @@ def run_benchmark_csv(port, tests, n, pipeline, extra=()):
     return rps
 
 
+def measure_lag(ctx, p, pc, r, rc, keys, rate, args):
+    """Runs the paced writer at rate SETs/s for --lag-seconds with probes; returns the replica's
+    (and the primary's) probe lag percentiles and the replication offset lag in bytes."""
+    for c in (pc, rc):
+        assert c.call("config", "set", "notify-keyspace-events", "K$") == b"OK"
+    stop_w, started, stop_l, ready = ctx.Event(), ctx.Event(), ctx.Event(), ctx.Event()
+    wq, lq = ctx.Queue(), ctx.Queue()
+    listener = ctx.Process(target=probe_listener, args=([r.port, p.port], ready, stop_l, lq))
+    listener.start()
+    ready.wait(30)
+    writer = ctx.Process(target=paced_writer, args=(p.port, keys, rate, args.writers, True, stop_w, started, wq))
+    writer.start()
+    started.wait(30)
+    byte_lags = []
+    t_end = time.monotonic() + args.lag_seconds
+    time.sleep(0.5)  # leave out the writer's first half second (connections, templates)
+    while time.monotonic() < t_end:
+        # the primary's offset read before and after the replica's, averaged: the estimate of
+        # the primary's offset at the moment the replica's was read
+        p1 = int(pc.info("replication")["master_repl_offset"])
+        ro = int(rc.info("replication")["slave_repl_offset"])
+        p2 = int(pc.info("replication")["master_repl_offset"])
+        byte_lags.append(max((p1 + p2) / 2 - ro, 0))
+        time.sleep(0.01)
+    stop_w.set()
+    w = wq.get(timeout=60)
+    writer.join()
+    wait_until("the replica caught up", lambda: caught_up(pc, rc), timeout=60)
+    stop_l.set()
+    replica_lags, primary_lags = lq.get(timeout=60)
+    listener.join()
+    for c in (pc, rc):
+        c.call("config", "set", "notify-keyspace-events", "")
+    return {"rps": w["sent"] / w["seconds"], "writer_cpu": w["cpu"], "probes": len(replica_lags),
+            "p50_ms": percentile(replica_lags, 0.50) / 1e6, "p99_ms": percentile(replica_lags, 0.99) / 1e6,
+            "primary_p50_ms": percentile(primary_lags, 0.50) / 1e6,
+            "primary_p99_ms": percentile(primary_lags, 0.99) / 1e6,
+            "bytes_p50": percentile(byte_lags, 0.50), "bytes_p99": percentile(byte_lags, 0.99)}
+
+
 def bench_one(kind, keys, dump, workdir, args):
     d = os.path.join(workdir, f"{kind}-{keys}")
     shutil.rmtree(d, ignore_errors=True)
@@ -388,45 +432,11 @@ def bench_one(kind, keys, dump, workdir, args):
         pc.call("del", "mylist")
         wait_until("the replica caught up", lambda: caught_up(pc, rc), timeout=60)
 
-        # 4. Lag at half the maximum SET rate.
-        rate = result["set_p16_rps"] / 2
-        result["lag_target_rps"] = rate
-        for c in (pc, rc):
-            assert c.call("config", "set", "notify-keyspace-events", "K$") == b"OK"
-        stop_w, started, stop_l, ready = ctx.Event(), ctx.Event(), ctx.Event(), ctx.Event()
-        wq, lq = ctx.Queue(), ctx.Queue()
-        listener = ctx.Process(target=probe_listener, args=([r2.port, p.port], ready, stop_l, lq))
-        listener.start()
-        ready.wait(30)
-        writer = ctx.Process(target=paced_writer,
-                             args=(p.port, keys, rate, args.writers, True, stop_w, started, wq))
-        writer.start()
-        started.wait(30)
-        byte_lags = []
-        t_end = time.monotonic() + args.lag_seconds
-        time.sleep(0.5)  # leave out the writer's first half second (connections, templates)
-        while time.monotonic() < t_end:
-            po = int(pc.info("replication")["master_repl_offset"])
-            ro = int(rc.info("replication")["slave_repl_offset"])
-            byte_lags.append(max(po - ro, 0))
-            time.sleep(0.01)
-        stop_w.set()
-        w = wq.get(timeout=60)
-        writer.join()
-        wait_until("the replica caught up", lambda: caught_up(pc, rc), timeout=60)
-        stop_l.set()
-        replica_lags, primary_lags = lq.get(timeout=60)
-        listener.join()
-        for c in (pc, rc):
-            c.call("config", "set", "notify-keyspace-events", "")
-        result["lag_rps"] = w["sent"] / w["seconds"]
-        result["lag_probes"] = len(replica_lags)
-        result["lag_p50_ms"] = percentile(replica_lags, 0.50) / 1e6
-        result["lag_p99_ms"] = percentile(replica_lags, 0.99) / 1e6
-        result["primary_p50_ms"] = percentile(primary_lags, 0.50) / 1e6
-        result["primary_p99_ms"] = percentile(primary_lags, 0.99) / 1e6
-        result["lag_bytes_p50"] = percentile(byte_lags, 0.50)
-        result["lag_bytes_p99"] = percentile(byte_lags, 0.99)
+        # 4. Lag at half the maximum SET rate, and at a light fixed rate for comparison.
+        result["lag_target_rps"] = result["set_p16_rps"] / 2
+        for prefix, rate in (("lag", result["lag_target_rps"]), ("light", args.light_rate)):
+            for name, value in measure_lag(ctx, p, pc, r2, rc, keys, rate, args).items():
+                result[f"{prefix}_{name}"] = value
 
         # 5. Partial resync after a 1-second outage, through a proxy.
         proxy = Proxy(p.port)
@@ -439,7 +449,7 @@ def bench_one(kind, keys, dump, workdir, args):
             ok_before = int(pc.info("stats")["sync_partial_ok"])
             full_before = int(pc.info("stats")["sync_full"])
             log_before = os.path.getsize(p.log)
-            stop_w, started = ctx.Event(), ctx.Event()
+            stop_w, started, wq = ctx.Event(), ctx.Event(), ctx.Queue()
             writer = ctx.Process(target=paced_writer,
                                  args=(p.port, keys, args.gap_rate, 1, False, stop_w, started, wq))
             writer.start()
@@ -490,6 +500,7 @@ def main():
     ap.add_argument("--n1", type=int, default=150000, help="requests per test at -P 1 (~3 s)")
     ap.add_argument("--writers", type=int, default=8, help="connections of the paced writer")
     ap.add_argument("--lag-seconds", type=float, default=5.0)
+    ap.add_argument("--light-rate", type=int, default=10000, help="SETs/s of the second, light lag test")
     ap.add_argument("--gap-rate", type=int, default=5000, help="SETs/s during the 1-second outage")
     ap.add_argument("--out")
     args = ap.parse_args()
@@ -534,14 +545,18 @@ def main():
             for test in ("set", "incr", "lpush"):
                 row(f"primary {test} rps, -P {pipeline}, replica online", f"{test}_p{pipeline}_rps", "{:.0f}")
         row("lag test: target SET/s (half of -P 16 SET rps)", "lag_target_rps", "{:.0f}")
-        row("lag test: achieved SET/s", "lag_rps", "{:.0f}")
-        row("lag test: probes seen on the replica", "lag_probes", "{:.0f}", False)
-        row("replica lag p50 ms (send to keyspace event on replica)", "lag_p50_ms", "{:.3f}")
-        row("replica lag p99 ms", "lag_p99_ms", "{:.3f}")
-        row("for comparison: primary p50 ms (send to event on primary)", "primary_p50_ms", "{:.3f}")
-        row("for comparison: primary p99 ms", "primary_p99_ms", "{:.3f}")
-        row("replica lag bytes p50 (master_repl_offset - slave_repl_offset)", "lag_bytes_p50", "{:.0f}")
-        row("replica lag bytes p99", "lag_bytes_p99", "{:.0f}")
+        for prefix, label in (("lag", "half max"), ("light", "light load")):
+            row(f"{label}: achieved SET/s", f"{prefix}_rps", "{:.0f}")
+            row(f"{label}: writer process CPU (1.0 = one core)", f"{prefix}_writer_cpu", "{:.2f}", False)
+            row(f"{label}: probes seen on the replica", f"{prefix}_probes", "{:.0f}", False)
+            row(f"{label}: replica lag p50 ms (send to keyspace event on replica)", f"{prefix}_p50_ms", "{:.3f}")
+            row(f"{label}: replica lag p99 ms", f"{prefix}_p99_ms", "{:.3f}")
+            row(f"{label}: for comparison, primary p50 ms (send to event on primary)", f"{prefix}_primary_p50_ms",
+                "{:.3f}")
+            row(f"{label}: for comparison, primary p99 ms", f"{prefix}_primary_p99_ms", "{:.3f}")
+            row(f"{label}: replica lag bytes p50 (master_repl_offset - slave_repl_offset)", f"{prefix}_bytes_p50",
+                "{:.0f}")
+            row(f"{label}: replica lag bytes p99", f"{prefix}_bytes_p99", "{:.0f}")
         row("1 s outage: bytes missed (primary offset - replica offset)", "gap_bytes", "{:.0f}", False)
         row("1 s outage: backlog bytes sent (primary's log line)", "backlog_sent", "{:.0f}", False)
         row("1 s outage: backlog starts at replica offset + 1 (1 = yes)", "backlog_start_ok", "{:.0f}", False)
