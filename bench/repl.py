@@ -15,7 +15,10 @@ disabled, the default). For each key count, repetition and server (alternating w
      a second fresh replica syncs while redis-benchmark writes SET at full speed to the primary
      (-r keys -P 16 -c 20: every write overwrites a key of the dataset). The peak PSS of the
      primary (for Redis summed with its fork child, so copy-on-write pages count once) and of the
-     replica, sampled every 10 ms, are divided by the primary's dataset PSS.
+     replica, sampled every 10 ms, are divided by the primary's dataset PSS. Beside them: the
+     write stream produced during the sync (master_repl_offset growth from REPLICAOF to the
+     replica's link up), which the primary must hold for the replica until the RDB is loaded, and
+     the peak of the primary's mem_total_replication_buffers.
   3. Primary throughput with that replica online: redis-benchmark -t set,incr,lpush -c 50 at
      -P 16 and -P 1, about 3 s per test (-n from --n16 / --n1).
   4. Replica lag at half the primary's maximum SET rate (the -P 16 SET rps of step 3): a paced
@@ -220,6 +223,12 @@ def probe_listener(ports, ready, stop, result):
     result.put(lags)
 
 
+def median(values):
+    """Median of the values that are not nan (a run that could not measure records nan)."""
+    real = [v for v in values if v == v]
+    return statistics.median(real) if real else float("nan")
+
+
 def percentile(values, q):
     v = sorted(values)
     return v[min(len(v) - 1, int(q * len(v)))]
@@ -386,13 +395,15 @@ def bench_one(kind, keys, dump, workdir, args):
         servers.append(r2)
         rc = Conn(r2.port)
         replica_base = r2.pss_kb()
-        peak = [base, replica_base]
+        peak = [base, replica_base, 0]
         stop = threading.Event()
+        sc = Conn(p.port)
 
         def sample():
             while not stop.is_set():
                 peak[0] = max(peak[0], p.pss_kb())
                 peak[1] = max(peak[1], r2.pss_kb())
+                peak[2] = max(peak[2], int(sc.info("memory").get("mem_total_replication_buffers", "0")))
                 time.sleep(0.01)
 
         full_before = int(pc.info("stats")["sync_full"])
@@ -404,6 +415,7 @@ def bench_one(kind, keys, dump, workdir, args):
             time.sleep(1.0)  # a second of writes at full speed before the sync starts
             sampler.start()
             t0 = time.monotonic()
+            offset0 = int(pc.info("replication")["master_repl_offset"])
             assert rc.call("replicaof", "127.0.0.1", p.port) == b"OK"
             try:
                 wait_until("the full sync under writes", lambda: replica_synced(rc, keys), timeout=180,
@@ -419,6 +431,9 @@ def bench_one(kind, keys, dump, workdir, args):
                 sampler.join()
             bench.kill()
             bench.wait()
+        sc.close()
+        result["stream_mb"] = (int(pc.info("replication")["master_repl_offset"]) - offset0) / 1e6
+        result["repl_buffer_peak_mb"] = peak[2] / 1e6
         result["full_syncs_under_writes"] = int(pc.info("stats")["sync_full"]) - full_before
         wait_until("the full sync after the writes", lambda: replica_synced(rc, keys), timeout=300)
         result["base_mb"] = base / 1024
@@ -524,7 +539,9 @@ def main():
                     r = bench_one(kind, keys, dump, workdir, args)
                     runs[kind].append(r)
                     print(f"{keys} {kind} rep {rep}: " + ", ".join(f"{k}={v:.3f}" for k, v in r.items()), flush=True)
-            med = {kind: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for kind, rs in runs.items()}
+            med = {kind: {k: median(r[k] for r in rs) for k in rs[0]} for kind, rs in runs.items()}
+            for kind, rs in runs.items():
+                med[kind]["unfinished_syncs"] = sum(1 for r in rs if r["sync_writes_s"] != r["sync_writes_s"])
             rows.append((keys, med))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -541,10 +558,14 @@ def main():
 
         row("full sync seconds (REPLICAOF to link up, DBSIZE equal)", "sync_s")
         row("full sync seconds under full-speed SET writes", "sync_writes_s")
-        row("full syncs the primary started under writes", "full_syncs_under_writes", "{:.0f}", False)
+        row("runs whose sync could not finish in 180 s under the writes (not in the median)", "unfinished_syncs",
+            "{:.0f}", False)
+        row("full syncs the primary started under writes (median)", "full_syncs_under_writes", "{:.0f}", False)
         row("primary dataset MB (PSS after MEMORY PURGE)", "base_mb", "{:.0f}")
         row("primary peak MB during the sync under writes", "peak_mb", "{:.0f}")
         row("primary peak / dataset", "peak_ratio")
+        row("write stream produced during that sync MB (master_repl_offset growth)", "stream_mb", "{:.0f}")
+        row("primary replication buffer peak MB (mem_total_replication_buffers)", "repl_buffer_peak_mb", "{:.0f}")
         row("replica peak MB during the sync", "replica_peak_mb", "{:.0f}")
         row("replica peak / primary dataset", "replica_peak_ratio")
         row("replica MB after sync (MEMORY PURGE)", "replica_after_mb", "{:.0f}")
