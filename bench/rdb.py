@@ -22,9 +22,7 @@ Servers bind to 127.0.0.1 on free ports and are stopped by PID.
 """
 import argparse
 import os
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,99 +30,7 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def cli(port, *args, timeout=600):
-    out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=timeout)
-    return out.stdout.strip()
-
-
-class Server:
-    def __init__(self, kind, workdir, extra=()):
-        self.kind = kind
-        self.dir = workdir
-        self.port = free_port()
-        self.log = os.path.join(workdir, f"{kind}.log")
-        binary = os.environ.get("REDIS_SERVER", "redis-server") if kind == "redis" else \
-            os.environ.get("CINNABAR", os.path.join(HERE, "cinnabar-server"))
-        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--daemonize", "no", "--dir", workdir, "--dbfilename", "dump.rdb", "--logfile", self.log,
-                "--enable-debug-command", "yes", *extra]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 600
-        while True:
-            try:
-                if cli(self.port, "ping", timeout=5) == "PONG":
-                    break
-            except subprocess.TimeoutExpired:
-                pass
-            if time.time() > deadline or self.proc.poll() is not None:
-                raise RuntimeError(f"{kind} did not start: " + open(self.log).read()[-2000:])
-            time.sleep(0.1)
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-
-    def pss_kb(self):
-        """Proportional set size of the server and its children (Redis's fork child)."""
-        pids = [self.proc.pid]
-        try:
-            children = open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read().split()
-            pids += [int(c) for c in children]
-        except OSError:
-            pass
-        total = 0
-        for pid in pids:
-            try:
-                for line in open(f"/proc/{pid}/smaps_rollup"):
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-            except OSError:
-                pass
-        return total
-
-    def loaded_seconds(self):
-        text = open(self.log).read()
-        m = re.findall(r"DB loaded from disk: ([0-9.]+) seconds", text)
-        return float(m[-1]) if m else None
-
-
-def populate(port, keys):
-    """keys SETs of key:%012d (the names redis-benchmark -r gives) with 32-byte values, piped."""
-    p = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"], stdin=subprocess.PIPE,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    chunk = []
-    for i in range(keys):
-        k = f"key:{i:012d}"
-        v = f"value:{i}".ljust(32, "-")
-        chunk.append(f"*3\r\n$3\r\nSET\r\n${len(k)}\r\n{k}\r\n$32\r\n{v}\r\n")
-        if len(chunk) == 10000:
-            p.stdin.write("".join(chunk).encode())
-            chunk = []
-    p.stdin.write("".join(chunk).encode())
-    p.stdin.close()
-    if p.wait() != 0:
-        raise RuntimeError("redis-cli --pipe failed")
-    got = int(cli(port, "dbsize"))
-    if got != keys:
-        raise RuntimeError(f"populated {got} keys, expected {keys}")
-
-
-def info_field(port, section, field):
-    for line in cli(port, "info", section).splitlines():
-        if line.startswith(field + ":"):
-            return line.split(":", 1)[1].strip()
-    return None
+from benchlib import HERE, Server, cli, info_field, populate
 
 
 def wait_bgsave_done(port):
