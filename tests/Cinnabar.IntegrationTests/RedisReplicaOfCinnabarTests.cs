@@ -16,6 +16,13 @@ public class RedisReplicaOfCinnabarTests
         .With("enable-debug-command", "yes")
         .With("repl-diskless-sync-delay", "0");
 
+    // REPLICAOF on the (real redis-server) replica, pointing it at a Cinnabar primary.
+    private static async Task ReplicaOfAsync(int replicaPort, int primaryPort)
+    {
+        await using var r = await RawConnection.ConnectAsync(replicaPort);
+        Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", primaryPort.ToString(CultureInfo.InvariantCulture)));
+    }
+
     private static async Task WriteSampleAsync(int port, string prefix)
     {
         await using var c = await RawConnection.ConnectAsync(port);
@@ -320,10 +327,7 @@ public class RedisReplicaOfCinnabarTests
         await using var replica = await ServerProcess.StartAsync(ServerOptions.Redis().With("enable-debug-command", "yes"));
         await using (var first = await ServerProcess.StartAsync(Primary().With("dir", primaryDir)))
         {
-            await using (var r = await RawConnection.ConnectAsync(replica.Port))
-            {
-                Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", first.Port.ToString(CultureInfo.InvariantCulture)));
-            }
+            await ReplicaOfAsync(replica.Port, first.Port);
 
             await WaitForLinkUpAsync(replica.Port);
             await WriteSampleAsync(first.Port, "a:");
@@ -345,10 +349,7 @@ public class RedisReplicaOfCinnabarTests
         Assert.Equal(offset.ToString(CultureInfo.InvariantCulture), await InfoFieldAsync(second.Port, "master_repl_offset"));
         Assert.Equal("1", await InfoFieldAsync(second.Port, "repl_backlog_active"));
 
-        await using (var r = await RawConnection.ConnectAsync(replica.Port))
-        {
-            Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", second.Port.ToString(CultureInfo.InvariantCulture)));
-        }
+        await ReplicaOfAsync(replica.Port, second.Port);
 
         await WaitForLinkUpAsync(replica.Port);
         await WriteSampleAsync(second.Port, "b:");
@@ -367,10 +368,7 @@ public class RedisReplicaOfCinnabarTests
         await using var replica = await ServerProcess.StartAsync(ServerOptions.Redis().With("enable-debug-command", "yes"));
         await using (var first = await ServerProcess.StartAsync(Primary().With("dir", primaryDir)))
         {
-            await using (var r = await RawConnection.ConnectAsync(replica.Port))
-            {
-                Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", first.Port.ToString(CultureInfo.InvariantCulture)));
-            }
+            await ReplicaOfAsync(replica.Port, first.Port);
 
             await WaitForLinkUpAsync(replica.Port);
             await using var c = await RawConnection.ConnectAsync(first.Port);
@@ -400,10 +398,7 @@ public class RedisReplicaOfCinnabarTests
         Assert.Equal((offset + 96).ToString(CultureInfo.InvariantCulture), await InfoFieldAsync(second.Port, "master_repl_offset"));
         Assert.Equal("96", await InfoFieldAsync(second.Port, "repl_backlog_histlen"));
 
-        await using (var r = await RawConnection.ConnectAsync(replica.Port))
-        {
-            Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", second.Port.ToString(CultureInfo.InvariantCulture)));
-        }
+        await ReplicaOfAsync(replica.Port, second.Port);
 
         await WaitForLinkUpAsync(replica.Port);
         await WaitForSameOffsetAsync(second.Port, replica.Port);
