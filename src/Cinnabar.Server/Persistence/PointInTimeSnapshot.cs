@@ -22,6 +22,8 @@
 // traversal back and only writes that touch unserialized keys add to the queue.
 // No write waits for more than its own bucket's copy. One snapshot runs at a time (Redis's one
 // child): callers check server.ActiveSnapshot first.
+using System.Runtime.CompilerServices;
+
 using Cinnabar.Server.Config;
 using Cinnabar.Server.Diagnostics;
 using Cinnabar.Server.Persistence.Rdb;
@@ -129,6 +131,7 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void ISnapshotSink.Add(int db, object data, long expire)
     {
         long added = _records.Add(db, data, expire);
@@ -153,6 +156,7 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
 
     // One turn: serializes up to EntriesPerTurn keys; returns false once the traversal is over
     // (finished or stopped). Caller holds the gate.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Step()
     {
         _lastTurn = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -197,6 +201,7 @@ internal sealed class PointInTimeSnapshot : ISnapshotSink
     // traversal thread and an encoder thread: each new thread costs the process its own allocator
     // arena and stack pages (a few MB, most of a snapshot's extra memory at a million keys), and
     // on a busy server the executor's own turns (ExecutorTurn) keep the queue filled anyway.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run()
     {
         bool ok = false;

@@ -4,6 +4,7 @@
 // executor. Copying is the only per-key cost a write pays for a snapshot in progress; strings are
 // copied as they are, other types as their RDB type byte and payload (RdbWriter.WriteValue).
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 using Cinnabar.Server.Persistence.Rdb;
 using Cinnabar.Server.Storage;
@@ -45,6 +46,7 @@ internal sealed class SnapshotRecords
     public long Count { get; private set; }
 
     /// <summary>Appends one key's record and returns its size in bytes. Executor only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Add(int db, object data, long expire)
     {
         int size;
@@ -158,6 +160,7 @@ internal sealed class SnapshotRecords
     }
 
     /// <summary>The next queued chunk, or null when none is queued now. Encoder only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Chunk? TryTake()
     {
         lock (_lock)
@@ -183,6 +186,7 @@ internal sealed class SnapshotRecords
     }
 
     // Record: [db u16][expire i64][kind u8][key length i32][key][value length i32][value].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Append(int db, long expire, byte kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         int size = 2 + 8 + 1 + 4 + key.Length + 4 + value.Length;

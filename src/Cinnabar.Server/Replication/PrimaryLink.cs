@@ -304,6 +304,13 @@ internal sealed class PrimaryLink : IClientTransport
 
         // Beyond Redis (ARCHITECTURE §7): what the link is doing and why it is down.
         Line(sb, "master_sync_phase", Phase);
+        if (State == PrimaryLinkState.Transfer)
+        {
+            // The snapshot is loaded as it arrives: keys read so far (updated every
+            // loading-process-events-interval-bytes).
+            Line(sb, "master_sync_loaded_keys", _server.LoadingProgress.LastLoadKeysLoaded.ToString(CultureInfo.InvariantCulture));
+        }
+
         if (State != PrimaryLinkState.Connected)
         {
             Line(sb, "master_link_down_reason", DownReason ?? "none");

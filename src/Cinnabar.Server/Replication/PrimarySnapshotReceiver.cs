@@ -59,6 +59,7 @@ internal sealed class PrimarySnapshotReceiver
             asyncLoading = diskless && _swapdb && string.Equals(_server.Replication.ReplId, primaryId, StringComparison.OrdinalIgnoreCase);
             _link.State = PrimaryLinkState.Transfer;
             _link.Phase = "waiting-for-rdb";
+            _server.LoadingProgress.Start(_server.NowMs / 1000, 0);
             _link.TransferSize = -1;
             _link.TransferRead = 0;
             _link.TransferLastIoMs = _server.NowMs;
@@ -77,9 +78,20 @@ internal sealed class PrimarySnapshotReceiver
 
         string tmp = $"temp-{_server.NowMs / 1000}.{Environment.ProcessId}.rdb";
         FileStream file;
+        TransferFileFollower follower;
         try
         {
-            file = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 64 * 1024);
+            // Unbuffered: every chunk reaches the file before the loader is told it is there.
+            file = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            try
+            {
+                follower = new TransferFileFollower(tmp);
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -87,28 +99,65 @@ internal sealed class PrimarySnapshotReceiver
             return false;
         }
 
+        // The loader follows the file as it grows (TransferFileFollower); clients see LOADING
+        // only once the transfer is complete, as with Redis, whose load starts there.
+        var aux = new DeferredAuxLog(_server);
+        long sizeHint = framing.Mark is null ? framing.Size : 0;
+        var parse = Task.Factory.StartNew(
+            () => RdbStartupLoader.Read(_server, follower, tmp, allowDuplicates: false, endLoading: false, totalBytes: sizeHint, enterLoading: false, onAux: aux.Add),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
         bool received = false;
         using (file)
         {
             try
             {
-                received = await ReceiveToFileAsync(conn, file, framing.Mark, framing.Size).ConfigureAwait(false);
+                received = await ReceiveToFileAsync(conn, file, framing.Mark, framing.Size, follower).ConfigureAwait(false);
                 if (received)
                 {
                     file.Flush(flushToDisk: true);
                 }
             }
+            catch (IOException e)
+            {
+                _attempt.Fail($"Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization: {e.Message}", "disk error: " + e.Message);
+                received = false;
+            }
             finally
             {
                 if (!received)
                 {
-                    file.Dispose();
-                    TryDelete(tmp);
+                    follower.Abort("the transfer was interrupted");
                 }
             }
         }
 
-        return received && await LoadFromFileAsync(conn, tmp, primaryId, initialOffset).ConfigureAwait(false);
+        if (!received)
+        {
+            await AbandonLoadAsync(parse, follower, tmp).ConfigureAwait(false);
+            return false;
+        }
+
+        return await LoadFromFileAsync(conn, tmp, parse, follower, aux, primaryId, initialOffset).ConfigureAwait(false);
+    }
+
+    // A load that will not be used: stop the loader, wait for it to let go of the file, delete it.
+    private static async Task AbandonLoadAsync(Task<RdbLoadResult> parse, TransferFileFollower follower, string tmp)
+    {
+        follower.Abort("the replication attempt was cancelled");
+        try
+        {
+            _ = await parse.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RdbLoadException or IOException or OperationCanceledException or UnauthorizedAccessException)
+        {
+            // Expected: the loader stops at its next read.
+            _ = e;
+        }
+
+        follower.Dispose();
+        TryDelete(tmp);
     }
 
     // The "$<len>" or "$EOF:<mark>" line, skipping newline keepalives before it; null when the
@@ -154,7 +203,7 @@ internal sealed class PrimarySnapshotReceiver
 
     // Disk-based: the payload into the temp file, the EOF mark (the last 40 bytes received, as
     // the primary sends nothing after it until our first ACK) cut off.
-    private async Task<bool> ReceiveToFileAsync(PrimaryConnection conn, FileStream sink, byte[]? mark, long size)
+    private async Task<bool> ReceiveToFileAsync(PrimaryConnection conn, FileStream sink, byte[]? mark, long size, TransferFileFollower follower)
     {
         long read = 0;
         var last = new byte[EofMarkSize];
@@ -175,6 +224,7 @@ internal sealed class PrimarySnapshotReceiver
 
             await sink.WriteAsync(chunk).ConfigureAwait(false);
             read += chunk.Length;
+            follower.Publish(read);
             lock (_server.Gate)
             {
                 if (!_attempt.Current)
@@ -210,33 +260,37 @@ internal sealed class PrimarySnapshotReceiver
             }
         }
 
+        follower.Finish(sink.Length);
         return true;
     }
 
-    // Disk-based: loads the temp file into fresh databases (clients get -LOADING), renames it
-    // over dbfilename and swaps the data in, only when it loaded completely.
-    private async Task<bool> LoadFromFileAsync(PrimaryConnection conn, string tmp, string primaryId, long initialOffset)
+    // Disk-based: the transfer is complete and synced; the loader that followed it finishes into
+    // fresh databases (clients get -LOADING meanwhile), then the file is renamed over dbfilename
+    // and the data swapped in, only when it loaded completely.
+    private async Task<bool> LoadFromFileAsync(PrimaryConnection conn, string tmp, Task<RdbLoadResult> parse, TransferFileFollower follower, DeferredAuxLog aux, string primaryId, long initialOffset)
     {
+        bool current;
         lock (_server.Gate)
         {
-            if (!_attempt.Current)
+            current = _attempt.Current;
+            if (current)
             {
-                TryDelete(tmp);
-                return false;
+                AnnounceLoad(asyncLoading: false);
+                aux.Release();
             }
+        }
 
-            AnnounceLoad(asyncLoading: false);
+        if (!current)
+        {
+            await AbandonLoadAsync(parse, follower, tmp).ConfigureAwait(false);
+            return false;
         }
 
         RdbLoadResult? loaded = null;
         string? problem = null;
         try
         {
-            loaded = await Task.Run(() =>
-            {
-                using var file = new FileStream(tmp, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
-                return RdbStartupLoader.Read(_server, file, tmp, allowDuplicates: false, endLoading: false);
-            }).ConfigureAwait(false);
+            loaded = await parse.ConfigureAwait(false);
         }
         catch (RdbLoadException e)
         {
@@ -255,6 +309,7 @@ internal sealed class PrimarySnapshotReceiver
             problem = "shutdown requested";
         }
 
+        follower.Dispose();
         lock (_server.Gate)
         {
             _server.Loading = false;

@@ -8,6 +8,7 @@
 // last position seen): any decoder of the format reads it, though its choices can differ from
 // liblzf's, so the bytes are not necessarily identical to Redis's.
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Cinnabar.Server.Persistence.Rdb;
 
@@ -29,6 +30,7 @@ internal static class LzfCompressor
     /// bytes written, or 0 when the result does not fit in <paramref name="output"/> (lzf_compress's
     /// contract: callers size the output to the most they are willing to store).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Compress(ReadOnlySpan<byte> input, Span<byte> output)
     {
         int n = input.Length;
@@ -108,6 +110,7 @@ internal static class LzfCompressor
         return (int)((v * 2654435761u) >> (32 - bits));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool FlushLiterals(ReadOnlySpan<byte> lit, Span<byte> output, ref int op)
     {
         while (lit.Length > 0)

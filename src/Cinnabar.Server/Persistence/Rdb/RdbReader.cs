@@ -160,6 +160,9 @@ internal sealed class RdbReader
     // as its bytes arrive, so a forged length cannot allocate more than was actually sent.
     private const int GrowthStep = 1 << 20;
 
+    // The most keys a RESIZEDB hint may reserve room for when the source's length is unknown.
+    private const long UnknownLengthSizeHintCap = 1 << 23;
+
     private readonly Stream? _stream;
     private readonly long _length;
     private readonly RdbLoadOptions _options;
@@ -324,10 +327,12 @@ internal sealed class RdbReader
                     {
                         // A sizing hint (dictExpand in Redis): the table is sized once instead of
                         // doubling its way up. The hint is untrusted, so it is capped by what the
-                        // rest of the file could hold (a key takes at least 3 bytes).
+                        // rest of the file could hold (a key takes at least 3 bytes); from a
+                        // stream of unknown length (a primary's EOF-marked transfer) by 8M keys,
+                        // so a false hint costs at most a table of that size for the load's time.
                         ulong size = Length("reading a RESIZEDB size");
                         Length("reading a RESIZEDB expires size");
-                        long room = _length >= 0 ? (_length - Pos) / 3 : 1 << 16;
+                        long room = _length >= 0 ? (_length - Pos) / 3 : UnknownLengthSizeHintCap;
                         db.Table.Reserve((long)Math.Min(size, (ulong)Math.Max(room, 0)));
                         continue;
                     }

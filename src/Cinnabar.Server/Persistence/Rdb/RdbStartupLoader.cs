@@ -195,14 +195,24 @@ internal static class RdbStartupLoader
     /// </param>
     /// <param name="totalBytes">loading_total_bytes when the source cannot tell (a sized transfer), else 0.</param>
     /// <param name="recordDroppedExpired">Keep the keys dropped as expired (a primary loading at startup feeds their DELs).</param>
-    public static RdbLoadResult Read(CinnabarServer server, Stream source, string name, bool allowDuplicates, bool endLoading = true, bool asyncLoading = false, long totalBytes = 0, bool recordDroppedExpired = false)
+    /// <param name="enterLoading">
+    /// Enter (and on failure leave) the LOADING state here. False when the caller manages it: a
+    /// replica reading its primary's snapshot while it is still arriving enters LOADING only
+    /// when the transfer is complete.
+    /// </param>
+    /// <param name="onAux">Where the AUX fields go instead of the log (the caller logs them later).</param>
+    public static RdbLoadResult Read(CinnabarServer server, Stream source, string name, bool allowDuplicates, bool endLoading = true, bool asyncLoading = false, long totalBytes = 0, bool recordDroppedExpired = false, bool enterLoading = true, Action<string, string>? onAux = null)
     {
         var progress = server.LoadingProgress;
         RdbLoadOptions options;
         var delay = new KeyLoadDelay();
         lock (server.Gate)
         {
-            SetLoading(server, asyncLoading, true);
+            if (enterLoading)
+            {
+                SetLoading(server, asyncLoading, true);
+            }
+
             progress.Start(server.NowMs / 1000, source.CanSeek ? source.Length : totalBytes);
             delay.Refresh(server);
             options = new RdbLoadOptions
@@ -216,7 +226,17 @@ internal static class RdbStartupLoader
                 AllowDuplicates = allowDuplicates,
                 Limits = TypeLimits.From(server.Config),
                 ProgressIntervalBytes = server.Config.Store.GetNumber("loading-process-events-interval-bytes"),
-                OnAux = (auxName, value, _) => LogAux(server, auxName, value),
+                OnAux = (auxName, value, _) =>
+                {
+                    if (onAux is not null)
+                    {
+                        onAux(auxName, value);
+                    }
+                    else
+                    {
+                        LogAux(server, auxName, value);
+                    }
+                },
                 OnProgress = (pos, partial) =>
                 {
                     lock (server.Gate)
@@ -253,7 +273,7 @@ internal static class RdbStartupLoader
         }
         finally
         {
-            if (!ok || endLoading)
+            if (enterLoading && (!ok || endLoading))
             {
                 lock (server.Gate)
                 {

@@ -7,6 +7,7 @@
 // WriteValue and Flush), so a snapshot never exists as a whole in memory and the per-key cost
 // is a few copies rather than a stream call per field. Other types' payloads: RdbTypeEncoders.
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 using Cinnabar.Protocol;
@@ -92,6 +93,7 @@ internal sealed class RdbWriter
     }
 
     /// <summary>A string key from its parts (the snapshot engine's copied records).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteStringEntry(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expire)
     {
         WriteExpire(expire);
@@ -101,6 +103,7 @@ internal sealed class RdbWriter
     }
 
     /// <summary>A key whose type byte and payload were encoded already (<see cref="WriteValue"/>'s output).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteEncodedEntry(ReadOnlySpan<byte> key, ReadOnlySpan<byte> typeAndPayload, long expire)
     {
         WriteExpire(expire);
@@ -151,6 +154,7 @@ internal sealed class RdbWriter
     }
 
     /// <summary>rdbSaveLen: 6-bit, 14-bit, 32-bit or 64-bit big-endian lengths.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Length(ulong len)
     {
         Span<byte> b = stackalloc byte[9];
@@ -231,6 +235,7 @@ internal sealed class RdbWriter
     }
 
     /// <summary>Checksums and writes out what is buffered.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Flush()
     {
         if (_buffered > 0)
@@ -246,6 +251,7 @@ internal sealed class RdbWriter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Byte(byte b)
     {
         if (_buffered == _buffer.Length)
@@ -257,6 +263,7 @@ internal sealed class RdbWriter
         BytesWritten++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Raw(ReadOnlySpan<byte> bytes)
     {
         BytesWritten += bytes.Length;
@@ -280,6 +287,7 @@ internal sealed class RdbWriter
     }
 
     /// <summary>rdbSaveRawString: small canonical integers use the int8/16/32 encodings, long strings LZF.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void String(ReadOnlySpan<byte> s)
     {
         if (s.Length <= 11 && Number.TryParseInt64(s, out long v))
