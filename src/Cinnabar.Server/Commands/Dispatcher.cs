@@ -18,6 +18,8 @@ internal sealed class Dispatcher
     private readonly Dictionary<long, CommandContext> _contexts = [];
     private readonly List<CommandArgs> _topOps = [];
     private readonly List<int> _topDbs = [];
+    private readonly int[] _oneDb = new int[1];
+    private readonly CommandArgs[] _oneOp = new CommandArgs[1];
     private int _depth;
     private long _callNowMs;
     private long _lastSecurityWarningMs = long.MinValue / 2;
@@ -348,7 +350,12 @@ internal sealed class Dispatcher
             _server.Dirty += ctx.DirtyCount;
             if (propagating && !ctx.PropagationRewritten && !ctx.PreventPropagation)
             {
-                _topOps.Add(args.Clone());
+                // The outermost command is propagated below, before this method returns, while
+                // its arguments (slices of the receive buffer) are still valid: no copy needed,
+                // which was most of what a write allocated with a replica attached. A nested
+                // command's arguments are EXEC's owned copies; they are copied anyway, so what
+                // is propagated never depends on who else holds them.
+                _topOps.Add(_depth == 0 ? args : args.Clone());
                 _topDbs.Add(client.DbIndex);
             }
         }
@@ -413,17 +420,22 @@ internal sealed class Dispatcher
         // in MULTI/EXEC so replicas apply them atomically, except for a command run directly
         // that touches arbitrary keys (SCAN, RANDOMKEY): its lazy-expiry DELs go out one by one,
         // like the active expire cycle's.
+        // Sinks consume the ops during the call (IPropagationSink), so the lists are lent, not copied.
         bool atomic = _topOps.Count > 1 && (spec.Flags & CommandFlags.TouchesArbitraryKeys) == 0;
-        if (atomic)
+        if (atomic || _topOps.Count == 1)
         {
-            _server.PropagateUnit([.. _topDbs], [.. _topOps], atomic: true);
+            _server.PropagateUnit(_topDbs, _topOps, atomic);
         }
         else
         {
             for (int i = 0; i < _topOps.Count; i++)
             {
-                _server.PropagateUnit([_topDbs[i]], [_topOps[i]], atomic: false);
+                _oneDb[0] = _topDbs[i];
+                _oneOp[0] = _topOps[i];
+                _server.PropagateUnit(_oneDb, _oneOp, atomic: false);
             }
+
+            _oneOp[0] = null!;
         }
 
         _topOps.Clear();
