@@ -15,6 +15,7 @@ namespace Cinnabar.Server.Commands;
 internal sealed class Dispatcher
 {
     private readonly CinnabarServer _server;
+    private const long UnixEpochMs = 62_135_596_800_000;
     private readonly Dictionary<long, CommandContext> _contexts = [];
     private readonly List<CommandArgs> _topOps = [];
     private readonly List<int> _topDbs = [];
@@ -29,6 +30,14 @@ internal sealed class Dispatcher
     // server's CPU at -P 16). 0 = no batch open: every call reads its own start.
     private long _chainStamp;
 
+    // The wall clock is read once per batch too: a command's time (Redis's mstime() in call())
+    // is the batch's wall-clock start plus the monotonic time elapsed until the command starts,
+    // the same reading to within a clock step. Only with the system clock: a test's fake clock
+    // is read for each command as before.
+    private long _batchStamp;
+    private long _batchUtcTicks;
+    private bool _deriveNow;
+
     public Dispatcher(CinnabarServer server)
     {
         _server = server;
@@ -42,7 +51,15 @@ internal sealed class Dispatcher
     public bool InExec { get; set; }
 
     /// <summary>Opens a batch: the first command's timing starts now (the caller holds the executor gate).</summary>
-    public void BeginBatch() => _chainStamp = Stopwatch.GetTimestamp();
+    public void BeginBatch()
+    {
+        _chainStamp = _batchStamp = Stopwatch.GetTimestamp();
+        _batchUtcTicks = _server.Time.GetUtcNow().UtcTicks;
+        _deriveNow = ReferenceEquals(_server.Time, TimeProvider.System);
+    }
+
+    /// <summary>The wall-clock time (unix ms) at which the open batch started.</summary>
+    public long BatchStartMs => (_batchUtcTicks / TimeSpan.TicksPerMillisecond) - UnixEpochMs;
 
     /// <summary>Closes the batch opened by <see cref="BeginBatch"/>.</summary>
     public void EndBatch()
@@ -286,17 +303,19 @@ internal sealed class Dispatcher
         // command's dirty count and propagation choices survive it.
         var ctx = _depth == 0 ? ContextFor(client) : new CommandContext(_server, client);
 
+        bool chained = _depth == 0 && _chainStamp != 0;
+        long start = chained ? _chainStamp : Stopwatch.GetTimestamp();
+
         // Redis's call() caches the time only for the outermost call (fixed_time_expire): the
         // commands EXEC runs all see the time EXEC started, so a key cannot expire midway.
-        long now = _depth == 0 ? (_callNowMs = _server.NowMs) : _callNowMs;
+        long now = _depth > 0 ? _callNowMs
+            : (_callNowMs = chained && _deriveNow ? DerivedNowMs(start) : _server.NowMs);
         int replyStart = client.Output.Length;
         _depth++;
         var previous = _server.CurrentClient;
         _server.CurrentClient = client;
         ctx.ResetForCall(args, spec, now);
         ctx.ClearOps();
-        bool chained = _depth == 1 && _chainStamp != 0;
-        long start = chained ? _chainStamp : Stopwatch.GetTimestamp();
         try
         {
             spec.Handler!(ctx);
@@ -379,6 +398,10 @@ internal sealed class Dispatcher
             Execution.OutputBufferLimits.Enforce(_server, client);
         }
     }
+
+    // The wall clock at monotonic timestamp <paramref name="stamp"/> of the open batch (unix ms).
+    private long DerivedNowMs(long stamp) =>
+        ((_batchUtcTicks + Stopwatch.GetElapsedTime(_batchStamp, stamp).Ticks) / TimeSpan.TicksPerMillisecond) - UnixEpochMs;
 
     /// <summary>Counts an error reply by its code (INFO errorstats).</summary>
     public void CountError(ReadOnlySpan<byte> message)
