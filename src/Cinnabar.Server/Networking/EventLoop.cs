@@ -213,7 +213,9 @@ internal sealed partial class EventLoop : IDisposable
         var events = new EpollEvent[256];
         while (!_stopping)
         {
-            int n = epoll_wait(_epoll, events, events.Length, -1);
+            // Actions the loop posted to itself while running local ones wait for the next turn,
+            // which then must not block.
+            int n = epoll_wait(_epoll, events, events.Length, _local.Count > 0 ? 0 : -1);
             if (n < 0)
             {
                 if (Marshal.GetLastPInvokeError() == EIntr)
@@ -263,9 +265,11 @@ internal sealed partial class EventLoop : IDisposable
         }
     }
 
+    // Runs the actions posted by the loop itself so far; those they post run at the next turn,
+    // so a chain of actions cannot keep the loop from its sockets.
     private void RunLocal()
     {
-        while (_local.TryDequeue(out var action))
+        for (int count = _local.Count; count > 0 && _local.TryDequeue(out var action); count--)
         {
             Invoke(action);
         }
