@@ -17,6 +17,7 @@ internal sealed class Dispatcher
     private readonly CinnabarServer _server;
     private const long UnixEpochMs = 62_135_596_800_000;
     private readonly Dictionary<long, CommandContext> _contexts = [];
+    private CommandContext? _lastContext;
     private readonly List<CommandArgs> _topOps = [];
     private readonly List<int> _topDbs = [];
     private readonly int[] _oneDb = new int[1];
@@ -416,6 +417,11 @@ internal sealed class Dispatcher
     public void Forget(ClientSession client)
     {
         _contexts.Remove(client.Id);
+        if (ReferenceEquals(_lastContext?.Client, client))
+        {
+            _lastContext = null;
+        }
+
         Pause.Forget(client);
         _server.Blocking.Forget(client);
     }
@@ -423,12 +429,19 @@ internal sealed class Dispatcher
     /// <summary>The reusable context of a client.</summary>
     public CommandContext ContextFor(ClientSession client)
     {
+        // A batch runs one client's commands: the last context found saves a lookup per command.
+        if (_lastContext is { } last && ReferenceEquals(last.Client, client))
+        {
+            return last;
+        }
+
         if (!_contexts.TryGetValue(client.Id, out var ctx))
         {
             ctx = new CommandContext(_server, client);
             _contexts[client.Id] = ctx;
         }
 
+        _lastContext = ctx;
         return ctx;
     }
 
