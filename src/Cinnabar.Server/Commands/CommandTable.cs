@@ -7,7 +7,11 @@ namespace Cinnabar.Server.Commands;
 internal sealed class CommandTable
 {
     private readonly Dictionary<string, CommandSpec> _commands = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, CommandSpec> _byAsciiLower = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Found> _byAsciiLower = new(StringComparer.Ordinal);
+
+    // The last command found: pipelines repeat one command, and comparing its few bytes costs
+    // less than lowering and hashing them (one object, so a reader never sees a torn pair).
+    private Found? _last;
 
     /// <summary>All top-level commands.</summary>
     public IEnumerable<CommandSpec> All => _commands.Values;
@@ -53,8 +57,9 @@ internal sealed class CommandTable
     /// <summary>Adds a command row.</summary>
     public CommandSpec Add(CommandSpec spec)
     {
+        _last = null;
         _commands[spec.Name] = spec;
-        _byAsciiLower[spec.Name] = spec;
+        _byAsciiLower[spec.Name] = new Found(spec.Name, spec);
         return spec;
     }
 
@@ -78,6 +83,11 @@ internal sealed class CommandTable
             return null;
         }
 
+        if (_last is { } last && Cinnabar.Protocol.Ascii.EqualsIgnoreCase(name, last.Name))
+        {
+            return last.Spec;
+        }
+
         Span<char> lower = stackalloc char[name.Length];
         for (int i = 0; i < name.Length; i++)
         {
@@ -86,7 +96,13 @@ internal sealed class CommandTable
         }
 
         var lookup = _byAsciiLower.GetAlternateLookup<ReadOnlySpan<char>>();
-        return lookup.TryGetValue(lower, out var spec) ? spec : null;
+        if (!lookup.TryGetValue(lower, out var found))
+        {
+            return null;
+        }
+
+        _last = found;
+        return found.Spec;
     }
 
     /// <summary>Finds a command by name string.</summary>
@@ -104,6 +120,7 @@ internal sealed class CommandTable
             return RenameResult.NoSuchCommand;
         }
 
+        _last = null;
         _commands.Remove(from);
         _byAsciiLower.Remove(from.ToLowerInvariant());
         if (to.Length == 0)
@@ -117,8 +134,16 @@ internal sealed class CommandTable
         }
 
         _commands[to] = spec;
-        _byAsciiLower[to.ToLowerInvariant()] = spec;
+        _byAsciiLower[to.ToLowerInvariant()] = new Found(to.ToLowerInvariant(), spec);
         return RenameResult.Renamed;
+    }
+
+    // A registered name (lower case) and its command.
+    private sealed class Found(string name, CommandSpec spec)
+    {
+        public byte[] Name { get; } = System.Text.Encoding.Latin1.GetBytes(name);
+
+        public CommandSpec Spec { get; } = spec;
     }
 }
 

@@ -15,9 +15,13 @@ namespace Cinnabar.Server.Commands;
 internal sealed class Dispatcher
 {
     private readonly CinnabarServer _server;
+    private const long UnixEpochMs = 62_135_596_800_000;
     private readonly Dictionary<long, CommandContext> _contexts = [];
+    private CommandContext? _lastContext;
     private readonly List<CommandArgs> _topOps = [];
     private readonly List<int> _topDbs = [];
+    private readonly int[] _oneDb = new int[1];
+    private readonly CommandArgs[] _oneOp = new CommandArgs[1];
     private int _depth;
     private long _callNowMs;
     private long _lastSecurityWarningMs = long.MinValue / 2;
@@ -26,6 +30,14 @@ internal sealed class Dispatcher
     // next, so each command reads the clock once instead of twice (clock reads were ~7% of the
     // server's CPU at -P 16). 0 = no batch open: every call reads its own start.
     private long _chainStamp;
+
+    // The wall clock is read once per batch too: a command's time (Redis's mstime() in call())
+    // is the batch's wall-clock start plus the monotonic time elapsed until the command starts,
+    // the same reading to within a clock step. Only with the system clock: a test's fake clock
+    // is read for each command as before.
+    private long _batchStamp;
+    private long _batchUtcTicks;
+    private bool _deriveNow;
 
     public Dispatcher(CinnabarServer server)
     {
@@ -40,7 +52,15 @@ internal sealed class Dispatcher
     public bool InExec { get; set; }
 
     /// <summary>Opens a batch: the first command's timing starts now (the caller holds the executor gate).</summary>
-    public void BeginBatch() => _chainStamp = Stopwatch.GetTimestamp();
+    public void BeginBatch()
+    {
+        _chainStamp = _batchStamp = Stopwatch.GetTimestamp();
+        _batchUtcTicks = _server.Time.GetUtcNow().UtcTicks;
+        _deriveNow = ReferenceEquals(_server.Time, TimeProvider.System);
+    }
+
+    /// <summary>The wall-clock time (unix ms) at which the open batch started.</summary>
+    public long BatchStartMs => (_batchUtcTicks / TimeSpan.TicksPerMillisecond) - UnixEpochMs;
 
     /// <summary>Closes the batch opened by <see cref="BeginBatch"/>.</summary>
     public void EndBatch()
@@ -284,17 +304,19 @@ internal sealed class Dispatcher
         // command's dirty count and propagation choices survive it.
         var ctx = _depth == 0 ? ContextFor(client) : new CommandContext(_server, client);
 
+        bool chained = _depth == 0 && _chainStamp != 0;
+        long start = chained ? _chainStamp : Stopwatch.GetTimestamp();
+
         // Redis's call() caches the time only for the outermost call (fixed_time_expire): the
         // commands EXEC runs all see the time EXEC started, so a key cannot expire midway.
-        long now = _depth == 0 ? (_callNowMs = _server.NowMs) : _callNowMs;
+        long now = _depth > 0 ? _callNowMs
+            : (_callNowMs = chained && _deriveNow ? DerivedNowMs(start) : _server.NowMs);
         int replyStart = client.Output.Length;
         _depth++;
         var previous = _server.CurrentClient;
         _server.CurrentClient = client;
         ctx.ResetForCall(args, spec, now);
         ctx.ClearOps();
-        bool chained = _depth == 1 && _chainStamp != 0;
-        long start = chained ? _chainStamp : Stopwatch.GetTimestamp();
         try
         {
             spec.Handler!(ctx);
@@ -348,7 +370,12 @@ internal sealed class Dispatcher
             _server.Dirty += ctx.DirtyCount;
             if (propagating && !ctx.PropagationRewritten && !ctx.PreventPropagation)
             {
-                _topOps.Add(args.Clone());
+                // The outermost command is propagated below, before this method returns, while
+                // its arguments (slices of the receive buffer) are still valid: no copy needed,
+                // which was most of what a write allocated with a replica attached. A nested
+                // command's arguments are EXEC's owned copies; they are copied anyway, so what
+                // is propagated never depends on who else holds them.
+                _topOps.Add(_depth == 0 ? args : args.Clone());
                 _topDbs.Add(client.DbIndex);
             }
         }
@@ -373,6 +400,10 @@ internal sealed class Dispatcher
         }
     }
 
+    // The wall clock at monotonic timestamp <paramref name="stamp"/> of the open batch (unix ms).
+    private long DerivedNowMs(long stamp) =>
+        ((_batchUtcTicks + Stopwatch.GetElapsedTime(_batchStamp, stamp).Ticks) / TimeSpan.TicksPerMillisecond) - UnixEpochMs;
+
     /// <summary>Counts an error reply by its code (INFO errorstats).</summary>
     public void CountError(ReadOnlySpan<byte> message)
     {
@@ -386,6 +417,11 @@ internal sealed class Dispatcher
     public void Forget(ClientSession client)
     {
         _contexts.Remove(client.Id);
+        if (ReferenceEquals(_lastContext?.Client, client))
+        {
+            _lastContext = null;
+        }
+
         Pause.Forget(client);
         _server.Blocking.Forget(client);
     }
@@ -393,12 +429,19 @@ internal sealed class Dispatcher
     /// <summary>The reusable context of a client.</summary>
     public CommandContext ContextFor(ClientSession client)
     {
+        // A batch runs one client's commands: the last context found saves a lookup per command.
+        if (_lastContext is { } last && ReferenceEquals(last.Client, client))
+        {
+            return last;
+        }
+
         if (!_contexts.TryGetValue(client.Id, out var ctx))
         {
             ctx = new CommandContext(_server, client);
             _contexts[client.Id] = ctx;
         }
 
+        _lastContext = ctx;
         return ctx;
     }
 
@@ -413,17 +456,22 @@ internal sealed class Dispatcher
         // in MULTI/EXEC so replicas apply them atomically, except for a command run directly
         // that touches arbitrary keys (SCAN, RANDOMKEY): its lazy-expiry DELs go out one by one,
         // like the active expire cycle's.
+        // Sinks consume the ops during the call (IPropagationSink), so the lists are lent, not copied.
         bool atomic = _topOps.Count > 1 && (spec.Flags & CommandFlags.TouchesArbitraryKeys) == 0;
-        if (atomic)
+        if (atomic || _topOps.Count == 1)
         {
-            _server.PropagateUnit([.. _topDbs], [.. _topOps], atomic: true);
+            _server.PropagateUnit(_topDbs, _topOps, atomic);
         }
         else
         {
             for (int i = 0; i < _topOps.Count; i++)
             {
-                _server.PropagateUnit([_topDbs[i]], [_topOps[i]], atomic: false);
+                _oneDb[0] = _topDbs[i];
+                _oneOp[0] = _topOps[i];
+                _server.PropagateUnit(_oneDb, _oneOp, atomic: false);
             }
+
+            _oneOp[0] = null!;
         }
 
         _topOps.Clear();

@@ -10,7 +10,12 @@ internal sealed class LatencyHistogram
     private const long MinValue = 1;
     private const long MaxValue = 1_000_000_000;
     private const int SubBits = 7;
-    private readonly Dictionary<int, long> _counts = [];
+    private const int RowSize = 1 << SubBits;
+
+    // Bucket key = row * RowSize + column (see BucketOf); a row is allocated when first used, so
+    // recording is an array increment (it runs after every command) and a command whose
+    // durations stay within a few powers of two keeps only a few 1 KB rows.
+    private readonly long[]?[] _rows = new long[]?[(BucketOf(MaxValue) >> SubBits) + 1];
 
     /// <summary>Number of recorded values.</summary>
     public long Count { get; private set; }
@@ -20,7 +25,8 @@ internal sealed class LatencyHistogram
     {
         nanos = Math.Clamp(nanos, MinValue, MaxValue);
         int key = BucketOf(nanos);
-        _counts[key] = _counts.GetValueOrDefault(key) + 1;
+        var row = _rows[key >> SubBits] ??= new long[RowSize];
+        row[key & (RowSize - 1)]++;
         Count++;
     }
 
@@ -34,30 +40,32 @@ internal sealed class LatencyHistogram
 
         long wanted = Math.Max(1, (long)Math.Ceiling(Math.Min(percentile, 100.0) / 100.0 * Count));
         long seen = 0;
-        foreach (var key in _counts.Keys.Order())
+        int last = 0;
+        foreach (var (key, count) in Buckets())
         {
-            seen += _counts[key];
+            seen += count;
+            last = key;
             if (seen >= wanted)
             {
                 return HighestOf(key);
             }
         }
 
-        return HighestOf(_counts.Keys.Max());
+        return HighestOf(last);
     }
 
     /// <summary>Buckets (upper bound in ns, cumulative count) at powers of two, for LATENCY HISTOGRAM.</summary>
     public IEnumerable<(long UpperNanos, long Cumulative)> PowerOfTwoBuckets()
     {
         long cumulative = 0;
-        var ordered = _counts.OrderBy(p => p.Key).ToList();
+        var ordered = Buckets().ToList();
         int i = 0;
         for (long bound = 1024; i < ordered.Count; bound *= 2)
         {
             bool any = false;
             while (i < ordered.Count && HighestOf(ordered[i].Key) < bound)
             {
-                cumulative += ordered[i].Value;
+                cumulative += ordered[i].Count;
                 any = true;
                 i++;
             }
@@ -65,6 +73,26 @@ internal sealed class LatencyHistogram
             if (any)
             {
                 yield return (bound, cumulative);
+            }
+        }
+    }
+
+    // The non-empty buckets in increasing order of value.
+    private IEnumerable<(int Key, long Count)> Buckets()
+    {
+        for (int r = 0; r < _rows.Length; r++)
+        {
+            if (_rows[r] is not { } row)
+            {
+                continue;
+            }
+
+            for (int c = 0; c < RowSize; c++)
+            {
+                if (row[c] != 0)
+                {
+                    yield return ((r << SubBits) | c, row[c]);
+                }
             }
         }
     }

@@ -15,6 +15,8 @@ internal sealed class ServerMetrics
     private readonly Track _input = new();
     private readonly Track _output = new();
     private readonly Dictionary<CommandSpec, LatencyHistogram> _histograms = [];
+    private CommandSpec? _lastSpec;
+    private LatencyHistogram? _lastHistogram;
     private Config.ServerConfig? _config;
 
     public ServerMetrics()
@@ -80,17 +82,30 @@ internal sealed class ServerMetrics
             return;
         }
 
-        if (!_histograms.TryGetValue(spec, out var h))
+        // Pipelines repeat one command: the last histogram saves the dictionary lookup.
+        var h = _lastHistogram;
+        if (!ReferenceEquals(spec, _lastSpec))
         {
-            h = new LatencyHistogram();
-            _histograms[spec] = h;
+            if (!_histograms.TryGetValue(spec, out h))
+            {
+                h = new LatencyHistogram();
+                _histograms[spec] = h;
+            }
+
+            _lastSpec = spec;
+            _lastHistogram = h;
         }
 
-        h.Record(micros * 1000);
+        h!.Record(micros * 1000);
     }
 
     /// <summary>Forgets the histograms (CONFIG RESETSTAT).</summary>
-    public void ResetHistograms() => _histograms.Clear();
+    public void ResetHistograms()
+    {
+        _histograms.Clear();
+        _lastSpec = null;
+        _lastHistogram = null;
+    }
 
     /// <summary>
     /// What CONFIG RESETSTAT clears besides ServerStats (Redis's resetCommandTableStats and
@@ -115,7 +130,7 @@ internal sealed class ServerMetrics
         }
 
         Reset(table.All);
-        _histograms.Clear();
+        ResetHistograms();
         _ops.Clear();
         _input.Clear();
         _output.Clear();

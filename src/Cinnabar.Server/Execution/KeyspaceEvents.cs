@@ -3,6 +3,7 @@
 // key (E), for the classes enabled (g generic, $ string, l list, s set, h hash, z zset, x expired,
 // e evicted, t stream, m key miss, n new key). They go through Pub/Sub delivery only: never
 // propagated, never answered.
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 
@@ -26,6 +27,9 @@ internal static class KeyspaceEvents
     public const int Module = 1 << 13;
     public const int New = 1 << 14;
 
+    // Event names are a fixed set of literals: their bytes are made once.
+    private static readonly ConcurrentDictionary<string, byte[]> EventBytes = new(StringComparer.Ordinal);
+
     /// <summary>notifyKeyspaceEvent: publishes the event when its class is enabled.</summary>
     public static void Notify(CinnabarServer server, int type, string eventName, ReadOnlySpan<byte> key, int db)
     {
@@ -35,21 +39,34 @@ internal static class KeyspaceEvents
             return;
         }
 
-        string dbText = db.ToString(CultureInfo.InvariantCulture);
-        var eventBytes = Encoding.ASCII.GetBytes(eventName);
+        // The channel names are built in the server's scratch buffer (Publish copies what it
+        // delivers): with notifications on, every write publishes, and allocating the names
+        // made garbage, hence collections, at the write rate.
+        var eventBytes = EventBytes.GetOrAdd(eventName, static name => Encoding.ASCII.GetBytes(name));
         if ((flags & Keyspace) != 0)
         {
-            var prefix = Encoding.ASCII.GetBytes("__keyspace@" + dbText + "__:");
-            var channel = new byte[prefix.Length + key.Length];
-            prefix.CopyTo(channel, 0);
-            key.CopyTo(channel.AsSpan(prefix.Length));
+            var channel = Channel(server, "__keyspace@"u8, db, key);
             server.PubSub.Publish(channel, eventBytes);
         }
 
         if ((flags & Keyevent) != 0)
         {
-            var channel = Encoding.ASCII.GetBytes("__keyevent@" + dbText + "__:" + eventName);
+            var channel = Channel(server, "__keyevent@"u8, db, eventBytes);
             server.PubSub.Publish(channel, key);
         }
+    }
+
+    // "<prefix><db>__:<suffix>" in the scratch buffer.
+    private static ReadOnlySpan<byte> Channel(CinnabarServer server, ReadOnlySpan<byte> prefix, int db, ReadOnlySpan<byte> suffix)
+    {
+        var buffer = server.PubSub.Scratch(prefix.Length + 11 + 3 + suffix.Length);
+        prefix.CopyTo(buffer);
+        int n = prefix.Length;
+        db.TryFormat(buffer.AsSpan(n), out int digits, default, CultureInfo.InvariantCulture);
+        n += digits;
+        "__:"u8.CopyTo(buffer.AsSpan(n));
+        n += 3;
+        suffix.CopyTo(buffer.AsSpan(n));
+        return buffer.AsSpan(0, n + suffix.Length);
     }
 }

@@ -17,6 +17,21 @@ internal sealed class PubSub
     private readonly Dictionary<byte[], List<ClientSession>> _patterns = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], List<ClientSession>> _shardChannels = new(ByteArrayComparer.Instance);
     private readonly Dictionary<ClientSession, Subscriptions> _clients = [];
+    private byte[] _scratch = new byte[128];
+
+    /// <summary>
+    /// A buffer of at least <paramref name="size"/> bytes for building a channel name to publish
+    /// to (executor only; valid until the next call).
+    /// </summary>
+    public byte[] Scratch(int size)
+    {
+        if (_scratch.Length < size)
+        {
+            _scratch = new byte[Math.Max(size, _scratch.Length * 2)];
+        }
+
+        return _scratch;
+    }
 
     /// <summary>Told after a message was written to a subscriber (output buffer limits).</summary>
     public Action<ClientSession>? Delivered { get; set; }

@@ -149,8 +149,8 @@ internal sealed class ClientInputProcessor
 
             // Redis counts any input as interaction (readQueryFromClient), stamped once per
             // read, not per command, so a client slowly sending a large command is not idle.
-            _session.LastInteractionMs = _server.NowMs;
             _server.Dispatcher.BeginBatch();
+            _session.LastInteractionMs = _server.Dispatcher.BatchStartMs;
             try
             {
                 for (; _next < _batch.Count; _next++)

@@ -31,6 +31,7 @@ internal sealed partial class EventLoop : IDisposable
     private readonly int _epoll;
     private readonly int _wakeFd;
     private readonly ConcurrentQueue<Action> _posted = new();
+    private readonly Queue<Action> _local = new();
     private readonly Dictionary<ulong, ILoopHandler> _handlers = [];
     private readonly Thread _thread;
     private readonly byte[] _eightBytes = new byte[8];
@@ -111,6 +112,15 @@ internal sealed partial class EventLoop : IDisposable
     /// <summary>Runs <paramref name="action"/> on the loop thread (soon, in order of posting).</summary>
     public void Post(Action action)
     {
+        if (OnLoopThread)
+        {
+            // Posted by the loop itself (a replica's flush after a client's write, for one): it
+            // runs once the ready events are handled, before the loop waits again, as Redis
+            // writes replicas' output in beforeSleep; no eventfd round trip.
+            _local.Enqueue(action);
+            return;
+        }
+
         _posted.Enqueue(action);
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
@@ -203,7 +213,9 @@ internal sealed partial class EventLoop : IDisposable
         var events = new EpollEvent[256];
         while (!_stopping)
         {
-            int n = epoll_wait(_epoll, events, events.Length, -1);
+            // Actions the loop posted to itself while running local ones wait for the next turn,
+            // which then must not block.
+            int n = epoll_wait(_epoll, events, events.Length, _local.Count > 0 ? 0 : -1);
             if (n < 0)
             {
                 if (Marshal.GetLastPInvokeError() == EIntr)
@@ -240,6 +252,8 @@ internal sealed partial class EventLoop : IDisposable
 #pragma warning restore CA1031
                 }
             }
+
+            RunLocal();
         }
     }
 
@@ -247,17 +261,32 @@ internal sealed partial class EventLoop : IDisposable
     {
         while (_posted.TryDequeue(out var action))
         {
-            try
-            {
-                action();
-            }
-#pragma warning disable CA1031 // the loop must survive any posted action's failure
-            catch (Exception e)
-            {
-                Unhandled?.Invoke(e);
-            }
-#pragma warning restore CA1031
+            Invoke(action);
         }
+    }
+
+    // Runs the actions posted by the loop itself so far; those they post run at the next turn,
+    // so a chain of actions cannot keep the loop from its sockets.
+    private void RunLocal()
+    {
+        for (int count = _local.Count; count > 0 && _local.TryDequeue(out var action); count--)
+        {
+            Invoke(action);
+        }
+    }
+
+    private void Invoke(Action action)
+    {
+        try
+        {
+            action();
+        }
+#pragma warning disable CA1031 // the loop must survive any posted action's failure
+        catch (Exception e)
+        {
+            Unhandled?.Invoke(e);
+        }
+#pragma warning restore CA1031
     }
 
     [StructLayout(LayoutKind.Sequential, Pack = 4)]

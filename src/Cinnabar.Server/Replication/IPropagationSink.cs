@@ -7,6 +7,9 @@ namespace Cinnabar.Server.Replication;
 /// replication stream and, later, the AOF. <paramref name="db"/> is the database the commands
 /// apply to; a sink injects SELECT when it changes. Ops of one command that must apply
 /// atomically arrive together with <paramref name="atomic"/> set (the sink wraps them in MULTI/EXEC).
+/// A sink consumes the ops before it returns and keeps no reference to them or to the lists: the
+/// dispatcher lends its own lists, and an op may be a command's arguments as they arrived (slices
+/// of a receive buffer that is reused after the call).
 /// </summary>
 internal interface IPropagationSink
 {

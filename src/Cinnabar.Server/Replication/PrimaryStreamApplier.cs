@@ -41,18 +41,11 @@ internal sealed class PrimaryStreamApplier
             }
         }
 
-        _conn.OnRead = n =>
-        {
-            lock (_server.Gate)
-            {
-                _link.LastIoMs = _server.NowMs;
-                if (_link.Client is { } mc)
-                {
-                    mc.LastInteractionMs = _link.LastIoMs;
-                }
-
-            }
-        };
+        // A read is stamped (LastIoMs, the primary client's last interaction) by the pass that
+        // applies it, under the gate that pass takes anyway, with the clock reading that opens
+        // its batch: not by a callback taking the gate once more on every read.
+        _conn.OnRead = null;
+        bool justRead = false;
 
         while (true)
         {
@@ -67,7 +60,8 @@ internal sealed class PrimaryStreamApplier
                 // Bytes read = applied + still buffered, set in the same step that applies them,
                 // so INFO never sees bytes read but not yet applied (one event-loop pass in Redis).
                 pos.ReadOffset = pos.Offset + _conn.Buffered;
-                string? error = ApplyBuffered(client, pos, ref parsedAhead);
+                string? error = ApplyBuffered(client, pos, ref parsedAhead, justRead);
+                justRead = false;
                 if (error is not null)
                 {
                     _server.Log.Warning($"Protocol error from MASTER: {error}");
@@ -93,6 +87,7 @@ internal sealed class PrimaryStreamApplier
             try
             {
                 await _conn.FillAsync(CancellationToken.None).ConfigureAwait(false);
+                justRead = true;
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or OperationCanceledException)
             {
@@ -103,7 +98,7 @@ internal sealed class PrimaryStreamApplier
 
     // Runs every complete command in the buffer (caller holds the gate). Returns a protocol
     // error, or null.
-    private string? ApplyBuffered(Networking.ClientSession client, PrimaryPosition pos, ref int parsedAhead)
+    private string? ApplyBuffered(Networking.ClientSession client, PrimaryPosition pos, ref int parsedAhead, bool justRead)
     {
         var buffer = _conn.Buffer;
         int forwardFrom = _conn.Start;
@@ -111,6 +106,11 @@ internal sealed class PrimaryStreamApplier
         int end = _conn.End;
         var r = _server.Replication;
         _server.Dispatcher.BeginBatch();
+        if (justRead)
+        {
+            _link.LastIoMs = client.LastInteractionMs = _server.Dispatcher.BatchStartMs;
+        }
+
         try
         {
             while (next < end && !client.Blocked)

@@ -4,13 +4,14 @@ namespace Cinnabar.Server.Replication;
 /// One block of the shared replication buffer (Redis 7.0's replBufBlock): stream bytes that the
 /// backlog and every replica read at their own positions. Bytes up to <see cref="Used"/> never
 /// change once written, so a transport may send straight from <see cref="Data"/> outside the
-/// executor gate; a trimmed block stays alive for as long as anything still points at it.
+/// executor gate; a trimmed block stays alive for as long as anything still points at it, unless
+/// ReplicationState can prove nothing does and reuses its storage.
 /// </summary>
 internal sealed class ReplBlock
 {
-    public ReplBlock(int size, long startOffset, long id)
+    public ReplBlock(byte[] data, long startOffset, long id)
     {
-        Data = new byte[size];
+        Data = data;
         StartOffset = startOffset;
         Id = id;
     }

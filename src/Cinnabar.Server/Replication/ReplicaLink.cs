@@ -169,6 +169,11 @@ internal sealed class ReplicaLink
     /// <summary>Starts feeding the stream from <paramref name="block"/>/<paramref name="position"/> (attach at a snapshot's offset, or at a PSYNC offset).</summary>
     public void AttachAt(ReplBlock block, int position)
     {
+        if (Block is not null)
+        {
+            Server.Replication.ForgetInFlightSends();
+        }
+
         Block = block;
         Position = position;
     }
@@ -183,6 +188,11 @@ internal sealed class ReplicaLink
     /// <summary>Stops referencing the shared buffer (freeReplicaReferencedReplBuffer).</summary>
     public void Detach()
     {
+        if (Block is not null)
+        {
+            Server.Replication.ForgetInFlightSends();
+        }
+
         Block = null;
         Position = 0;
         Server.Replication.Trim();

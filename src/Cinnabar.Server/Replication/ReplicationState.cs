@@ -5,7 +5,11 @@
 // replica: a transport sends straight from the blocks. The backlog is trimmed in whole blocks down
 // to repl-backlog-size, but never past a block a replica still has to send, so histlen can exceed
 // the configured size while a replica lags (as in Redis 7.0); blocks nobody points at any more are
-// left to the GC.
+// left to the GC, except that the storage of a trimmed standard-size block is reused for the next
+// block when nothing can still be sending from it (see Trim). Without that reuse, every block of
+// the stream lived just long enough to be promoted to the oldest GC generation and die there, and
+// the background collections that this garbage triggered walked the whole keyspace: the cost of
+// a replica grew with the dataset (bench/RESULTS.md).
 //
 // Offsets are counted exactly as Redis counts them: every byte appended advances Offset, and only
 // while a backlog exists (a primary that never had a replica stays at offset 0). The primary's
@@ -24,10 +28,16 @@ internal sealed class ReplicationState
     /// <summary>Redis's CONFIG_REPL_BACKLOG_MIN_SIZE.</summary>
     public const long MinBacklogSize = 16 * 1024;
 
+    // Trimmed blocks' storage kept for reuse: enough for the steady state, where every new block
+    // follows the trim of the oldest one.
+    private const int MaxSpareBlocks = 8;
+
     private readonly CinnabarServer _server;
+    private readonly Stack<byte[]> _spare = new();
     private ReplBlock? _head;
     private ReplBlock? _tail;
     private long _nextBlockId;
+    private long _reusableFromId;
     private long _offset;
 
     public ReplicationState(CinnabarServer server)
@@ -157,7 +167,8 @@ internal sealed class ReplicationState
                 // repl-backlog-size / 16, so that trimming keeps the backlog close to its size.
                 long limit = Math.Max(BacklogSize / 16, MinBlockSize);
                 int size = (int)Math.Min(Math.Max(bytes.Length, MinBlockSize), limit);
-                var block = new ReplBlock(size, _offset + 1, _nextBlockId++);
+                var data = size == MinBlockSize && _spare.TryPop(out var spare) ? spare : new byte[size];
+                var block = new ReplBlock(data, _offset + 1, _nextBlockId++);
                 tail.Next = block;
                 _tail = tail = block;
                 BufferMemory += size;
@@ -228,9 +239,26 @@ internal sealed class ReplicationState
 
             HistLen -= _head.Used;
             BufferMemory -= _head.Data.Length;
+            var dropped = _head;
             _head = _head.Next;
+
+            // A replica sends from a block only while it points at it (its previous chunk is
+            // fully sent before it moves to the next block), so a trimmed block is free unless a
+            // replica let go of it some other way while a send may still be under way (see
+            // ForgetInFlightSends).
+            if (dropped.Id >= _reusableFromId && dropped.Data.Length == MinBlockSize && _spare.Count < MaxSpareBlocks)
+            {
+                _spare.Push(dropped.Data);
+            }
         }
     }
+
+    /// <summary>
+    /// A replica stopped pointing at the buffer (detached, or re-attached elsewhere) perhaps
+    /// while its transport was still sending a slice of a block: no block that exists now is
+    /// reused; they are left to the GC.
+    /// </summary>
+    public void ForgetInFlightSends() => _reusableFromId = _nextBlockId;
 
     /// <summary>shiftReplicationId: the current id becomes ReplId2 (valid up to Offset + 1) and a new id starts.</summary>
     public void ShiftReplId()
@@ -307,7 +335,7 @@ internal sealed class ReplicationState
     {
         // The first block exists from the start so that a replica attached to an empty buffer
         // already has a block to point at (and to pin against trimming).
-        _head = _tail = new ReplBlock(MinBlockSize, _offset + 1, _nextBlockId++);
+        _head = _tail = new ReplBlock(new byte[MinBlockSize], _offset + 1, _nextBlockId++);
         HistLen = 0;
         BufferMemory = MinBlockSize;
     }
