@@ -126,16 +126,17 @@ internal sealed class PrimarySnapshotReceiver
             }
             finally
             {
+                // Whatever ended the transfer (including an unexpected exception), the loader
+                // stops and the temp file goes once the loader has let go of it.
                 if (!received)
                 {
-                    follower.Abort("the transfer was interrupted");
+                    _ = AbandonLoadAsync(parse, follower, tmp);
                 }
             }
         }
 
         if (!received)
         {
-            await AbandonLoadAsync(parse, follower, tmp).ConfigureAwait(false);
             return false;
         }
 
@@ -155,9 +156,11 @@ internal sealed class PrimarySnapshotReceiver
             // Expected: the loader stops at its next read.
             _ = e;
         }
-
-        follower.Dispose();
-        TryDelete(tmp);
+        finally
+        {
+            follower.Dispose();
+            TryDelete(tmp);
+        }
     }
 
     // The "$<len>" or "$EOF:<mark>" line, skipping newline keepalives before it; null when the
