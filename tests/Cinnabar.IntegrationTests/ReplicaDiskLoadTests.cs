@@ -12,16 +12,11 @@ public class ReplicaDiskLoadTests
     [Fact]
     public async Task ADiskLoadReadsTheSnapshotAsItArrivesButServesTheOldDataUntilTheTransferIsComplete()
     {
-        // 3000 keys of 1000 bytes at 1 ms each: the primary's transfer of 3 MB (uncompressed, so
-        // that it leaves in many 64 KB pieces) takes about 3 s.
-        await using var primary = await ReplicationNode.StartAsync(ServerKind.Cinnabar, "rdb-key-save-delay 1000", "rdbcompression no");
-        await using var replica = await ReplicationNode.StartAsync(ServerKind.Cinnabar, "loading-process-events-interval-bytes 1024");
-        await using var p = await primary.ConnectAsync();
-        await using var r = await replica.ConnectAsync();
-        await p.CommandAsync("DEBUG", "POPULATE", "3000", "key", "1000");
-        await r.CommandAsync("SET", "old", "data");
-
-        Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var (primary, replica, p, r) = await StartSlowSyncAsync(3000);
+        await using var _ = primary;
+        await using var __ = replica;
+        await using var ___ = p;
+        await using var ____ = r;
 
         // Keys are being read while the transfer still runs...
         await ReplicationNode.WaitForAsync(
@@ -66,13 +61,11 @@ public class ReplicaDiskLoadTests
     [Fact]
     public async Task APrimaryKilledDuringTheTransferLeavesTheOldDataAndNoTempFile()
     {
-        await using var primary = await ReplicationNode.StartAsync(ServerKind.Cinnabar, "rdb-key-save-delay 1000", "rdbcompression no");
-        await using var replica = await ReplicationNode.StartAsync(ServerKind.Cinnabar, "loading-process-events-interval-bytes 1024");
-        await using var p = await primary.ConnectAsync();
-        await using var r = await replica.ConnectAsync();
-        await p.CommandAsync("DEBUG", "POPULATE", "5000", "key", "1000");
-        await r.CommandAsync("SET", "old", "data");
-        Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var (primary, replica, p, r) = await StartSlowSyncAsync(5000);
+        await using var _ = primary;
+        await using var __ = replica;
+        await using var ___ = p;
+        await using var ____ = r;
         await ReplicationNode.WaitForAsync(
             async () => await ReplicationNode.InfoNumberAsync(r, "replication", "master_sync_loaded_keys") > 0,
             "keys loaded during the transfer");
@@ -88,5 +81,20 @@ public class ReplicaDiskLoadTests
         Assert.Equal("down", await ReplicationNode.InfoFieldAsync(r, "replication", "master_link_status"));
         Assert.Contains("I/O error trying to sync with MASTER: connection lost", replica.Log);
         Assert.False(File.Exists(Path.Combine(replica.Dir, "dump.rdb")));
+    }
+
+    // A primary with `keys` keys of 1000 bytes written at 1 ms each (uncompressed, so the ~1 MB
+    // per second leaves in many 64 KB pieces), and a replica holding old=data that has just been
+    // told REPLICAOF it.
+    private static async Task<(ReplicationNode Primary, ReplicationNode Replica, RawConnection P, RawConnection R)> StartSlowSyncAsync(int keys)
+    {
+        var primary = await ReplicationNode.StartAsync(ServerKind.Cinnabar, "rdb-key-save-delay 1000", "rdbcompression no");
+        var replica = await ReplicationNode.StartAsync(ServerKind.Cinnabar, "loading-process-events-interval-bytes 1024");
+        var p = await primary.ConnectAsync();
+        var r = await replica.ConnectAsync();
+        await p.CommandAsync("DEBUG", "POPULATE", keys.ToString(System.Globalization.CultureInfo.InvariantCulture), "key", "1000");
+        await r.CommandAsync("SET", "old", "data");
+        Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return (primary, replica, p, r);
     }
 }

@@ -88,8 +88,8 @@ internal sealed class TransferFileFollower : Stream
                     throw new IOException(_abortReason);
                 }
 
-                long limit = _final >= 0 ? _final : _published;
-                available = Math.Min(limit, _published) - _position;
+                // Finish cut _published to the final length, so it is the limit either way.
+                available = _published - _position;
                 if (available > 0 || _final >= 0)
                 {
                     break;
