@@ -84,7 +84,7 @@ internal static class StringNumberCommands
         {
             // Same number of digits: the counter is rewritten in its entry (Redis too updates a
             // non-shared integer object in place).
-            if (s.Data is byte[] blob && Entry.TryOverwriteValue(blob, digits[..n]))
+            if (Entry.IsInline(s.Data!, out var blob) && Entry.TryOverwriteValue(blob, digits[..n]))
             {
                 ctx.Db.Table.Touch(key);
             }

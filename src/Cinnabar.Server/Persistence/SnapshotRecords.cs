@@ -235,6 +235,7 @@ internal sealed class SnapshotRecords
 
         public ReadOnlySpan<byte> Value { get; private set; }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool Next()
         {
             if (_at >= _data.Length)

@@ -2,6 +2,7 @@
 // cheaper multiply-xorshift mix with a per-process random seed, which keeps collisions
 // unpredictable to clients while costing a few nanoseconds for typical 10-30 byte keys.
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Cinnabar.Server.Storage;
 
@@ -11,6 +12,7 @@ internal static class KeyHash
     private static readonly ulong Seed = (ulong)Random.Shared.NextInt64() | 1;
 
     /// <summary>Hashes a key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ulong Compute(ReadOnlySpan<byte> key)
     {
         const ulong M = 0x9E3779B97F4A7C15UL;
@@ -31,6 +33,7 @@ internal static class KeyHash
         return h ^ (h >> 29);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Mix(ulong x)
     {
         x *= 0xBF58476D1CE4E5B9UL;

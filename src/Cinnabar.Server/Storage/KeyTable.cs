@@ -88,6 +88,7 @@ internal sealed class KeyTable
         ref InsertOrFind(key, data, KeyHash.Compute(key), out added);
 
     /// <summary><see cref="InsertOrFind(ReadOnlySpan{byte}, object, out bool)"/> with the key's hash already computed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ref Slot InsertOrFind(ReadOnlySpan<byte> key, object data, ulong h, out bool added)
     {
         PrepareInsert();
@@ -121,6 +122,7 @@ internal sealed class KeyTable
     /// their cache misses instead of taking them one insert at a time (RDB loading inserts keys
     /// in batches for this; a lookup of an absent key is otherwise one or two misses in a row).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Warm(ReadOnlySpan<ulong> hashes)
     {
         var t = _main;
@@ -456,6 +458,7 @@ internal sealed class KeyTable
 
     // One rehash step per insert while rehashing (Redis's _dictRehashStep), or the start of a
     // doubling when the table is full.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PrepareInsert()
     {
         if (_old is not null)
@@ -469,6 +472,7 @@ internal sealed class KeyTable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ref Slot InsertHashed(object data, ulong h)
     {
         var t = _main;
@@ -491,6 +495,7 @@ internal sealed class KeyTable
     private static byte TagOf(ulong h) => (byte)(h >> 56);
 
     // A found slot is handed out by ref and may change in place, so its bucket is serialized first.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ref Slot FindIn(Table t, ReadOnlySpan<byte> key, ulong h)
     {
         int b = (int)(h & (ulong)t.Mask);
@@ -608,6 +613,7 @@ internal sealed class KeyTable
 
         private int FreeHead { get; set; }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Allocate()
         {
             if (FreeHead != 0)

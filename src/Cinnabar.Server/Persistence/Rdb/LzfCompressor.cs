@@ -18,9 +18,13 @@ internal static class LzfCompressor
     private const int MaxHashBits = 14;
 
     // Reused per thread: a fresh 64 KB table per string would cost more than compressing a short
-    // value. Only the part a given input needs is cleared (small inputs use a smaller table).
+    // value, and so would clearing it. Entries hold t_base + position + 1; a call raises t_base
+    // past every position the previous call stored, so older entries read as empty without a
+    // clear (the table is cleared only when t_base would overflow).
     [ThreadStatic]
     private static int[]? t_table;
+    [ThreadStatic]
+    private static int t_base;
     private const int MaxOffset = 1 << 13;
     private const int MaxLiteral = 32;
     private const int MaxMatch = 264;
@@ -40,16 +44,24 @@ internal static class LzfCompressor
         }
 
         int bits = Math.Clamp(32 - BitOperations.LeadingZeroCount((uint)n), 8, MaxHashBits);
-        Span<int> table = (t_table ??= new int[1 << MaxHashBits]).AsSpan(0, 1 << bits); // position + 1; 0 = empty
-        table.Clear();
+        var tableArray = t_table ??= new int[1 << MaxHashBits];
+        int stamp = t_base;
+        if (stamp > int.MaxValue - n - 1)
+        {
+            Array.Clear(tableArray);
+            stamp = 0;
+        }
+
+        t_base = stamp + n + 1;
+        Span<int> table = tableArray.AsSpan(0, 1 << bits); // stamp + position + 1; older = empty
         int op = 0;
         int litStart = 0;
         int ip = 0;
         while (ip + 2 < n)
         {
             int h = Hash(input[ip], input[ip + 1], input[ip + 2], bits);
-            int candidate = table[h] - 1;
-            table[h] = ip + 1;
+            int candidate = table[h] - stamp - 1;
+            table[h] = stamp + ip + 1;
             int off = ip - candidate - 1;
             if (candidate >= 0 && off < MaxOffset
                 && input[candidate] == input[ip] && input[candidate + 1] == input[ip + 1] && input[candidate + 2] == input[ip + 2])
@@ -89,7 +101,7 @@ internal static class LzfCompressor
                 int end = ip + len;
                 for (int p = ip + 1; p + 2 < n && p < end; p++)
                 {
-                    table[Hash(input[p], input[p + 1], input[p + 2], bits)] = p + 1;
+                    table[Hash(input[p], input[p + 1], input[p + 2], bits)] = stamp + p + 1;
                 }
 
                 ip = end;
