@@ -8,6 +8,7 @@ using System.Text;
 
 using Cinnabar.Cli;
 
+InterruptSignal.ResetInheritedIgnore();
 var options = CliOptions.Parse(args);
 var session = new CliSession(options);
 

@@ -11,7 +11,9 @@ namespace Cinnabar.IntegrationTests;
 /// also slaveof and masterauth), both started as daemons, checked with redis-cli (AUTH, INFO
 /// replication, reading keys on the replica), the replica killed with -9 and started again, and
 /// new keys written on the master afterwards. Every pairing of redis-server and Cinnabar runs it;
-/// the redis-server pair proves the expectations are Redis's own.
+/// the redis-server pair proves the expectations are Redis's own. It runs on one machine with two
+/// ports, and as two hosts: two network namespaces joined by a veth pair, each server on its own
+/// address and the default port 6379, as the operator's two machines.
 /// </summary>
 public sealed class SeedScenarioTests : IDisposable
 {
@@ -19,6 +21,7 @@ public sealed class SeedScenarioTests : IDisposable
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private readonly string _dir = Directory.CreateTempSubdirectory("cinnabar-seed-").FullName;
     private readonly List<int> _pids = [];
+    private HostNamespaces? _namespaces;
 
     public void Dispose()
     {
@@ -40,6 +43,7 @@ public sealed class SeedScenarioTests : IDisposable
             }
         }
 
+        _namespaces?.Dispose();
         try
         {
             Directory.Delete(_dir, recursive: true);
@@ -50,23 +54,49 @@ public sealed class SeedScenarioTests : IDisposable
         }
     }
 
-    [Theory]
-    [InlineData(ServerKind.Redis, ServerKind.Redis)]
-    [InlineData(ServerKind.Cinnabar, ServerKind.Cinnabar)]
-    [InlineData(ServerKind.Redis, ServerKind.Cinnabar)]
-    [InlineData(ServerKind.Cinnabar, ServerKind.Redis)]
-    public async Task ReplicaFollowsTheMasterSurvivesKillDashNineAndResyncsPartially(ServerKind masterKind, ServerKind replicaKind)
+    /// <summary>How the two hosts reach each other.</summary>
+    public enum Network
     {
-        var master = new Host(this, "master", masterKind, ServerProcess.FreePort());
-        var replica = new Host(this, "replica", replicaKind, ServerProcess.FreePort());
+        /// <summary>127.0.0.1, a free port each.</summary>
+        Loopback,
+
+        /// <summary>A network namespace each, joined by a veth pair; both on port 6379.</summary>
+        Namespaces,
+    }
+
+    [Theory]
+    [InlineData(ServerKind.Redis, ServerKind.Redis, Network.Loopback)]
+    [InlineData(ServerKind.Cinnabar, ServerKind.Cinnabar, Network.Loopback)]
+    [InlineData(ServerKind.Redis, ServerKind.Cinnabar, Network.Loopback)]
+    [InlineData(ServerKind.Cinnabar, ServerKind.Redis, Network.Loopback)]
+    [InlineData(ServerKind.Redis, ServerKind.Redis, Network.Namespaces)]
+    [InlineData(ServerKind.Cinnabar, ServerKind.Cinnabar, Network.Namespaces)]
+    [InlineData(ServerKind.Redis, ServerKind.Cinnabar, Network.Namespaces)]
+    [InlineData(ServerKind.Cinnabar, ServerKind.Redis, Network.Namespaces)]
+    public async Task ReplicaFollowsTheMasterSurvivesKillDashNineAndResyncsPartially(ServerKind masterKind, ServerKind replicaKind, Network network)
+    {
+        Host master, replica;
+        if (network == Network.Namespaces)
+        {
+            _namespaces = await HostNamespaces.CreateAsync();
+            master = new Host(this, "master", masterKind, 6379, _namespaces.MasterNamespace, _namespaces.MasterAddress);
+            replica = new Host(this, "replica", replicaKind, 6379, _namespaces.ReplicaNamespace, _namespaces.ReplicaAddress);
+        }
+        else
+        {
+            master = new Host(this, "master", masterKind, ServerProcess.FreePort(), null, "127.0.0.1");
+            replica = new Host(this, "replica", replicaKind, ServerProcess.FreePort(), null, "127.0.0.1");
+        }
+
+        string slaveof = $"slaveof {master.Address} {master.Port}\nmasterauth {Password}\n";
         await master.StartAsync(extra: "");
-        await replica.StartAsync(extra: $"slaveof 127.0.0.1 {master.Port}\nmasterauth {Password}\n");
+        await replica.StartAsync(extra: slaveof);
 
         // redis-cli -> AUTH -> INFO replication on the replica.
         await WaitUntilAsync(async () => (await replica.CliAsync("INFO", "replication")).Contains("master_link_status:up", StringComparison.Ordinal), "replica link up");
         var info = await replica.CliAsync("INFO", "replication");
         Assert.Contains("role:slave", info, StringComparison.Ordinal);
-        Assert.Contains("master_host:127.0.0.1", info, StringComparison.Ordinal);
+        Assert.Contains("master_host:" + master.Address, info, StringComparison.Ordinal);
         Assert.Contains($"master_port:{master.Port}", info, StringComparison.Ordinal);
         Assert.Contains("connected_slaves:1", await master.CliAsync("INFO", "replication"), StringComparison.Ordinal);
 
@@ -82,7 +112,7 @@ public sealed class SeedScenarioTests : IDisposable
         await master.CliAsync("-n", "3", "SET", "in-db3", "three");
         await AssertSameDataAsync(master, replica);
 
-        Assert.Contains("Connecting to MASTER 127.0.0.1:" + master.Port, replica.Log, StringComparison.Ordinal);
+        Assert.Contains($"Connecting to MASTER {master.Address}:{master.Port}", replica.Log, StringComparison.Ordinal);
         Assert.Contains("MASTER <-> REPLICA sync started", replica.Log, StringComparison.Ordinal);
         Assert.Contains("Master replied to PING, replication can continue...", replica.Log, StringComparison.Ordinal);
         Assert.Contains("Full resync from master:", replica.Log, StringComparison.Ordinal);
@@ -93,7 +123,7 @@ public sealed class SeedScenarioTests : IDisposable
         await WaitUntilAsync(async () => (await master.CliAsync("INFO", "replication")).Contains("connected_slaves:0", StringComparison.Ordinal), "master notices the lost replica");
         await master.CliAsync("SET", "while-down", "written");
         int logLengthBeforeRestart = replica.Log.Length;
-        await replica.StartAsync(extra: $"slaveof 127.0.0.1 {master.Port}\nmasterauth {Password}\n");
+        await replica.StartAsync(extra: slaveof);
         await WaitUntilAsync(async () => (await replica.CliAsync("INFO", "replication")).Contains("master_link_status:up", StringComparison.Ordinal), "replica link up after restart");
         await AssertSameDataAsync(master, replica);
 
@@ -145,11 +175,13 @@ public sealed class SeedScenarioTests : IDisposable
     }
 
     /// <summary>One "host": a config derived from Debian's redis.conf, a daemon, its log.</summary>
-    private sealed class Host(SeedScenarioTests owner, string name, ServerKind kind, int port)
+    private sealed class Host(SeedScenarioTests owner, string name, ServerKind kind, int port, string? netns, string address)
     {
         private readonly string _dir = Path.Combine(owner._dir, name);
 
         public int Port => port;
+
+        public string Address => address;
 
         public string LogFile => Path.Combine(_dir, name + ".log");
 
@@ -161,7 +193,7 @@ public sealed class SeedScenarioTests : IDisposable
         {
             Directory.CreateDirectory(_dir);
             var lines = (await File.ReadAllLinesAsync("/etc/redis/redis.conf")).Select(l =>
-                l.StartsWith("bind ", StringComparison.Ordinal) ? "bind 127.0.0.1" :
+                l.StartsWith("bind ", StringComparison.Ordinal) ? $"bind {address}" :
                 l.StartsWith("port ", StringComparison.Ordinal) ? $"port {port}" :
                 l.StartsWith("daemonize ", StringComparison.Ordinal) ? "daemonize yes" :
                 l.StartsWith("pidfile ", StringComparison.Ordinal) ? $"pidfile {PidFile}" :
@@ -170,7 +202,11 @@ public sealed class SeedScenarioTests : IDisposable
             var conf = Path.Combine(_dir, "redis.conf");
             await File.WriteAllTextAsync(conf, string.Join('\n', lines) + $"\nrequirepass {Password}\n" + extra);
             string exe = kind == ServerKind.Redis ? "/usr/bin/redis-server" : Path.Combine(ServerProcess.RepoRoot, "cinnabar-server");
-            using var p = Process.Start(new ProcessStartInfo(exe, [conf]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            using var p = Process.Start(new ProcessStartInfo(netns is null ? exe : "ip", netns is null ? [conf] : ["netns", "exec", netns, exe, conf])
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            })!;
             var stderr = p.StandardError.ReadToEndAsync();
             await p.StandardOutput.ReadToEndAsync();
             await p.WaitForExitAsync();
@@ -189,10 +225,11 @@ public sealed class SeedScenarioTests : IDisposable
             File.Delete(PidFile);
         }
 
-        /// <summary>redis-cli -p PORT, then AUTH centos, then the command; the output without its final newline.</summary>
+        /// <summary>redis-cli -h ADDRESS -p PORT (run on the host), then AUTH centos, then the command; the output without its final newline.</summary>
         public async Task<string> CliAsync(params string[] args)
         {
-            var psi = new ProcessStartInfo("redis-cli", ["-p", port.ToString(CultureInfo.InvariantCulture), "-a", Password, "--no-auth-warning", .. args])
+            string[] cli = ["redis-cli", "-h", address, "-p", port.ToString(CultureInfo.InvariantCulture), "-a", Password, "--no-auth-warning", .. args];
+            var psi = new ProcessStartInfo(netns is null ? cli[0] : "ip", netns is null ? cli[1..] : ["netns", "exec", netns, .. cli])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

@@ -20,6 +20,14 @@ public sealed class CliInteractiveTests : IDisposable
         return PtyProcess.Start(CliProcess.PathOf(CliKind.Cinnabar), args, new Dictionary<string, string> { ["HOME"] = _home });
     }
 
+    // The client started with SIGINT ignored, as it inherits it from a background job of a
+    // non-interactive shell (or a test runner started that way): trap '' INT, then exec.
+    private PtyProcess StartCliWithInterruptIgnored(params string[] args)
+    {
+        CliProcess.EnsureBuilt();
+        return PtyProcess.Start("sh", ["-c", "trap '' INT; exec \"$0\" \"$@\"", CliProcess.PathOf(CliKind.Cinnabar), .. args], new Dictionary<string, string> { ["HOME"] = _home });
+    }
+
     private static string P(int port) => port.ToString(CultureInfo.InvariantCulture);
 
     [Fact]
@@ -133,11 +141,14 @@ public sealed class CliInteractiveTests : IDisposable
         await cli.WaitForAsync($"Could not connect to Redis at 127.0.0.1:{port}: Connection refused\r\n", at);
     }
 
-    [Fact]
-    public async Task MonitorShowsCommandsUntilCtrlCReturnsToThePrompt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MonitorShowsCommandsUntilCtrlCReturnsToThePrompt(bool interruptIgnoredAtStart)
     {
+        // redis-cli's signal(SIGINT, ...) replaces an inherited ignore; so must the client.
         await using var server = await ServerProcess.StartAsync(ServerOptions.Cinnabar());
-        await using var cli = StartCli("-p", P(server.Port));
+        await using var cli = interruptIgnoredAtStart ? StartCliWithInterruptIgnored("-p", P(server.Port)) : StartCli("-p", P(server.Port));
         string prompt = $"127.0.0.1:{server.Port}> ";
         int at = await cli.WaitForAsync(prompt);
         await cli.TypeAsync("monitor\r");
