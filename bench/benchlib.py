@@ -54,8 +54,9 @@ class Server:
         self.proc.kill()
         self.proc.wait()
 
-    def pss_kb(self):
-        """Proportional set size of the server and its children (Redis's fork child)."""
+    def pss_kb(self, fields=("Pss:",)):
+        """Proportional set size of the server and its children (Redis's fork child); with
+        fields, the sum of those smaps_rollup lines instead (e.g. the anonymous part)."""
         pids = [self.proc.pid]
         try:
             children = open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read().split()
@@ -66,11 +67,18 @@ class Server:
         for pid in pids:
             try:
                 for line in open(f"/proc/{pid}/smaps_rollup"):
-                    if line.startswith("Pss:"):
+                    if line.startswith(fields):
                         total += int(line.split()[1])
             except OSError:
                 pass
         return total
+
+    def private_kb(self):
+        """The process's own memory: anonymous and shared-memory PSS (heap, stacks, JIT code;
+        for Redis with its fork child, copy-on-write pages once), without the file-backed pages
+        of its binary and libraries, whose PSS share drops whenever another process maps the
+        same files (a Cinnabar replica starting beside a Cinnabar primary)."""
+        return self.pss_kb(("Pss_Anon:", "Pss_Shmem:"))
 
     def loaded_seconds(self):
         text = open(self.log).read()
