@@ -60,17 +60,23 @@ internal sealed class ReplicaFanOutStream : Stream
             return;
         }
 
-        var chunk = buffer.ToArray();
-        _written += chunk.Length;
+        _written += buffer.Length;
         ReplicaLink[] links;
         lock (_links)
         {
             links = [.. _links.Where(l => !l.Closed)];
         }
 
-        foreach (var link in links)
+        while (!buffer.IsEmpty && links.Length > 0)
         {
-            link.EnqueueRdb(chunk);
+            var piece = buffer[..Math.Min(buffer.Length, RdbChunk.Size)];
+            var chunk = RdbChunk.Rent(piece, links.Length);
+            foreach (var link in links)
+            {
+                link.EnqueueRdb(chunk);
+            }
+
+            buffer = buffer[piece.Length..];
         }
 
         if (Monitor.IsEntered(_server.Gate))

@@ -32,7 +32,8 @@ internal sealed class ReplicaLink
 {
     private const int FileChunkSize = 64 * 1024;
     private readonly object _rdbLock = new();
-    private readonly Queue<ReadOnlyMemory<byte>> _rdbChunks = new();
+    private readonly Queue<RdbChunk> _rdbChunks = new();
+    private RdbChunk? _rdbInFlight;
     private long _rdbQueuedBytes;
     private byte[]? _fileBuffer;
 
@@ -218,7 +219,7 @@ internal sealed class ReplicaLink
     }
 
     /// <summary>Queues snapshot bytes for sending (diskless; any thread).</summary>
-    public void EnqueueRdb(ReadOnlyMemory<byte> chunk)
+    public void EnqueueRdb(RdbChunk chunk)
     {
         lock (_rdbLock)
         {
@@ -256,13 +257,17 @@ internal sealed class ReplicaLink
 
         lock (_rdbLock)
         {
+            // The transport asks for the next chunk once the previous one is sent.
+            _rdbInFlight?.Release();
+            _rdbInFlight = null;
             if (_rdbChunks.TryDequeue(out var chunk))
             {
                 _rdbQueuedBytes -= chunk.Length;
                 RdbBytesSent += chunk.Length;
                 RdbProgressMs = Server.NowMs;
                 Monitor.PulseAll(_rdbLock);
-                return chunk;
+                _rdbInFlight = chunk;
+                return chunk.Memory;
             }
         }
 
