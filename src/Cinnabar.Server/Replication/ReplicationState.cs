@@ -144,13 +144,6 @@ internal sealed class ReplicationState
         _server.PropagationSinks.Remove(_server.ReplicationFeed);
     }
 
-    // Blocks live as long as the backlog or a replica needs them, usually past several gen0
-    // collections: allocated in the generational heap they filled gen0's budget and were copied
-    // into gen1 and gen2 on the way (during a full sync under writes, the held stream doubled
-    // as that churn). The pinned object heap takes them directly, without zeroing (every byte
-    // is written before it is read: readers stop at Used).
-    private static byte[] NewBlockStorage(int size) => GC.AllocateUninitializedArray<byte>(size, pinned: true);
-
     /// <summary>
     /// Appends already-formatted stream bytes (a replica forwarding its primary's stream, or the
     /// primary's own formatted writes): advances Offset and hands them to the backlog and replicas.
@@ -174,7 +167,7 @@ internal sealed class ReplicationState
                 // repl-backlog-size / 16, so that trimming keeps the backlog close to its size.
                 long limit = Math.Max(BacklogSize / 16, MinBlockSize);
                 int size = (int)Math.Min(Math.Max(bytes.Length, MinBlockSize), limit);
-                var data = size == MinBlockSize && _spare.TryPop(out var spare) ? spare : NewBlockStorage(size);
+                var data = size == MinBlockSize && _spare.TryPop(out var spare) ? spare : new byte[size];
                 var block = new ReplBlock(data, _offset + 1, _nextBlockId++);
                 tail.Next = block;
                 _tail = tail = block;
@@ -342,7 +335,7 @@ internal sealed class ReplicationState
     {
         // The first block exists from the start so that a replica attached to an empty buffer
         // already has a block to point at (and to pin against trimming).
-        _head = _tail = new ReplBlock(NewBlockStorage(MinBlockSize), _offset + 1, _nextBlockId++);
+        _head = _tail = new ReplBlock(new byte[MinBlockSize], _offset + 1, _nextBlockId++);
         HistLen = 0;
         BufferMemory = MinBlockSize;
     }
