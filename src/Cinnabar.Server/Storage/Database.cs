@@ -65,7 +65,7 @@ internal sealed class Database
             // keeps a reference to an entry's bytes (replies, snapshot records and the
             // replication stream copy them), and Find has already handed the old contents to a
             // running snapshot.
-            if (s.Data is not byte[] blob || !Entry.TryOverwriteValue(blob, value))
+            if (!Entry.IsInline(s.Data!, out var blob) || !Entry.TryOverwriteValue(blob, value))
             {
                 s.Data = Entry.MakeString(key, value);
             }

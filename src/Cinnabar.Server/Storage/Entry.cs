@@ -4,8 +4,10 @@
 // Why the exact type test (IsInline) instead of `data is byte[]`: the runtime lets an sbyte[]
 // pass as a byte[], so `is byte[]` on an object is a call into the cast helpers
 // (IsInstanceOfAny), not a method-table compare. Slots only ever hold byte[] (inline strings) or
-// RedisObject, and every key lookup, snapshot record and type check starts here: the helper
-// call was 17% of a full sync's serialization profile.
+// RedisObject, and every key lookup, snapshot record and type check starts here. In a full
+// sync's serialization profile the helper showed as 17%, much of it the entry's first cache
+// miss (which now shows in the caller); the whole batch of sync changes it came with took a 1M
+// full sync from 0.74 to 0.59 s.
 using System.Runtime.CompilerServices;
 
 namespace Cinnabar.Server.Storage;
