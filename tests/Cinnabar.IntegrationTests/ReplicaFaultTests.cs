@@ -48,6 +48,36 @@ public class ReplicaFaultTests
         Assert.Equal(":2\r\n", await r.CommandAsync("DBSIZE"));
     }
 
+    // Redis retries a failed attempt on its once-a-second cron tick; a Cinnabar replica retries
+    // after 100 ms during the first second of failures, then backs off to that once-a-second
+    // pace. The bounds are loose (the expected span of the first six attempts is 0.5 s, Redis's
+    // 5 s); the later gaps must not be shorter than the ladder says (a timer never fires early).
+    [Fact]
+    public async Task AFailedAttemptIsRetriedWithinTheSecondThenOnceASecond()
+    {
+        using var refuser = new HangingUpPrimary();
+        await using var replica = await ReplicationNode.StartAsync(ServerKind.Cinnabar);
+        await using var r = await replica.ConnectAsync();
+        Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "127.0.0.1", refuser.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await ReplicationNode.WaitForAsync(() => Task.FromResult(refuser.Attempts.Count >= 16), "sixteen connection attempts");
+        string info = await r.CommandAsync("INFO", "replication");
+        Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "NO", "ONE"));
+
+        var at = refuser.Attempts.ToArray();
+        Assert.True(at[5] - at[0] < TimeSpan.FromSeconds(2.5), $"six attempts took {at[5] - at[0]}");
+        for (int i = 11; i < 16; i++)
+        {
+            int expectedMs = Cinnabar.Server.Replication.PrimaryLink.RetryDelayMs(i);
+            Assert.True(at[i] - at[i - 1] >= TimeSpan.FromMilliseconds(expectedMs - 20), $"attempt {i + 1} came {at[i] - at[i - 1]} after the one before, {expectedMs} ms expected");
+        }
+
+        Assert.Equal(1000, Cinnabar.Server.Replication.PrimaryLink.RetryDelayMs(15));
+        Assert.Contains("master_link_status:down\r\n", info, StringComparison.Ordinal);
+        Assert.Contains("master_link_down_reason:protocol error: connection lost\r\n", info, StringComparison.Ordinal);
+        // Sixteen identical failures, one warning (Redis would log sixteen).
+        Assert.Equal(1, replica.CountInLog("Master did not respond to command during SYNC handshake"));
+    }
+
     [Fact]
     public async Task ReadOnlyAndMasterDownRepliesMatchARealRedisReplica()
     {
@@ -125,6 +155,66 @@ public class ReplicaFaultTests
     {
         var info = await c.CommandAsync("INFO", "replication");
         return [.. info.Split("\r\n").Skip(1).Where(l => l.Contains(':', StringComparison.Ordinal) && !l.StartsWith('#')).Select(l => l[..l.IndexOf(':', StringComparison.Ordinal)])];
+    }
+
+    // Accepts every connection and closes it at once, noting when each attempt came.
+    private sealed class HangingUpPrimary : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+        public HangingUpPrimary()
+        {
+            _listener.Start();
+            _ = Task.Run(AcceptLoopAsync);
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public System.Collections.Concurrent.ConcurrentQueue<TimeSpan> Attempts { get; } = new();
+
+        public void Dispose() => _listener.Stop();
+
+        private async Task AcceptLoopAsync()
+        {
+            while (true)
+            {
+                TcpClient client;
+                try
+                {
+                    client = await _listener.AcceptTcpClientAsync();
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                Attempts.Enqueue(_clock.Elapsed);
+                using (client)
+                {
+                    // Reads the PING (so the close is a clean FIN, not a reset) and hangs up.
+                    var seen = new StringBuilder();
+                    var buffer = new byte[64];
+                    try
+                    {
+                        while (!seen.ToString().Contains("PING\r\n", StringComparison.OrdinalIgnoreCase))
+                        {
+                            int n = await client.GetStream().ReadAsync(buffer);
+                            if (n == 0)
+                            {
+                                break;
+                            }
+
+                            seen.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                        }
+                    }
+                    catch (IOException)
+                    {
+                        // The replica hung up first.
+                    }
+                }
+            }
+        }
     }
 
     // Answers the handshake like a primary, then sends a broken snapshot, on every connection.

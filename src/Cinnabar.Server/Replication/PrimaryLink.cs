@@ -29,6 +29,7 @@ internal sealed class PrimaryLink : IClientTransport
     private PrimarySyncAttempt? _attempt;
     private int _repeats;
     private string? _lastReason;
+    private int _failedInRow;
 
     public PrimaryLink(CinnabarServer server)
     {
@@ -159,6 +160,7 @@ internal sealed class PrimaryLink : IClientTransport
         DownReason = null;
         _lastReason = null;
         _repeats = 0;
+        _failedInRow = 0;
         RememberInConfig(host, port.ToString(CultureInfo.InvariantCulture));
         _server.Log.Notice($"Connecting to MASTER {host}:{port}");
         Launch(delayMs: 0);
@@ -441,7 +443,7 @@ internal sealed class PrimaryLink : IClientTransport
 
     /// <summary>
     /// Ends a failed attempt (cancelReplicationHandshake): closes its connection, records why,
-    /// and schedules the next attempt in a second, as replicationCron would. Caller holds the gate.
+    /// and lets the next attempt follow (AttemptEnded). Caller holds the gate.
     /// </summary>
     internal void FailAttempt(string reason)
     {
@@ -466,7 +468,23 @@ internal sealed class PrimaryLink : IClientTransport
         DownReason = reason;
     }
 
-    /// <summary>Called by a finished attempt: connect again after a failure (once a second). Caller holds the gate.</summary>
+    /// <summary>
+    /// The pause before the next attempt after <paramref name="failedInRow"/> failed attempts in a
+    /// row: 100 ms for the first second of failures, then doubling up to Redis's pace of once a
+    /// second (replicationCron retries on its 1 s tick, so a replica whose primary comes back
+    /// waits up to a second more than it needs to; ours waits at most 100 ms after a short outage,
+    /// and a primary that stays down or keeps refusing is tried once a second, as by Redis).
+    /// </summary>
+    internal static int RetryDelayMs(int failedInRow) => failedInRow switch
+    {
+        <= 10 => 100,
+        11 => 200,
+        12 => 400,
+        13 => 800,
+        _ => 1000,
+    };
+
+    /// <summary>Called by a finished attempt: connect again after a failure (see <see cref="RetryDelayMs"/>). Caller holds the gate.</summary>
     internal void AttemptEnded(PrimarySyncAttempt attempt, bool failed)
     {
         if (_attempt != attempt)
@@ -480,7 +498,8 @@ internal sealed class PrimaryLink : IClientTransport
             return;
         }
 
-        Launch(delayMs: 1000);
+        _failedInRow++;
+        Launch(RetryDelayMs(_failedInRow));
     }
 
     /// <summary>Logs the line of a failure: at warning level, or verbose when the last attempt failed for the same reason.</summary>
@@ -534,6 +553,7 @@ internal sealed class PrimaryLink : IClientTransport
         DownReason = null;
         _lastReason = null;
         _repeats = 0;
+        _failedInRow = 0;
         _server.PrimaryLinkUp = true;
     }
 

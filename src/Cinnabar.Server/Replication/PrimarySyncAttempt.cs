@@ -63,8 +63,11 @@ internal sealed class PrimarySyncAttempt
                 // A connection we closed ourselves (timeout, REPLICAOF) has been accounted for.
                 if (Current && _link.Connection is { IsClosed: false })
                 {
-                    _server.Log.Warning($"Replication link error: {e.Message}");
-                    _link.FailAttempt("protocol error: " + e.Message);
+                    // Redis's words for a primary that hangs up (or stops answering) during the
+                    // handshake; logged once per change of reason like every other failure.
+                    string reason = "protocol error: " + e.Message;
+                    _link.LogFailure(_link.Phase == "handshake" ? "Master did not respond to command during SYNC handshake" : $"Replication link error: {e.Message}", reason);
+                    _link.FailAttempt(reason);
                 }
             }
         }
@@ -77,7 +80,7 @@ internal sealed class PrimarySyncAttempt
         }
     }
 
-    // True when the attempt failed (retry in a second); false after a link that was up was lost
+    // True when the attempt failed (retried after PrimaryLink.RetryDelayMs); false after a link that was up was lost
     // (the reconnect has been launched already) or when the attempt is obsolete.
     private async Task<bool> SyncAsync()
     {
@@ -360,7 +363,7 @@ internal sealed class PrimarySyncAttempt
         }
     }
 
-    /// <summary>Logs a failure (quietly when it repeats) and ends the attempt; the retry comes in a second. False when obsolete.</summary>
+    /// <summary>Logs a failure (quietly when it repeats) and ends the attempt; the retry follows after PrimaryLink.RetryDelayMs. False when obsolete.</summary>
     internal bool Fail(string? line, string reason)
     {
         lock (_server.Gate)
