@@ -51,6 +51,20 @@ public class IntrospectionTests
     }
 
     [Fact]
+    public void InfoMemoryEndsWithTheCollectorsCounts()
+    {
+        var h = new ServerHarness();
+        long Field(string name) => long.Parse(Regex.Match(h.Run("INFO", "memory"), name + ":([0-9]+)\r\n").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(["gc_gen0_collections", "gc_gen1_collections", "gc_gen2_collections", "gc_pause_total_usec"], Keys(h.Run("INFO", "memory")).TakeLast(4));
+        long gen2 = Field("gc_gen2_collections");
+        long pause = Field("gc_pause_total_usec");
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+        Assert.True(Field("gc_gen2_collections") > gen2);
+        Assert.True(Field("gc_gen0_collections") >= Field("gc_gen1_collections"));
+        Assert.True(Field("gc_pause_total_usec") > pause);
+    }
+
+    [Fact]
     public void InfoKeyspaceCountsKeysPerDatabase()
     {
         var h = new ServerHarness();

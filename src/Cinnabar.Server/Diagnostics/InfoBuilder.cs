@@ -286,6 +286,13 @@ internal static class InfoBuilder
         Line(sb, "active_defrag_running", 0);
         Line(sb, "lazyfree_pending_objects", 0);
         Line(sb, "lazyfreed_objects", server.Stats.LazyFreedObjects);
+
+        // Beyond Redis: the garbage collector's work since startup, the first place to look when
+        // latency has a tail (every collection pauses the command thread for its pause part).
+        Line(sb, "gc_gen0_collections", GC.CollectionCount(0));
+        Line(sb, "gc_gen1_collections", GC.CollectionCount(1));
+        Line(sb, "gc_gen2_collections", GC.CollectionCount(2));
+        Line(sb, "gc_pause_total_usec", (long)GC.GetTotalPauseDuration().TotalMicroseconds);
     }
 
     private static void Persistence(CinnabarServer server, StringBuilder sb)
