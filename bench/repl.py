@@ -35,7 +35,8 @@ disabled, the default). For each key count, repetition and server (alternating w
      its steady part (probes sent after the writer's first second: connecting, building its
      templates, the servers' first keyspace events, and in Cinnabar code the JIT has not yet
      optimized for this load), and per probe its arrival on the replica minus its arrival on
-     the primary (what replication adds to the primary's own latency). In bytes: the primary's
+     the primary (what replication adds to the primary's own latency); for Cinnabar also the
+     garbage collections of both processes during the test (INFO memory). In bytes: the primary's
      master_repl_offset minus the replica's slave_repl_offset, sampled every 10 ms (the primary's
      read just before and just after the replica's, averaged). The same again at a light fixed
      rate (--light-rate, 10,000 SETs/s), to separate replication from a saturated machine (the
@@ -329,6 +330,7 @@ def measure_lag(ctx, p, pc, r, rc, keys, rate, args):
     (and the primary's) probe lag percentiles and the replication offset lag in bytes."""
     for c in (pc, rc):
         assert c.call("config", "set", "notify-keyspace-events", "K$") == b"OK"
+    gc0 = [gc_counters(c) for c in (pc, rc)]
     stop_w, started, stop_l, ready = ctx.Event(), ctx.Event(), ctx.Event(), ctx.Event()
     wq, lq = ctx.Queue(), ctx.Queue()
     listener = ctx.Process(target=probe_listener, args=([r.port, p.port], ready, stop_l, lq))
@@ -353,12 +355,16 @@ def measure_lag(ctx, p, pc, r, rc, keys, rate, args):
     writer.join()
     wait_until("the replica caught up", lambda: caught_up(pc, rc), timeout=60)
     stop_l.set()
+    gc1 = [gc_counters(c) for c in (pc, rc)]
     replica_seen, primary_seen = lq.get(timeout=60)
     listener.join()
     for c in (pc, rc):
         c.call("config", "set", "notify-keyspace-events", "")
     out = {"rps": w["sent"] / w["seconds"], "writer_cpu": w["cpu"], "probes": len(replica_seen),
            "bytes_p50": percentile(byte_lags, 0.50), "bytes_p99": percentile(byte_lags, 0.99)}
+    for who, before, after in (("primary", gc0[0], gc1[0]), ("replica", gc0[1], gc1[1])):
+        out[f"{who}_gcs"] = after[0] - before[0]
+        out[f"{who}_gc_pause_ms"] = (after[1] - before[1]) / 1000
     # Over the whole window, and over the steady part: probes sent after the writer's first
     # second (its connections, its templates, the servers' first keyspace events and, in
     # Cinnabar, code that the JIT has not yet optimized for this load).
@@ -372,6 +378,15 @@ def measure_lag(ctx, p, pc, r, rc, keys, rate, args):
             out[f"primary_{name}_ms{suffix}"] = percentile(primary_lags, q) / 1e6
             out[f"added_{name}_ms{suffix}"] = percentile(added, q) / 1e6
     return out
+
+
+def gc_counters(conn):
+    """Cinnabar's garbage collections (gen0 count, which every collection increments) and their
+    total pause in microseconds from INFO memory; nan for Redis, which has no collector."""
+    info = conn.info("memory")
+    if "gc_gen0_collections" not in info:
+        return [float("nan"), float("nan")]
+    return [int(info["gc_gen0_collections"]), int(info["gc_pause_total_usec"])]
 
 
 def bench_one(kind, keys, dump, workdir, args):
@@ -614,6 +629,10 @@ def main():
                 row(f"{label}, {window}: replication's share p50 ms (event on replica - event on primary)",
                     f"{prefix}_added_p50_ms{suffix}", "{:.3f}")
                 row(f"{label}, {window}: replication's share p99 ms", f"{prefix}_added_p99_ms{suffix}", "{:.3f}")
+            for who in ("primary", "replica"):
+                row(f"{label}: {who} garbage collections during the test (Cinnabar)", f"{prefix}_{who}_gcs", "{:.0f}",
+                    False)
+                row(f"{label}: {who} collector pause ms in total", f"{prefix}_{who}_gc_pause_ms", "{:.1f}", False)
             row(f"{label}: replica lag bytes p50 (master_repl_offset - slave_repl_offset)", f"{prefix}_bytes_p50",
                 "{:.0f}")
             row(f"{label}: replica lag bytes p99", f"{prefix}_bytes_p99", "{:.0f}")
