@@ -11,7 +11,10 @@ disabled, the default). For each key count, repetition and server (alternating w
 
   1. Full sync: a fresh empty replica gets REPLICAOF; seconds until its INFO says
      master_link_status:up and DBSIZE equals the primary's (polled every 5 ms). No other load.
-  2. Memory during a full sync under writes: MEMORY PURGE on the primary, its PSS is the dataset;
+  2. Memory during a full sync under writes: first the same SET load as below for --warm-writes
+     requests (a primary in service has served writes before a replica syncs; in Cinnabar the
+     write path's code is compiled by then, which is not a cost of the sync), then MEMORY PURGE
+     on the primary, its PSS is the dataset;
      a second fresh replica syncs while redis-benchmark writes SET at full speed to the primary
      (-r keys -P 16 -c 20: every write overwrites a key of the dataset). The peak PSS of the
      primary (for Redis summed with its fork child, so copy-on-write pages count once) and of the
@@ -50,7 +53,7 @@ disabled, the default). For each key count, repetition and server (alternating w
      from ... accepted. Sending N bytes of backlog starting from offset M." must say N = P - R
      and M = R + 1 (exactly the missed bytes), and sync_partial_ok must grow by one.
 
-Usage: bench/repl.py [--keys 1000000,5000000] [--reps 3] [--out file.md]
+Usage: bench/repl.py [--keys 1000000,5000000] [--reps 3] [--warm-writes 3000000] [--out file.md]
 Environment: REDIS_SERVER (default redis-server), CINNABAR (default ./cinnabar-server).
 Servers bind to 127.0.0.1 on free ports and are stopped by PID.
 """
@@ -419,7 +422,12 @@ def bench_one(kind, keys, dump, workdir, args):
         wait_until("the primary to drop the stopped replica",
                    lambda: pc.info("replication").get("connected_slaves") == "0")
 
-        # 2. Peak memory during a full sync under full-speed writes.
+        # 2. Peak memory during a full sync under full-speed writes, on a primary that has
+        # served writes before (the same load, --warm-writes requests).
+        if args.warm_writes:
+            subprocess.run(["redis-benchmark", "-p", str(p.port), "-t", "set", "-n", str(args.warm_writes), "-r",
+                            str(keys), "-d", "32", "-P", "16", "-c", "20", "-q"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=True)
         pc.call("memory", "purge")
         base = p.pss_kb()
         base_private = p.private_kb()
@@ -559,6 +567,8 @@ def main():
     ap.add_argument("--n16", type=int, default=2000000, help="requests per test at -P 16 (~3 s)")
     ap.add_argument("--n1", type=int, default=150000, help="requests per test at -P 1 (~3 s)")
     ap.add_argument("--writers", type=int, default=8, help="connections of the paced writer")
+    ap.add_argument("--warm-writes", type=int, default=3000000,
+                    help="SETs the primary serves before step 2's dataset measure (0: none)")
     ap.add_argument("--lag-seconds", type=float, default=5.0)
     ap.add_argument("--light-rate", type=int, default=10000, help="SETs/s of the second, light lag test")
     ap.add_argument("--gap-rate", type=int, default=5000, help="SETs/s during the 1-second outage")
