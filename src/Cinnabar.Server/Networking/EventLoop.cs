@@ -24,7 +24,6 @@ internal sealed partial class EventLoop : IDisposable
     private const int EAgain = 11;
     private const int EIntr = 4;
     private const int MsgNoSignal = 0x4000;
-    private const int MsgDontWait = 0x40;
     private const int EfdNonBlock = 0x800;
     private const int EfdCloexec = 0x80000;
     private const int EpollCloexec = 0x80000;
@@ -167,27 +166,6 @@ internal sealed partial class EventLoop : IDisposable
         while (true)
         {
             nint n = recv(fd, ref buffer[offset], count, 0);
-            if (n >= 0)
-            {
-                return (int)n;
-            }
-
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == EIntr)
-            {
-                continue;
-            }
-
-            return errno == EAgain ? -1 : -2;
-        }
-    }
-
-    /// <summary>As <see cref="Receive"/>, with MSG_DONTWAIT: never blocks, whatever the descriptor's mode.</summary>
-    public static int ReceiveNoWait(int fd, byte[] buffer, int offset, int count)
-    {
-        while (true)
-        {
-            nint n = recv(fd, ref buffer[offset], count, MsgDontWait);
             if (n >= 0)
             {
                 return (int)n;

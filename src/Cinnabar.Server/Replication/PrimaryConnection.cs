@@ -3,11 +3,6 @@
 // for the RDB transfer, and whatever has arrived for the command stream. Reads are async and
 // never hold the executor gate; writes are small (handshake commands, REPLCONF ACK) and go out
 // under a lock of their own, so the cron can send an ACK while the reader waits for data.
-// Once the command stream flows, the client event loop may watch the socket instead
-// (PrimaryStreamApplier): then only the loop reads (FillNow) and only the loop closes the
-// descriptor, after removing it from its epoll set, so a descriptor number can never be reused
-// under a registration or a read; Close from another thread just shuts the socket down and asks
-// the loop to finish.
 using System.Net.Sockets;
 using System.Text;
 
@@ -23,7 +18,6 @@ internal sealed class PrimaryConnection : IDisposable
     private int _start;
     private int _end;
     private int _closed;
-    private Action? _closeOnLoop;
 
     public PrimaryConnection(Socket socket, Diagnostics.ServerStats stats)
     {
@@ -36,19 +30,6 @@ internal sealed class PrimaryConnection : IDisposable
 
     /// <summary>Called with the number of bytes of every successful read (transfer progress and idle time).</summary>
     public Action<int>? OnRead { get; set; }
-
-    /// <summary>The socket's descriptor (for the event loop).</summary>
-    public int Descriptor => (int)_socket.SafeHandle.DangerousGetHandle();
-
-    /// <summary>
-    /// Set while the event loop watches the socket: Close then shuts the socket down and calls
-    /// this (which posts the loop's finish) instead of releasing the descriptor itself.
-    /// </summary>
-    public Action? CloseOnLoop
-    {
-        get => Volatile.Read(ref _closeOnLoop);
-        set => Volatile.Write(ref _closeOnLoop, value);
-    }
 
     /// <summary>True once Close ran.</summary>
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
@@ -175,58 +156,6 @@ internal sealed class PrimaryConnection : IDisposable
     /// <summary>Reads more bytes after what is buffered (compacting or growing the buffer first).</summary>
     public async ValueTask FillAsync(CancellationToken token)
     {
-        MakeRoom();
-        int n = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, token).ConfigureAwait(false);
-        if (n == 0)
-        {
-            throw new IOException("connection lost");
-        }
-
-        _end += n;
-        BytesRead += n;
-        Interlocked.Add(ref _stats.NetReplInputBytes, n);
-        OnRead?.Invoke(n);
-    }
-
-    /// <summary>
-    /// One non-blocking read after what is buffered (event loop only): bytes read, 0 when the
-    /// primary closed, -1 when nothing is available, -2 on an error.
-    /// </summary>
-    public int FillNow()
-    {
-        MakeRoom();
-        int n = Networking.EventLoop.ReceiveNoWait(Descriptor, _buffer, _end, _buffer.Length - _end);
-        if (n > 0)
-        {
-            _end += n;
-            BytesRead += n;
-            Interlocked.Add(ref _stats.NetReplInputBytes, n);
-            OnRead?.Invoke(n);
-        }
-
-        return n;
-    }
-
-    /// <summary>The event loop's end of the connection: shuts it down if needed and releases the descriptor (after the loop stopped watching it).</summary>
-    public void CloseFromLoop()
-    {
-        CloseOnLoop = null;
-        Interlocked.Exchange(ref _closed, 1);
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already disconnected.
-        }
-
-        _socket.Dispose();
-    }
-
-    // Compacts the buffer, or doubles it when it is more than half full of unconsumed bytes.
-    private void MakeRoom()
-    {
         if (_start > 0 && _start == _end)
         {
             _start = _end = 0;
@@ -241,6 +170,17 @@ internal sealed class PrimaryConnection : IDisposable
             _start = 0;
             _end = pending;
         }
+
+        int n = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, token).ConfigureAwait(false);
+        if (n == 0)
+        {
+            throw new IOException("connection lost");
+        }
+
+        _end += n;
+        BytesRead += n;
+        Interlocked.Add(ref _stats.NetReplInputBytes, n);
+        OnRead?.Invoke(n);
     }
 
     /// <summary>Sends bytes; false when the connection is gone.</summary>
@@ -296,13 +236,6 @@ internal sealed class PrimaryConnection : IDisposable
         catch (SocketException)
         {
             // Already disconnected.
-        }
-
-        if (CloseOnLoop is { } onLoop)
-        {
-            // The loop still watches the descriptor: it removes it, then releases it.
-            onLoop();
-            return;
         }
 
         _socket.Dispose();

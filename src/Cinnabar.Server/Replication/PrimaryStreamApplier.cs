@@ -19,10 +19,6 @@ internal sealed class PrimaryStreamApplier
     private readonly RequestParser _parser = new() { IsPrimaryLink = true, MaxBulkLength = long.MaxValue };
     private readonly CommandArgs _args = new();
 
-    // Bytes parsed but not yet forwarded (a MULTI block waiting for its EXEC), relative to the
-    // connection's unconsumed start.
-    private int _parsedAhead;
-
     public PrimaryStreamApplier(CinnabarServer server, PrimaryLink link, PrimaryConnection conn, int generation)
     {
         _server = server;
@@ -31,27 +27,12 @@ internal sealed class PrimaryStreamApplier
         _generation = generation;
     }
 
-    private enum PassOutcome
+    /// <summary>Applies commands until the connection fails; returns why ("protocol error: ..." for a broken stream), or null.</summary>
+    public async Task<string?> RunAsync()
     {
-        // Everything complete in the buffer was applied: read more.
-        Continue,
-
-        // A CLIENT PAUSE postponed a write from the primary: wait for the unblock, then pass again.
-        Blocked,
-
-        // The attempt is obsolete or the stream is broken: stop.
-        Stop,
-    }
-
-    /// <summary>
-    /// Applies commands until the connection fails; returns why ("protocol error: ..." for a
-    /// broken stream), or null. With the client event loop (Linux), the loop thread reads and
-    /// applies the stream, as Redis's one thread does: the keyspace events, replies to
-    /// MONITOR/Pub/Sub clients and the bytes for sub-replicas it produces are written by that
-    /// same thread in the same pass, with no hand-over to another thread per read.
-    /// </summary>
-    public Task<string?> RunAsync()
-    {
+        // Bytes parsed but not yet forwarded (a MULTI block waiting for its EXEC), relative to
+        // the connection's unconsumed start.
+        int parsedAhead = 0;
         lock (_server.Gate)
         {
             if (_link.Current is { } cur)
@@ -64,32 +45,40 @@ internal sealed class PrimaryStreamApplier
         // applies it, under the gate that pass takes anyway, with the clock reading that opens
         // its batch: not by a callback taking the gate once more on every read.
         _conn.OnRead = null;
-        if (_server.Loop is { } loop)
-        {
-            var driver = new LoopDriver(this, loop);
-            loop.Post(driver.Start);
-            return driver.Done;
-        }
-
-        return RunOnSocketAsync();
-    }
-
-    // The stream read with the runtime's async sockets (no event loop).
-    private async Task<string?> RunOnSocketAsync()
-    {
         bool justRead = false;
+
         while (true)
         {
-            TaskCompletionSource? unblocked = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            var signal = unblocked;
-            var outcome = Pass(justRead, () => signal.TrySetResult(), out string? why);
-            justRead = false;
-            if (outcome == PassOutcome.Stop)
+            TaskCompletionSource? unblocked = null;
+            lock (_server.Gate)
             {
-                return why;
+                if (_link.Generation != _generation || _link.Client is not { } client || _link.Current is not { } pos)
+                {
+                    return null;
+                }
+
+                // Bytes read = applied + still buffered, set in the same step that applies them,
+                // so INFO never sees bytes read but not yet applied (one event-loop pass in Redis).
+                pos.ReadOffset = pos.Offset + _conn.Buffered;
+                string? error = ApplyBuffered(client, pos, ref parsedAhead, justRead);
+                justRead = false;
+                if (error is not null)
+                {
+                    _server.Log.Warning($"Protocol error from MASTER: {error}");
+                    _link.DownReason = "protocol error: " + error;
+                    return "protocol error: " + error;
+                }
+
+                if (client.Blocked)
+                {
+                    // CLIENT PAUSE postponed a write from the primary: it runs again when released.
+                    unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    var signal = unblocked;
+                    client.Unblock = () => signal.TrySetResult();
+                }
             }
 
-            if (outcome == PassOutcome.Blocked)
+            if (unblocked is not null)
             {
                 await unblocked.Task.ConfigureAwait(false);
                 continue;
@@ -105,40 +94,6 @@ internal sealed class PrimaryStreamApplier
                 return null;
             }
         }
-    }
-
-    // One pass over what is buffered, under the gate (one event-loop pass in Redis).
-    private PassOutcome Pass(bool justRead, Action onUnblock, out string? why)
-    {
-        why = null;
-        lock (_server.Gate)
-        {
-            if (_link.Generation != _generation || _link.Client is not { } client || _link.Current is not { } pos)
-            {
-                return PassOutcome.Stop;
-            }
-
-            // Bytes read = applied + still buffered, set in the same step that applies them,
-            // so INFO never sees bytes read but not yet applied.
-            pos.ReadOffset = pos.Offset + _conn.Buffered;
-            string? error = ApplyBuffered(client, pos, ref _parsedAhead, justRead);
-            if (error is not null)
-            {
-                _server.Log.Warning($"Protocol error from MASTER: {error}");
-                _link.DownReason = "protocol error: " + error;
-                why = "protocol error: " + error;
-                return PassOutcome.Stop;
-            }
-
-            if (client.Blocked)
-            {
-                // CLIENT PAUSE postponed a write from the primary: it runs again when released.
-                client.Unblock = onUnblock;
-                return PassOutcome.Blocked;
-            }
-        }
-
-        return PassOutcome.Continue;
     }
 
     // Runs every complete command in the buffer (caller holds the gate). Returns a protocol
@@ -232,121 +187,5 @@ internal sealed class PrimaryStreamApplier
         string command = client.LastCommand == "NULL" ? "<unknown>" : client.LastCommand;
         _server.Stats.UnexpectedErrorReplies++;
         _server.Log.Warning($"== CRITICAL == This replica is sending an error to its master: '{text}' after processing the command '{command}'");
-    }
-
-    // The stream on the client event loop: level-triggered reads of the primary's socket, one
-    // read per readiness event, each followed by a pass. Only the loop closes the descriptor
-    // (PrimaryConnection.CloseOnLoop); a Close from elsewhere (REPLICAOF, repl-timeout) shuts
-    // the socket down and posts Finish.
-    private sealed class LoopDriver : Networking.EventLoop.ILoopHandler
-    {
-        private readonly PrimaryStreamApplier _applier;
-        private readonly Networking.EventLoop _loop;
-        private readonly TaskCompletionSource<string?> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private ulong _token;
-        private int _fd;
-        private bool _finished;
-
-        public LoopDriver(PrimaryStreamApplier applier, Networking.EventLoop loop)
-        {
-            _applier = applier;
-            _loop = loop;
-        }
-
-        public Task<string?> Done => _done.Task;
-
-        private PrimaryConnection Conn => _applier._conn;
-
-        // On the loop: watch the socket, then apply what already arrived with the transfer.
-        public void Start()
-        {
-            Conn.CloseOnLoop = () => _loop.Post(() => Finish(null));
-            if (Conn.IsClosed)
-            {
-                Finish(null);
-                return;
-            }
-
-            _fd = Conn.Descriptor;
-            _token = _loop.Add(_fd, Networking.EventLoop.In, this);
-            RunPass(justRead: false);
-        }
-
-        public void OnEvents(uint events)
-        {
-            if (_finished)
-            {
-                return;
-            }
-
-            int n = Conn.FillNow();
-            if (n == -1)
-            {
-                return;
-            }
-
-            if (n <= 0)
-            {
-                // The primary closed the link, or it failed.
-                Finish(null);
-                return;
-            }
-
-            RunPass(justRead: true);
-        }
-
-        public void OnFailure(Exception error)
-        {
-            _applier._server.Log.Warning($"Replication link error: {error.GetType().Name}: {error.Message}");
-            Finish("protocol error: " + error.Message);
-        }
-
-        private void RunPass(bool justRead)
-        {
-            var outcome = _applier.Pass(justRead, () => _loop.Post(Resume), out string? why);
-            if (outcome == PassOutcome.Stop)
-            {
-                Finish(why);
-            }
-            else if (outcome == PassOutcome.Blocked)
-            {
-                // Level-triggered: stop watching until the pause lets the postponed write run.
-                _loop.Modify(_fd, _token, 0);
-            }
-        }
-
-        private void Resume()
-        {
-            if (_finished)
-            {
-                return;
-            }
-
-            _loop.Modify(_fd, _token, Networking.EventLoop.In);
-            RunPass(justRead: false);
-        }
-
-        private void Finish(string? why)
-        {
-            if (_finished)
-            {
-                return;
-            }
-
-            _finished = true;
-            if (_token != 0)
-            {
-                _loop.Remove(_fd, _token);
-            }
-
-            Conn.CloseOnLoop = null;
-            if (Conn.IsClosed)
-            {
-                // Closed from elsewhere while watched: the descriptor is released here.
-                Conn.CloseFromLoop();
-            }
-
-            _done.TrySetResult(why);
-        }
     }
 }
