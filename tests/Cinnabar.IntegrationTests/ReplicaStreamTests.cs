@@ -16,13 +16,17 @@ public class ReplicaStreamTests
     private static readonly string FirstId = new('a', 40);
     private static readonly string SecondId = new('b', 40);
 
-    [Fact]
-    public async Task OffsetsCountAppliedBytesAndGetackAnswersWithTheOffsetBeforeIt()
+    // The same with the client event loop (the default on Linux x64) and without it
+    // (CINNABAR_EVENT_LOOP=0): the stream's writes must reach the replica's clients either way.
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public async Task OffsetsCountAppliedBytesAndGetackAnswersWithTheOffsetBeforeIt(string eventLoop)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        await using var replica = await ReplicationNode.StartAsync(ServerKind.Cinnabar, $"replicaof 127.0.0.1 {port}");
+        await using var replica = await ReplicationNode.StartAsync(ServerKind.Cinnabar, new Dictionary<string, string> { ["CINNABAR_EVENT_LOOP"] = eventLoop }, $"replicaof 127.0.0.1 {port}");
         await using var r = await replica.ConnectAsync();
 
         using var link = await listener.AcceptTcpClientAsync();
@@ -96,6 +100,24 @@ public class ReplicaStreamTests
         // The cached position kept the selected database (no SELECT is re-sent on a partial resync).
         await peer2.SendAsync(Cmd("SET", "k", "after"));
         await ReplicationNode.WaitForAsync(async () => await r.CommandAsync("GET", "k") == "$5\r\nafter\r\n", "the write in db 4");
+
+        // A write pause postpones the stream's writes; they run, in order, when it ends.
+        Assert.Equal("+OK\r\n", await r.CommandAsync("CLIENT", "PAUSE", "300", "WRITE"));
+        await peer2.SendAsync(Cmd("SET", "k", "paused") + Cmd("APPEND", "k", "+more"));
+        await ReplicationNode.WaitForAsync(async () => await r.CommandAsync("GET", "k") == "$11\r\npaused+more\r\n", "the postponed writes");
+
+        // REPLICAOF NO ONE closes the streaming link from outside the stream's reader: the
+        // primary sees the close, and the server goes on serving.
+        Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "NO", "ONE"));
+        var rest = new byte[4096];
+        using var closed = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (await again.GetStream().ReadAsync(rest, closed.Token) > 0)
+        {
+            // REPLCONF ACKs sent before the close.
+        }
+
+        Assert.Equal("+OK\r\n", await r.CommandAsync("SET", "k", "mine"));
+        Assert.Equal("$4\r\nmine\r\n", await r.CommandAsync("GET", "k"));
     }
 
     private static string Cmd(params string[] args)

@@ -211,8 +211,10 @@ public sealed class SeedScenarioTests : IDisposable
             await p.StandardOutput.ReadToEndAsync();
             await p.WaitForExitAsync();
             Assert.True(p.ExitCode == 0, $"{name} failed to start: {await stderr}\n{Log}");
-            await WaitUntilAsync(() => Task.FromResult(File.Exists(PidFile)), $"{name} pid file");
-            owner._pids.Add(int.Parse((await File.ReadAllTextAsync(PidFile)).Trim(), CultureInfo.InvariantCulture));
+            // The daemon creates the pid file, then writes it: wait for a whole number in it.
+            int pid = 0;
+            await WaitUntilAsync(async () => File.Exists(PidFile) && int.TryParse((await File.ReadAllTextAsync(PidFile)).Trim(), CultureInfo.InvariantCulture, out pid), $"{name} pid file");
+            owner._pids.Add(pid);
             await WaitUntilAsync(async () => await CliAsync("PING") == "PONG", $"{name} answers PING");
         }
 

@@ -39,8 +39,14 @@ public sealed class ReplicationNode : IAsyncDisposable
     /// <summary>The log so far.</summary>
     public string Log => File.Exists(LogPath) ? File.ReadAllText(LogPath) : string.Empty;
 
+    /// <summary>Variables set in the server's environment at every (re)start.</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
     /// <summary>Writes a config (port, bind, dir, logfile, save "" plus <paramref name="lines"/>) and starts the server.</summary>
-    public static async Task<ReplicationNode> StartAsync(ServerKind kind, params string[] lines)
+    public static Task<ReplicationNode> StartAsync(ServerKind kind, params string[] lines) => StartAsync(kind, null, lines);
+
+    /// <summary>As <see cref="StartAsync(ServerKind, string[])"/>, with variables for the server's environment.</summary>
+    public static async Task<ReplicationNode> StartAsync(ServerKind kind, IReadOnlyDictionary<string, string>? environment, params string[] lines)
     {
         var dir = Directory.CreateTempSubdirectory("cinnabar-repl-").FullName;
         var node = new ReplicationNode(kind, dir, ServerProcess.FreePort());
@@ -55,6 +61,11 @@ public sealed class ReplicationNode : IAsyncDisposable
             "repl-diskless-sync-delay 0",
         };
         conf.AddRange(lines);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            node.Environment[name] = value;
+        }
+
         await File.WriteAllLinesAsync(node.ConfigPath, conf);
         await node.RestartAsync();
         return node;
@@ -72,6 +83,11 @@ public sealed class ReplicationNode : IAsyncDisposable
             UseShellExecute = false,
         };
         psi.ArgumentList.Add(ConfigPath);
+        foreach (var (name, value) in Environment)
+        {
+            psi.Environment[name] = value;
+        }
+
         _process = Process.Start(psi)!;
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
