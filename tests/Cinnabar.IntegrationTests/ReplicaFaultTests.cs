@@ -157,13 +157,12 @@ public class ReplicaFaultTests
         return [.. info.Split("\r\n").Skip(1).Where(l => l.Contains(':', StringComparison.Ordinal) && !l.StartsWith('#')).Select(l => l[..l.IndexOf(':', StringComparison.Ordinal)])];
     }
 
-    // Accepts every connection and closes it at once, noting when each attempt came.
-    private sealed class HangingUpPrimary : IDisposable
+    // A listener on a free loopback port that hands every connection it accepts to ServeAsync.
+    private abstract class FakeListener : IDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
 
-        public HangingUpPrimary()
+        protected FakeListener()
         {
             _listener.Start();
             _ = Task.Run(AcceptLoopAsync);
@@ -171,9 +170,9 @@ public class ReplicaFaultTests
 
         public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-        public System.Collections.Concurrent.ConcurrentQueue<TimeSpan> Attempts { get; } = new();
-
         public void Dispose() => _listener.Stop();
+
+        protected abstract Task ServeAsync(TcpClient client);
 
         private async Task AcceptLoopAsync()
         {
@@ -189,73 +188,56 @@ public class ReplicaFaultTests
                     return;
                 }
 
-                Attempts.Enqueue(_clock.Elapsed);
-                using (client)
-                {
-                    // Reads the PING (so the close is a clean FIN, not a reset) and hangs up.
-                    var seen = new StringBuilder();
-                    var buffer = new byte[64];
-                    try
-                    {
-                        while (!seen.ToString().Contains("PING\r\n", StringComparison.OrdinalIgnoreCase))
-                        {
-                            int n = await client.GetStream().ReadAsync(buffer);
-                            if (n == 0)
-                            {
-                                break;
-                            }
+                _ = ServeAsync(client);
+            }
+        }
+    }
 
-                            seen.Append(Encoding.ASCII.GetString(buffer, 0, n));
-                        }
-                    }
-                    catch (IOException)
+    // Accepts every connection and closes it at once, noting when each attempt came.
+    private sealed class HangingUpPrimary : FakeListener
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+        public System.Collections.Concurrent.ConcurrentQueue<TimeSpan> Attempts { get; } = new();
+
+        protected override async Task ServeAsync(TcpClient client)
+        {
+            Attempts.Enqueue(_clock.Elapsed);
+            using (client)
+            {
+                // Reads the PING (so the close is a clean FIN, not a reset) and hangs up.
+                var seen = new StringBuilder();
+                var buffer = new byte[64];
+                try
+                {
+                    while (!seen.ToString().Contains("PING\r\n", StringComparison.OrdinalIgnoreCase))
                     {
-                        // The replica hung up first.
+                        int n = await client.GetStream().ReadAsync(buffer);
+                        if (n == 0)
+                        {
+                            break;
+                        }
+
+                        seen.Append(Encoding.ASCII.GetString(buffer, 0, n));
                     }
+                }
+                catch (IOException)
+                {
+                    // The replica hung up first.
                 }
             }
         }
     }
 
     // Answers the handshake like a primary, then sends a broken snapshot, on every connection.
-    private sealed class FakePrimary : IDisposable
+    private sealed class FakePrimary(string fault) : FakeListener
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly string _fault;
+        private readonly string _fault = fault;
         private int _transfers;
-
-        public FakePrimary(string fault)
-        {
-            _fault = fault;
-            _listener.Start();
-            _ = Task.Run(AcceptLoopAsync);
-        }
-
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
         public int Transfers => Volatile.Read(ref _transfers);
 
-        public void Dispose() => _listener.Stop();
-
-        private async Task AcceptLoopAsync()
-        {
-            while (true)
-            {
-                TcpClient client;
-                try
-                {
-                    client = await _listener.AcceptTcpClientAsync();
-                }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException)
-                {
-                    return;
-                }
-
-                _ = Task.Run(() => ServeAsync(client));
-            }
-        }
-
-        private async Task ServeAsync(TcpClient client)
+        protected override async Task ServeAsync(TcpClient client)
         {
             using (client)
             {
