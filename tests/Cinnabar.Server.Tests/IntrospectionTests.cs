@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 
+using Cinnabar.Protocol;
 using Cinnabar.Server.Tests.Infrastructure;
 
 namespace Cinnabar.Server.Tests;
@@ -62,6 +63,46 @@ public class IntrospectionTests
         Assert.True(Field("gc_gen2_collections") > gen2);
         Assert.True(Field("gc_gen0_collections") >= Field("gc_gen1_collections"));
         Assert.True(Field("gc_pause_total_usec") > pause);
+    }
+
+    [Theory]
+    [InlineData("replication")]
+    [InlineData("memory")]
+    [InlineData("stats")]
+    [InlineData("clients")]
+    public void InfoSectionsPolledByMonitoringAllocateLittle(string section)
+    {
+        // Exporters and benchmarks poll INFO many times a second; what each call allocates
+        // is what makes the collector pause the command thread. The reply buffer is reused.
+        var h = new ServerHarness();
+        var args = CommandArgs.FromStrings(["INFO", section]);
+        void Run()
+        {
+            h.Client.Output.Clear();
+            lock (h.Server.Gate)
+            {
+                h.Server.Dispatcher.Process(h.Client, args);
+            }
+        }
+
+        // Measured in batches until the JIT's optimized code runs (its first, unoptimized
+        // code boxes values that the optimized code formats in place), with a deadline: the
+        // lowest batch average is what a poll costs in a server that has been up a while.
+        const int Calls = 200;
+        long allocated = long.MaxValue;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (allocated >= 512 && DateTime.UtcNow < deadline)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Calls; i++)
+            {
+                Run();
+            }
+
+            allocated = Math.Min(allocated, (GC.GetAllocatedBytesForCurrentThread() - before) / Calls);
+        }
+
+        Assert.True(allocated < 512, $"INFO {section} allocated {allocated} bytes per call");
     }
 
     [Fact]

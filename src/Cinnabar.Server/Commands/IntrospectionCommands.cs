@@ -172,16 +172,7 @@ internal static class IntrospectionCommands
     }
 
     // INFO [section [section ...]]
-    private static void Info(CommandContext ctx)
-    {
-        var sections = new List<string>(ctx.Args.Count - 1);
-        for (int i = 1; i < ctx.Args.Count; i++)
-        {
-            sections.Add(ctx.Args.GetString(i));
-        }
-
-        ctx.Reply.Verbatim(Encoding.UTF8.GetBytes(InfoBuilder.Build(ctx.Server, sections)), "txt");
-    }
+    private static void Info(CommandContext ctx) => InfoBuilder.Reply(ctx.Server, ctx.Args, 1, ctx.Reply);
 
     // MONITOR
     private static void Monitor(CommandContext ctx)

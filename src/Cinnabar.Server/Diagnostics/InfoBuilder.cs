@@ -4,10 +4,12 @@
 // heap for used_memory, /proc/self/statm for RSS) or Redis's idle value (no fork, no AOF).
 // "default" is the sections Redis prints without arguments; "all" adds commandstats and
 // latencystats; "everything" adds module sections (none here). Section names match in any case.
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
+using Cinnabar.Protocol;
 using Cinnabar.Server.Commands;
 
 namespace Cinnabar.Server.Diagnostics;
@@ -15,39 +17,101 @@ namespace Cinnabar.Server.Diagnostics;
 /// <summary>Builds the INFO reply text.</summary>
 internal static class InfoBuilder
 {
-    private static readonly string[] DefaultSections =
-        ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "module_list", "errorstats", "cluster", "keyspace"];
+    // One builder per thread, kept between calls (INFO runs on the command thread); a builder
+    // that grew past this many characters (INFO all with many commands) is not kept.
+    private const int KeptCapacity = 32 * 1024;
 
+    // mem_allocator: the runtime that manages the memory, in Redis's "libc"/"jemalloc-5.2.1" place.
+    private static readonly string Allocator = "dotnet-" + Environment.Version.ToString(3);
 
-    /// <summary>Builds INFO for the section arguments (empty = default sections).</summary>
-    public static string Build(CinnabarServer server, IReadOnlyList<string> args)
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
+    [Flags]
+    private enum Sections
     {
-        var wanted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        bool all = false;
-        if (args.Count == 0)
+        None = 0,
+        Server = 1 << 0,
+        Clients = 1 << 1,
+        Memory = 1 << 2,
+        Persistence = 1 << 3,
+        Stats = 1 << 4,
+        Replication = 1 << 5,
+        Cpu = 1 << 6,
+        Modules = 1 << 7,
+        CommandStats = 1 << 8,
+        ErrorStats = 1 << 9,
+        LatencyStats = 1 << 10,
+        Cluster = 1 << 11,
+        Keyspace = 1 << 12,
+        Default = Server | Clients | Memory | Persistence | Stats | Replication | Cpu | Modules | ErrorStats | Cluster | Keyspace,
+        All = Default | CommandStats | LatencyStats,
+    }
+
+    /// <summary>
+    /// INFO [section ...] from argument <paramref name="first"/> on (none = the default
+    /// sections), written as a verbatim reply. The text is formatted into a reused builder and
+    /// encoded into a pooled buffer, so a call allocates next to nothing: exporters poll INFO.
+    /// </summary>
+    public static void Reply(CinnabarServer server, CommandArgs args, int first, ReplyWriter reply)
+    {
+        var wanted = Sections.None;
+        for (int i = first; i < args.Count; i++)
         {
-            wanted.UnionWith(DefaultSections);
+            wanted |= SectionNamed(args[i]);
         }
 
-        foreach (var a in args)
+        var sb = t_builder ?? new StringBuilder(4096);
+        t_builder = null;
+        sb.Clear();
+        Append(server, args.Count > first ? wanted : Sections.Default, sb);
+        char[] chars = ArrayPool<char>.Shared.Rent(sb.Length);
+        byte[] bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(sb.Length));
+        try
         {
-            if (a.Equals("default", StringComparison.OrdinalIgnoreCase))
+            sb.CopyTo(0, chars, sb.Length);
+            int n = Encoding.UTF8.GetBytes(chars, 0, sb.Length, bytes, 0);
+            reply.Verbatim(bytes.AsSpan(0, n), "txt");
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<byte>.Shared.Return(bytes);
+            if (sb.Capacity <= KeptCapacity)
             {
-                wanted.UnionWith(DefaultSections);
+                t_builder = sb;
             }
-            else if (a.Equals("all", StringComparison.OrdinalIgnoreCase) || a.Equals("everything", StringComparison.OrdinalIgnoreCase))
+        }
+    }
+
+    // Section names match in any case; "default", "all" and "everything" are groups; unknown
+    // names select nothing (Redis prints nothing for them).
+    private static Sections SectionNamed(ReadOnlySpan<byte> name)
+    {
+        ReadOnlySpan<(string Name, Sections Value)> names =
+        [
+            ("server", Sections.Server), ("clients", Sections.Clients), ("memory", Sections.Memory),
+            ("persistence", Sections.Persistence), ("stats", Sections.Stats), ("replication", Sections.Replication),
+            ("cpu", Sections.Cpu), ("module_list", Sections.Modules), ("modules", Sections.Modules),
+            ("commandstats", Sections.CommandStats), ("errorstats", Sections.ErrorStats),
+            ("latencystats", Sections.LatencyStats), ("cluster", Sections.Cluster), ("keyspace", Sections.Keyspace),
+            ("default", Sections.Default), ("all", Sections.All), ("everything", Sections.All),
+        ];
+        foreach (var (text, value) in names)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(name, text))
             {
-                all = true;
-            }
-            else
-            {
-                wanted.Add(a);
+                return value;
             }
         }
 
-        var sb = new StringBuilder(4096);
+        return Sections.None;
+    }
+
+    private static void Append(CinnabarServer server, Sections wanted, StringBuilder sb)
+    {
         int sections = 0;
-        bool Want(string name) => all || wanted.Contains(name);
+        bool Want(Sections section) => (wanted & section) != 0;
         void Header(string title)
         {
             if (sections++ > 0)
@@ -58,60 +122,60 @@ internal static class InfoBuilder
             sb.Append("# ").Append(title).Append("\r\n");
         }
 
-        if (Want("server"))
+        if (Want(Sections.Server))
         {
             Header("Server");
             Server(server, sb);
         }
 
-        if (Want("clients"))
+        if (Want(Sections.Clients))
         {
             Header("Clients");
             Clients(server, sb);
         }
 
-        if (Want("memory"))
+        if (Want(Sections.Memory))
         {
             Header("Memory");
             Memory(server, sb);
         }
 
-        if (Want("persistence"))
+        if (Want(Sections.Persistence))
         {
             Header("Persistence");
             Persistence(server, sb);
         }
 
-        if (Want("stats"))
+        if (Want(Sections.Stats))
         {
             Header("Stats");
             Stats(server, sb);
         }
 
-        if (Want("replication"))
+        if (Want(Sections.Replication))
         {
             Header("Replication");
             Replication(server, sb);
         }
 
-        if (Want("cpu"))
+        if (Want(Sections.Cpu))
         {
             Header("CPU");
             Cpu(sb);
         }
 
-        if (all || wanted.Contains("module_list") || wanted.Contains("modules"))
+        if (Want(Sections.Modules))
         {
             Header("Modules");
         }
 
-        if (Want("commandstats"))
+        if (Want(Sections.CommandStats))
         {
             Header("Commandstats");
             CommandStats(server.Commands.All, sb);
         }
 
-        if (Want("errorstats"))
+        if (Want(Sections.ErrorStats))
         {
             Header("Errorstats");
             foreach (var (code, count) in server.Stats.ErrorsByCode.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -120,7 +184,7 @@ internal static class InfoBuilder
             }
         }
 
-        if (Want("latencystats"))
+        if (Want(Sections.LatencyStats))
         {
             Header("Latencystats");
             if (server.Metrics.LatencyTracking)
@@ -129,13 +193,13 @@ internal static class InfoBuilder
             }
         }
 
-        if (Want("cluster"))
+        if (Want(Sections.Cluster))
         {
             Header("Cluster");
             Line(sb, "cluster_enabled", 0);
         }
 
-        if (Want("keyspace"))
+        if (Want(Sections.Keyspace))
         {
             Header("Keyspace");
             foreach (var db in server.Databases)
@@ -146,8 +210,6 @@ internal static class InfoBuilder
                 }
             }
         }
-
-        return sb.ToString();
     }
 
     private static void Server(CinnabarServer server, StringBuilder sb)
@@ -232,21 +294,21 @@ internal static class InfoBuilder
         var gc = GC.GetGCMemoryInfo();
         long committed = Math.Max(gc.TotalCommittedBytes, used);
         Line(sb, "used_memory", used);
-        Line(sb, "used_memory_human", ProcessFacts.BytesToHuman(used));
+        InfoText.HumanLine(sb, "used_memory_human", used);
         Line(sb, "used_memory_rss", rss);
-        Line(sb, "used_memory_rss_human", ProcessFacts.BytesToHuman(rss));
+        InfoText.HumanLine(sb, "used_memory_rss_human", rss);
         Line(sb, "used_memory_peak", peak);
-        Line(sb, "used_memory_peak_human", ProcessFacts.BytesToHuman(peak));
-        Line(sb, "used_memory_peak_perc", Percent(used, peak) + "%");
+        InfoText.HumanLine(sb, "used_memory_peak_human", peak);
+        InfoText.PercentLine(sb, "used_memory_peak_perc", Percentage(used, peak));
         Line(sb, "used_memory_overhead", overhead);
         Line(sb, "used_memory_startup", startup);
         Line(sb, "used_memory_dataset", dataset);
-        Line(sb, "used_memory_dataset_perc", Percent(dataset, netUsed <= 0 ? 1 : netUsed) + "%");
+        InfoText.PercentLine(sb, "used_memory_dataset_perc", Percentage(dataset, netUsed <= 0 ? 1 : netUsed));
         Line(sb, "allocator_allocated", used);
         Line(sb, "allocator_active", committed);
         Line(sb, "allocator_resident", committed);
         Line(sb, "total_system_memory", sys);
-        Line(sb, "total_system_memory_human", ProcessFacts.BytesToHuman(sys));
+        InfoText.HumanLine(sb, "total_system_memory_human", sys);
         Line(sb, "used_memory_lua", 0);
         Line(sb, "used_memory_vm_eval", 0);
         Line(sb, "used_memory_lua_human", "0B");
@@ -263,13 +325,13 @@ internal static class InfoBuilder
         Line(sb, "maxmemory", 0);
         Line(sb, "maxmemory_human", "0B");
         Line(sb, "maxmemory_policy", "noeviction");
-        Line(sb, "allocator_frag_ratio", Ratio(committed, used));
+        InfoText.LineF2(sb, "allocator_frag_ratio", Quotient(committed, used));
         Line(sb, "allocator_frag_bytes", committed - used);
-        Line(sb, "allocator_rss_ratio", Ratio(committed, committed));
+        InfoText.LineF2(sb, "allocator_rss_ratio", Quotient(committed, committed));
         Line(sb, "allocator_rss_bytes", 0);
-        Line(sb, "rss_overhead_ratio", Ratio(rss, committed));
+        InfoText.LineF2(sb, "rss_overhead_ratio", Quotient(rss, committed));
         Line(sb, "rss_overhead_bytes", rss - committed);
-        Line(sb, "mem_fragmentation_ratio", Ratio(rss, used));
+        InfoText.LineF2(sb, "mem_fragmentation_ratio", Quotient(rss, used));
         Line(sb, "mem_fragmentation_bytes", rss - used);
         Line(sb, "mem_not_counted_for_evict", 0);
         // Redis 7.0's getMemoryOverheadData: the shared buffer is the backlog's up to
@@ -279,10 +341,16 @@ internal static class InfoBuilder
         Line(sb, "mem_replication_backlog", replicasHoldExcess ? repl.BacklogSize : repl.BufferMemory);
         Line(sb, "mem_total_replication_buffers", repl.BufferMemory);
         Line(sb, "mem_clients_slaves", replicasHoldExcess ? repl.BufferMemory - repl.BacklogSize : 0);
-        Line(sb, "mem_clients_normal", server.Clients.Values.Sum(c => (long)c.Output.Capacity));
+        long normalBuffers = 0;
+        foreach (var c in server.Clients.Values)
+        {
+            normalBuffers += c.Output.Capacity;
+        }
+
+        Line(sb, "mem_clients_normal", normalBuffers);
         Line(sb, "mem_cluster_links", 0);
         Line(sb, "mem_aof_buffer", 0);
-        Line(sb, "mem_allocator", "dotnet-" + Environment.Version.ToString(3));
+        Line(sb, "mem_allocator", Allocator);
         Line(sb, "active_defrag_running", 0);
         Line(sb, "lazyfree_pending_objects", 0);
         Line(sb, "lazyfreed_objects", server.Stats.LazyFreedObjects);
@@ -307,7 +375,7 @@ internal static class InfoBuilder
         Line(sb, "current_cow_size_age", 0);
         var snapshot = server.ActiveSnapshot;
         long processed = snapshot?.KeysWritten ?? 0, total = snapshot?.KeysTotal ?? 0;
-        Line(sb, "current_fork_perc", total == 0 ? "0.00" : (processed * 100.0 / total).ToString("F2", CultureInfo.InvariantCulture));
+        InfoText.LineF2(sb, "current_fork_perc", total == 0 ? 0 : processed * 100.0 / total);
         Line(sb, "current_save_keys_processed", processed);
         Line(sb, "current_save_keys_total", total);
         Line(sb, "rdb_changes_since_last_save", server.Dirty);
@@ -357,8 +425,8 @@ internal static class InfoBuilder
         Line(sb, "total_net_output_bytes", Interlocked.Read(ref s.NetOutputBytes));
         Line(sb, "total_net_repl_input_bytes", Interlocked.Read(ref s.NetReplInputBytes));
         Line(sb, "total_net_repl_output_bytes", Interlocked.Read(ref s.NetReplOutputBytes));
-        Line(sb, "instantaneous_input_kbps", m.InputKbps.ToString("F2", CultureInfo.InvariantCulture));
-        Line(sb, "instantaneous_output_kbps", m.OutputKbps.ToString("F2", CultureInfo.InvariantCulture));
+        InfoText.LineF2(sb, "instantaneous_input_kbps", m.InputKbps);
+        InfoText.LineF2(sb, "instantaneous_output_kbps", m.OutputKbps);
         Line(sb, "instantaneous_input_repl_kbps", "0.00");
         Line(sb, "instantaneous_output_repl_kbps", "0.00");
         Line(sb, "rejected_connections", s.RejectedConnections);
@@ -366,7 +434,7 @@ internal static class InfoBuilder
         Line(sb, "sync_partial_ok", s.SyncPartialOk);
         Line(sb, "sync_partial_err", s.SyncPartialErr);
         Line(sb, "expired_keys", s.ExpiredKeys);
-        Line(sb, "expired_stale_perc", s.ExpiredStalePercent.ToString("F2", CultureInfo.InvariantCulture));
+        InfoText.LineF2(sb, "expired_stale_perc", s.ExpiredStalePercent);
         Line(sb, "expired_time_cap_reached_count", s.ExpiredTimeCapReached);
         Line(sb, "expire_cycle_cpu_milliseconds", s.ExpireCycleCpuMs);
         Line(sb, "evicted_keys", s.EvictedKeys);
@@ -478,16 +546,13 @@ internal static class InfoBuilder
         return (micros / 1_000_000).ToString(CultureInfo.InvariantCulture) + "." + (micros % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
     }
 
-    private static string Percent(long part, long whole) =>
-        (whole <= 0 ? 0 : part * 100.0 / whole).ToString("F2", CultureInfo.InvariantCulture);
+    private static double Percentage(long part, long whole) => whole <= 0 ? 0 : part * 100.0 / whole;
 
-    private static string Ratio(long a, long b) =>
-        (b <= 0 ? 0 : (double)a / b).ToString("F2", CultureInfo.InvariantCulture);
+    private static double Quotient(long a, long b) => b <= 0 ? 0 : (double)a / b;
 
-    private static void Line(StringBuilder sb, string name, string value) => sb.Append(name).Append(':').Append(value).Append("\r\n");
+    private static void Line(StringBuilder sb, string name, string value) => InfoText.Line(sb, name, value);
 
-    private static void Line(StringBuilder sb, string name, long value) =>
-        sb.Append(name).Append(':').Append(value.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+    private static void Line(StringBuilder sb, string name, long value) => InfoText.Line(sb, name, value);
 
 
 }

@@ -49,8 +49,13 @@ internal static class ProcessFacts
     {
         try
         {
-            var parts = File.ReadAllText("/proc/self/statm").Split(' ');
-            return long.Parse(parts[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+            // "size resident shared ...", in pages; read into the stack (INFO memory is polled).
+            Span<byte> text = stackalloc byte[128];
+            using var file = File.OpenHandle("/proc/self/statm");
+            text = text[..RandomAccess.Read(file, text, 0)];
+            int start = text.IndexOf((byte)' ') + 1;
+            int end = text[start..].IndexOf((byte)' ');
+            return long.Parse(text.Slice(start, end < 0 ? text.Length - start : end), NumberStyles.None, CultureInfo.InvariantCulture) * Environment.SystemPageSize;
         }
         catch (IOException)
         {

@@ -277,30 +277,30 @@ internal sealed class PrimaryLink : IClientTransport
         long applied = pos?.Offset ?? 1;
         long read = pos?.ReadOffset ?? 1;
         Line(sb, "master_host", Host);
-        Line(sb, "master_port", Port.ToString(CultureInfo.InvariantCulture));
+        Line(sb, "master_port", Port);
         Line(sb, "master_link_status", State == PrimaryLinkState.Connected ? "up" : "down");
-        Line(sb, "master_last_io_seconds_ago", Current is null ? "-1" : (nowSec - (LastIoMs / 1000)).ToString(CultureInfo.InvariantCulture));
+        Line(sb, "master_last_io_seconds_ago", Current is null ? -1 : nowSec - (LastIoMs / 1000));
         Line(sb, "master_sync_in_progress", State == PrimaryLinkState.Transfer ? "1" : "0");
-        Line(sb, "slave_read_repl_offset", read.ToString(CultureInfo.InvariantCulture));
-        Line(sb, "slave_repl_offset", applied.ToString(CultureInfo.InvariantCulture));
+        Line(sb, "slave_read_repl_offset", read);
+        Line(sb, "slave_repl_offset", applied);
         if (State == PrimaryLinkState.Transfer)
         {
             long size = TransferSize;
             long got = TransferRead;
             double perc = size != 0 ? (double)got / size * 100 : 0;
-            Line(sb, "master_sync_total_bytes", size.ToString(CultureInfo.InvariantCulture));
-            Line(sb, "master_sync_read_bytes", got.ToString(CultureInfo.InvariantCulture));
-            Line(sb, "master_sync_left_bytes", (size - got).ToString(CultureInfo.InvariantCulture));
-            Line(sb, "master_sync_perc", perc.ToString("F2", CultureInfo.InvariantCulture));
-            Line(sb, "master_sync_last_io_seconds_ago", (nowSec - (TransferLastIoMs / 1000)).ToString(CultureInfo.InvariantCulture));
+            Line(sb, "master_sync_total_bytes", size);
+            Line(sb, "master_sync_read_bytes", got);
+            Line(sb, "master_sync_left_bytes", (size - got));
+            Diagnostics.InfoText.LineF2(sb, "master_sync_perc", perc);
+            Line(sb, "master_sync_last_io_seconds_ago", (nowSec - (TransferLastIoMs / 1000)));
         }
 
         if (State != PrimaryLinkState.Connected)
         {
-            Line(sb, "master_link_down_since_seconds", DownSinceMs == 0 ? "-1" : (nowSec - (DownSinceMs / 1000)).ToString(CultureInfo.InvariantCulture));
+            Line(sb, "master_link_down_since_seconds", DownSinceMs == 0 ? -1 : nowSec - (DownSinceMs / 1000));
         }
 
-        Line(sb, "slave_priority", _server.Config.Store.GetNumber("replica-priority").ToString(CultureInfo.InvariantCulture));
+        Line(sb, "slave_priority", _server.Config.Store.GetNumber("replica-priority"));
         Line(sb, "slave_read_only", _server.Config.ReplicaReadOnly ? "1" : "0");
         Line(sb, "replica_announced", _server.Config.Store.GetBool("replica-announced") ? "1" : "0");
 
@@ -310,7 +310,7 @@ internal sealed class PrimaryLink : IClientTransport
         {
             // The snapshot is loaded as it arrives: keys read so far (updated every
             // loading-process-events-interval-bytes).
-            Line(sb, "master_sync_loaded_keys", _server.LoadingProgress.LastLoadKeysLoaded.ToString(CultureInfo.InvariantCulture));
+            Line(sb, "master_sync_loaded_keys", _server.LoadingProgress.LastLoadKeysLoaded);
         }
 
         if (State != PrimaryLinkState.Connected)
@@ -623,5 +623,7 @@ internal sealed class PrimaryLink : IClientTransport
         return Cached is { } cached ? new ReplSaveInfo(cached.Db, _server.Replication.ReplId, _server.Replication.Offset) : null;
     };
 
-    private static void Line(StringBuilder sb, string name, string value) => sb.Append(name).Append(':').Append(value).Append("\r\n");
+    private static void Line(StringBuilder sb, string name, string value) => Diagnostics.InfoText.Line(sb, name, value);
+
+    private static void Line(StringBuilder sb, string name, long value) => Diagnostics.InfoText.Line(sb, name, value);
 }

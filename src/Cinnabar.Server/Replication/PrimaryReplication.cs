@@ -306,10 +306,10 @@ internal sealed class PrimaryReplication
     {
         var inv = CultureInfo.InvariantCulture;
         long nowSec = _server.NowMs / 1000;
-        Line(sb, "connected_slaves", State.Replicas.Count.ToString(inv));
+        Line(sb, "connected_slaves", State.Replicas.Count);
         if (_server.Config.MinReplicasToWrite > 0 && _server.Config.MinReplicasMaxLag > 0)
         {
-            Line(sb, "min_slaves_good_slaves", Acks.GoodReplicas().ToString(inv));
+            Line(sb, "min_slaves_good_slaves", Acks.GoodReplicas());
         }
 
         int id = 0;
@@ -323,12 +323,12 @@ internal sealed class PrimaryReplication
         Line(sb, "master_failover_state", Failover.StateName);
         Line(sb, "master_replid", State.ReplId);
         Line(sb, "master_replid2", State.ReplId2);
-        Line(sb, "master_repl_offset", State.Offset.ToString(inv));
-        Line(sb, "second_repl_offset", State.SecondReplIdOffset.ToString(inv));
+        Line(sb, "master_repl_offset", State.Offset);
+        Line(sb, "second_repl_offset", State.SecondReplIdOffset);
         Line(sb, "repl_backlog_active", State.HasBacklog ? "1" : "0");
-        Line(sb, "repl_backlog_size", State.BacklogSize.ToString(inv));
-        Line(sb, "repl_backlog_first_byte_offset", State.BacklogFirstByteOffset.ToString(inv));
-        Line(sb, "repl_backlog_histlen", State.HistLen.ToString(inv));
+        Line(sb, "repl_backlog_size", State.BacklogSize);
+        Line(sb, "repl_backlog_first_byte_offset", State.BacklogFirstByteOffset);
+        Line(sb, "repl_backlog_histlen", State.HistLen);
 
         // Cinnabar's additions (after all of Redis's fields, under names no Redis tool parses):
         // what each replica link is doing and what the primary holds for it.
@@ -361,7 +361,9 @@ internal sealed class PrimaryReplication
         }
     }
 
-    private static void Line(StringBuilder sb, string name, string value) => sb.Append(name).Append(':').Append(value).Append("\r\n");
+    private static void Line(StringBuilder sb, string name, string value) => Diagnostics.InfoText.Line(sb, name, value);
+
+    private static void Line(StringBuilder sb, string name, long value) => Diagnostics.InfoText.Line(sb, name, value);
 
     private void Attach(ReplicaLink link)
     {
