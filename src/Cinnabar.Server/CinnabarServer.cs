@@ -109,6 +109,9 @@ internal sealed class CinnabarServer
     /// <summary>Changes since the last save (Redis's server.dirty).</summary>
     public long Dirty { get; set; }
 
+    /// <summary>The client event loop, once the host has started one (Linux x64); null with the runtime's async sockets.</summary>
+    public Networking.EventLoop? Loop { get; set; }
+
     /// <summary>True while this server replicates from a primary.</summary>
     public bool IsReplica { get; set; }
 

@@ -280,6 +280,10 @@ internal sealed class ServerHost : IAsyncDisposable
         if (_loop is not null)
         {
             _loop.Unhandled = e => Server.Log.Warning($"Client dropped after an internal error: {e.GetType().Name}: {e.Message}");
+            lock (Server.Gate)
+            {
+                Server.Loop = _loop;
+            }
         }
 
         lock (_listeners)

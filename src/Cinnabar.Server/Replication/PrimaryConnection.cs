@@ -3,27 +3,42 @@
 // for the RDB transfer, and whatever has arrived for the command stream. Reads are async and
 // never hold the executor gate; writes are small (handshake commands, REPLCONF ACK) and go out
 // under a lock of their own, so the cron can send an ACK while the reader waits for data.
+// With the client event loop (Linux x64) the socket is a LoopSocket from its creation on, and
+// once the command stream flows the loop itself reads it (PrimaryStreamApplier), as Redis's one
+// thread does; without the loop it is the runtime's Socket with its async operations.
 using System.Net.Sockets;
 using System.Text;
+
+using Cinnabar.Server.Networking;
 
 namespace Cinnabar.Server.Replication;
 
 /// <summary>A buffered connection to the primary.</summary>
 internal sealed class PrimaryConnection : IDisposable
 {
-    private readonly Socket _socket;
+    private readonly EventLoop? _loop;
+    private readonly Socket? _socket;
     private readonly Diagnostics.ServerStats _stats;
     private readonly object _sendLock = new();
+    private LoopSocket? _loopSocket;
     private byte[] _buffer = new byte[64 * 1024];
     private int _start;
     private int _end;
     private int _closed;
 
-    public PrimaryConnection(Socket socket, Diagnostics.ServerStats stats)
+    /// <summary>A connection on <paramref name="loop"/> when there is one, else on the runtime's sockets.</summary>
+    public PrimaryConnection(EventLoop? loop, Diagnostics.ServerStats stats)
     {
-        _socket = socket;
+        _loop = loop;
         _stats = stats;
+        if (loop is null)
+        {
+            _socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        }
     }
+
+    /// <summary>The event loop's socket (null on the runtime's sockets or before the connect).</summary>
+    public LoopSocket? LoopSocket => Volatile.Read(ref _loopSocket);
 
     /// <summary>Bytes received in total (INFO's replication input counters).</summary>
     public long BytesRead { get; private set; }
@@ -36,6 +51,18 @@ internal sealed class PrimaryConnection : IDisposable
 
     /// <summary>Bytes buffered and not consumed yet.</summary>
     public int Buffered => _end - _start;
+
+    /// <summary>Connects; throws SocketException, or ObjectDisposedException when closed meanwhile (the connect timed out).</summary>
+    public async Task ConnectAsync(string host, int port)
+    {
+        if (_socket is not null)
+        {
+            await _socket.ConnectAsync(host, port).ConfigureAwait(false);
+            return;
+        }
+
+        await Networking.LoopSocket.ConnectAsync(_loop!, host, port, Attach).ConfigureAwait(false);
+    }
 
     /// <summary>Reads one line without its CR LF (connSyncReadLine). Throws IOException when the peer closes.</summary>
     public async ValueTask<string> ReadLineAsync(CancellationToken token)
@@ -89,20 +116,7 @@ internal sealed class PrimaryConnection : IDisposable
     {
         if (_start == _end)
         {
-            _socket.ReceiveTimeout = timeoutMs;
-            int got;
-            try
-            {
-                got = _socket.Receive(destination);
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
-            {
-                throw new IOException("timeout reading from the primary", e);
-            }
-            finally
-            {
-                _socket.ReceiveTimeout = 0;
-            }
+            int got = _socket is null ? Connected.Receive(destination, timeoutMs) : ReceiveBlocking(_socket, destination, timeoutMs);
 
             if (got == 0)
             {
@@ -156,6 +170,46 @@ internal sealed class PrimaryConnection : IDisposable
     /// <summary>Reads more bytes after what is buffered (compacting or growing the buffer first).</summary>
     public async ValueTask FillAsync(CancellationToken token)
     {
+        MakeRoom();
+        int n = _socket is not null
+            ? await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, token).ConfigureAwait(false)
+            : await Connected.ReceiveAsync(_buffer.AsMemory(_end)).ConfigureAwait(false);
+        if (n == 0)
+        {
+            throw new IOException("connection lost");
+        }
+
+        Received(n);
+    }
+
+    /// <summary>
+    /// One non-blocking read after what is buffered (the event loop's stream handler): bytes
+    /// read, 0 when the primary closed, -1 when nothing is available, -2 on an error.
+    /// </summary>
+    public int FillNow()
+    {
+        MakeRoom();
+        int n;
+        try
+        {
+            n = Connected.TryReceive(_buffer.AsSpan(_end));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return -2;
+        }
+
+        if (n > 0)
+        {
+            Received(n);
+        }
+
+        return n;
+    }
+
+    // Compacts the buffer, or doubles it when it is more than half full of unconsumed bytes.
+    private void MakeRoom()
+    {
         if (_start > 0 && _start == _end)
         {
             _start = _end = 0;
@@ -170,13 +224,10 @@ internal sealed class PrimaryConnection : IDisposable
             _start = 0;
             _end = pending;
         }
+    }
 
-        int n = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, token).ConfigureAwait(false);
-        if (n == 0)
-        {
-            throw new IOException("connection lost");
-        }
-
+    private void Received(int n)
+    {
         _end += n;
         BytesRead += n;
         Interlocked.Add(ref _stats.NetReplInputBytes, n);
@@ -190,6 +241,12 @@ internal sealed class PrimaryConnection : IDisposable
         {
             try
             {
+                if (_socket is null)
+                {
+                    Connected.Send(bytes);
+                    return true;
+                }
+
                 while (!bytes.IsEmpty)
                 {
                     int n = _socket.Send(bytes);
@@ -229,6 +286,12 @@ internal sealed class PrimaryConnection : IDisposable
             return;
         }
 
+        if (_socket is null)
+        {
+            LoopSocket?.Close();
+            return;
+        }
+
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -242,4 +305,35 @@ internal sealed class PrimaryConnection : IDisposable
     }
 
     public void Dispose() => Close();
+
+    // The loop socket once connected (ObjectDisposedException before, as a closed Socket throws).
+    private LoopSocket Connected => LoopSocket ?? throw new ObjectDisposedException(nameof(PrimaryConnection));
+
+    // Each socket a connect attempt creates, so that Close (a connect timeout) reaches it.
+    private void Attach(LoopSocket socket)
+    {
+        Interlocked.Exchange(ref _loopSocket, socket);
+        if (IsClosed)
+        {
+            socket.Close();
+        }
+    }
+
+    // Redis puts the socket in blocking mode with repl-timeout as the receive timeout for a diskless load.
+    private static int ReceiveBlocking(Socket socket, Span<byte> destination, int timeoutMs)
+    {
+        socket.ReceiveTimeout = timeoutMs;
+        try
+        {
+            return socket.Receive(destination);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
+        {
+            throw new IOException("timeout reading from the primary", e);
+        }
+        finally
+        {
+            socket.ReceiveTimeout = 0;
+        }
+    }
 }

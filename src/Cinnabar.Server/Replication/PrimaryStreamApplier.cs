@@ -19,6 +19,10 @@ internal sealed class PrimaryStreamApplier
     private readonly RequestParser _parser = new() { IsPrimaryLink = true, MaxBulkLength = long.MaxValue };
     private readonly CommandArgs _args = new();
 
+    // Bytes parsed but not yet forwarded (a MULTI block waiting for its EXEC), relative to the
+    // connection's unconsumed start.
+    private int _parsedAhead;
+
     public PrimaryStreamApplier(CinnabarServer server, PrimaryLink link, PrimaryConnection conn, int generation)
     {
         _server = server;
@@ -27,12 +31,27 @@ internal sealed class PrimaryStreamApplier
         _generation = generation;
     }
 
-    /// <summary>Applies commands until the connection fails; returns why ("protocol error: ..." for a broken stream), or null.</summary>
-    public async Task<string?> RunAsync()
+    private enum PassOutcome
     {
-        // Bytes parsed but not yet forwarded (a MULTI block waiting for its EXEC), relative to
-        // the connection's unconsumed start.
-        int parsedAhead = 0;
+        // Everything complete in the buffer was applied: read more.
+        Continue,
+
+        // A CLIENT PAUSE postponed a write from the primary: wait for the unblock, then pass again.
+        Blocked,
+
+        // The attempt is obsolete or the stream is broken: stop.
+        Stop,
+    }
+
+    /// <summary>
+    /// Applies commands until the connection fails; returns why ("protocol error: ..." for a
+    /// broken stream), or null. With the client event loop (Linux), the loop thread reads and
+    /// applies the stream, as Redis's one thread does: the keyspace events, replies to
+    /// MONITOR/Pub/Sub clients and the bytes for sub-replicas it produces are written by that
+    /// same thread in the same pass, with no hand-over to another thread per read.
+    /// </summary>
+    public Task<string?> RunAsync()
+    {
         lock (_server.Gate)
         {
             if (_link.Current is { } cur)
@@ -45,40 +64,32 @@ internal sealed class PrimaryStreamApplier
         // applies it, under the gate that pass takes anyway, with the clock reading that opens
         // its batch: not by a callback taking the gate once more on every read.
         _conn.OnRead = null;
-        bool justRead = false;
+        if (_server.Loop is { } loop && _conn.LoopSocket is { } socket)
+        {
+            var driver = new LoopDriver(this, loop, socket);
+            loop.Post(driver.Start);
+            return driver.Done;
+        }
 
+        return RunOnSocketAsync();
+    }
+
+    // The stream read with the runtime's async sockets (no event loop).
+    private async Task<string?> RunOnSocketAsync()
+    {
+        bool justRead = false;
         while (true)
         {
-            TaskCompletionSource? unblocked = null;
-            lock (_server.Gate)
+            TaskCompletionSource? unblocked = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            var signal = unblocked;
+            var outcome = Pass(justRead, () => signal.TrySetResult(), out string? why);
+            justRead = false;
+            if (outcome == PassOutcome.Stop)
             {
-                if (_link.Generation != _generation || _link.Client is not { } client || _link.Current is not { } pos)
-                {
-                    return null;
-                }
-
-                // Bytes read = applied + still buffered, set in the same step that applies them,
-                // so INFO never sees bytes read but not yet applied (one event-loop pass in Redis).
-                pos.ReadOffset = pos.Offset + _conn.Buffered;
-                string? error = ApplyBuffered(client, pos, ref parsedAhead, justRead);
-                justRead = false;
-                if (error is not null)
-                {
-                    _server.Log.Warning($"Protocol error from MASTER: {error}");
-                    _link.DownReason = "protocol error: " + error;
-                    return "protocol error: " + error;
-                }
-
-                if (client.Blocked)
-                {
-                    // CLIENT PAUSE postponed a write from the primary: it runs again when released.
-                    unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    var signal = unblocked;
-                    client.Unblock = () => signal.TrySetResult();
-                }
+                return why;
             }
 
-            if (unblocked is not null)
+            if (outcome == PassOutcome.Blocked)
             {
                 await unblocked.Task.ConfigureAwait(false);
                 continue;
@@ -94,6 +105,40 @@ internal sealed class PrimaryStreamApplier
                 return null;
             }
         }
+    }
+
+    // One pass over what is buffered, under the gate (one event-loop pass in Redis).
+    private PassOutcome Pass(bool justRead, Action onUnblock, out string? why)
+    {
+        why = null;
+        lock (_server.Gate)
+        {
+            if (_link.Generation != _generation || _link.Client is not { } client || _link.Current is not { } pos)
+            {
+                return PassOutcome.Stop;
+            }
+
+            // Bytes read = applied + still buffered, set in the same step that applies them,
+            // so INFO never sees bytes read but not yet applied.
+            pos.ReadOffset = pos.Offset + _conn.Buffered;
+            string? error = ApplyBuffered(client, pos, ref _parsedAhead, justRead);
+            if (error is not null)
+            {
+                _server.Log.Warning($"Protocol error from MASTER: {error}");
+                _link.DownReason = "protocol error: " + error;
+                why = "protocol error: " + error;
+                return PassOutcome.Stop;
+            }
+
+            if (client.Blocked)
+            {
+                // CLIENT PAUSE postponed a write from the primary: it runs again when released.
+                client.Unblock = onUnblock;
+                return PassOutcome.Blocked;
+            }
+        }
+
+        return PassOutcome.Continue;
     }
 
     // Runs every complete command in the buffer (caller holds the gate). Returns a protocol
@@ -187,5 +232,113 @@ internal sealed class PrimaryStreamApplier
         string command = client.LastCommand == "NULL" ? "<unknown>" : client.LastCommand;
         _server.Stats.UnexpectedErrorReplies++;
         _server.Log.Warning($"== CRITICAL == This replica is sending an error to its master: '{text}' after processing the command '{command}'");
+    }
+
+    // The stream on the client event loop: level-triggered reads of the primary's socket, one
+    // read per readiness event, each followed by a pass. A close from elsewhere (REPLICAOF,
+    // repl-timeout) reaches the driver through the socket's OnClosed, on the loop.
+    private sealed class LoopDriver : Networking.LoopSocket.IStreamHandler
+    {
+        private readonly PrimaryStreamApplier _applier;
+        private readonly Networking.EventLoop _loop;
+        private readonly Networking.LoopSocket _socket;
+        private readonly TaskCompletionSource<string?> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private bool _finished;
+
+        public LoopDriver(PrimaryStreamApplier applier, Networking.EventLoop loop, Networking.LoopSocket socket)
+        {
+            _applier = applier;
+            _loop = loop;
+            _socket = socket;
+        }
+
+        public Task<string?> Done => _done.Task;
+
+        private PrimaryConnection Conn => _applier._conn;
+
+        // On the loop: watch the socket, then apply what already arrived with the transfer.
+        public void Start()
+        {
+            _socket.Watch(this);
+            if (!_finished)
+            {
+                RunPass(justRead: false);
+            }
+        }
+
+        public void OnReadable()
+        {
+            if (_finished)
+            {
+                return;
+            }
+
+            int n = Conn.FillNow();
+            if (n == -1)
+            {
+                return;
+            }
+
+            if (n <= 0)
+            {
+                // The primary closed the link, or it failed.
+                Finish(null);
+                return;
+            }
+
+            RunPass(justRead: true);
+        }
+
+        public void OnClosed() => Finish(null);
+
+        private void RunPass(bool justRead)
+        {
+            PassOutcome outcome;
+            string? why;
+            try
+            {
+                outcome = _applier.Pass(justRead, () => _loop.Post(Resume), out why);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                _applier._server.Log.Warning($"Replication link error: {e.GetType().Name}: {e.Message}");
+                Finish("protocol error: " + e.Message);
+                Conn.Close();
+                return;
+            }
+
+            if (outcome == PassOutcome.Stop)
+            {
+                Finish(why);
+            }
+            else if (outcome == PassOutcome.Blocked)
+            {
+                // Level-triggered: stop reading until the pause lets the postponed write run.
+                _socket.SetReading(false);
+            }
+        }
+
+        private void Resume()
+        {
+            if (_finished)
+            {
+                return;
+            }
+
+            _socket.SetReading(true);
+            RunPass(justRead: false);
+        }
+
+        private void Finish(string? why)
+        {
+            if (_finished)
+            {
+                return;
+            }
+
+            _finished = true;
+            _socket.Unwatch();
+            _done.TrySetResult(why);
+        }
     }
 }

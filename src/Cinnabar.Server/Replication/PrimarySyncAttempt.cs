@@ -84,8 +84,7 @@ internal sealed class PrimarySyncAttempt
     // (the reconnect has been launched already) or when the attempt is obsolete.
     private async Task<bool> SyncAsync()
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var conn = new PrimaryConnection(socket, _server.Stats);
+        var conn = new PrimaryConnection(_server.Loop, _server.Stats);
         lock (_server.Gate)
         {
             if (!Current)
@@ -103,7 +102,7 @@ internal sealed class PrimarySyncAttempt
 
         try
         {
-            await socket.ConnectAsync(_host, _port).ConfigureAwait(false);
+            await conn.ConnectAsync(_host, _port).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
