@@ -140,18 +140,29 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
     /// <summary>Blocking read with a timeout (a diskless load's thread): the count, 0 at end of stream; throws IOException on timeout.</summary>
     public int Receive(Span<byte> buffer, int timeoutMs)
     {
-        while (true)
+        // The descriptor stays ours for the whole wait: a Close meanwhile shuts it down, which
+        // ends the poll, and releases it only after this returns.
+        bool added = false;
+        _handle.DangerousAddRef(ref added);
+        try
         {
-            int n = TryReceive(buffer);
-            if (n != -1)
+            while (true)
             {
-                return n;
-            }
+                int n = TryReceive(buffer);
+                if (n != -1)
+                {
+                    return n;
+                }
 
-            if (!Poll(PollIn, timeoutMs))
-            {
-                throw new IOException("timeout reading from the primary");
+                if (!Poll(PollIn, timeoutMs))
+                {
+                    throw new IOException("timeout reading from the primary");
+                }
             }
+        }
+        finally
+        {
+            _handle.DangerousRelease();
         }
     }
 
@@ -243,18 +254,19 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
     public void Unwatch()
     {
         _stream = null;
-        if (_token != 0 && !IsClosed)
-        {
-            _loop.Modify(_fd, _token, 0);
-        }
+        Disarm();
     }
 
     /// <summary>Pauses (false) or resumes (true) readable events for the stream handler (loop thread).</summary>
     public void SetReading(bool reading)
     {
-        if (_token != 0 && !IsClosed)
+        if (!reading)
         {
-            _loop.Modify(_fd, _token, reading ? EventLoop.In : 0);
+            Disarm();
+        }
+        else if (!IsClosed)
+        {
+            Arm(EventLoop.In);
         }
     }
 
@@ -298,8 +310,10 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
             return;
         }
 
-        // One-shot wait: stop watching, then let the waiter retry its call.
-        _loop.Modify(_fd, _token, 0);
+        // One-shot wait: stop watching, then let the waiter retry its call. The descriptor
+        // leaves the set rather than staying with no events, for epoll reports a hang-up or an
+        // error whatever it is asked for, and nobody may be waiting to read it yet.
+        Disarm();
         var waiter = _waiter;
         _waiter = null;
         waiter?.TrySetResult();
@@ -383,14 +397,20 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
         }
     }
 
-    // Loop thread, after Close: forget the descriptor, wake whoever waits, then release it.
-    private void Finish()
+    // Loop thread: takes the descriptor out of the loop's set (it is added again by the next Arm).
+    private void Disarm()
     {
         if (_token != 0)
         {
             _loop.Remove(_fd, _token);
             _token = 0;
         }
+    }
+
+    // Loop thread, after Close: forget the descriptor, wake whoever waits, then release it.
+    private void Finish()
+    {
+        Disarm();
 
         var waiter = _waiter;
         _waiter = null;
