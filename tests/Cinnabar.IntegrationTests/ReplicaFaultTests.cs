@@ -51,7 +51,7 @@ public class ReplicaFaultTests
         }
 
         // Stopping the retries (the fake keeps failing) leaves no temp file and no dump.rdb behind.
-        Assert.Equal("+OK\r\n", await r.CommandAsync("REPLICAOF", "NO", "ONE"));
+        Assert.Equal("+OK\r\n", await BetweenLoads("REPLICAOF", "NO", "ONE"));
         await ReplicationNode.WaitForAsync(() => Task.FromResult(Directory.GetFiles(replica.Dir, "temp-*.rdb").Length == 0), "temp files to be removed");
         Assert.False(File.Exists(Path.Combine(replica.Dir, "dump.rdb")));
         Assert.Equal(":2\r\n", await BetweenLoads("DBSIZE"));

@@ -95,18 +95,11 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
 
             var s = new LoopSocket(loop, fd);
             started(s);
-            int one = 1;
-            _ = setsockopt(fd, IpProtoTcp, TcpNoDelay, ref one, sizeof(int));
-            byte[] sockaddr = SocketAddressOf(address, port);
-            int errno = 0;
-            if (connect(fd, ref sockaddr[0], sockaddr.Length) != 0)
+            int errno = s.StartConnect(SocketAddressOf(address, port));
+            if (errno == EInProgress)
             {
-                errno = Marshal.GetLastPInvokeError();
-                if (errno == EInProgress)
-                {
-                    await s.WaitAsync(EventLoop.Out).ConfigureAwait(false);
-                    errno = s.PendingError();
-                }
+                await s.WaitAsync(EventLoop.Out).ConfigureAwait(false);
+                errno = s.PendingError();
             }
 
             if (errno == 0)
@@ -421,16 +414,39 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
         _handle.Dispose();
     }
 
+    // Sets TCP_NODELAY and starts the non-blocking connect: 0, EINPROGRESS or the error. The
+    // descriptor is held meanwhile (a Close from a timeout may run at any moment).
+    private int StartConnect(byte[] sockaddr)
+    {
+        bool added = false;
+        _handle.DangerousAddRef(ref added);
+        try
+        {
+            int one = 1;
+            _ = setsockopt(_fd, IpProtoTcp, TcpNoDelay, ref one, sizeof(int));
+            return connect(_fd, ref sockaddr[0], sockaddr.Length) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    // The connect's outcome (SO_ERROR) once the socket is writable; ObjectDisposedException if closed.
     private int PendingError()
     {
-        if (IsClosed)
+        bool added = false;
+        _handle.DangerousAddRef(ref added);
+        try
         {
-            return 0;
+            int error = 0;
+            int length = sizeof(int);
+            return getsockopt(_fd, SolSocket, SoError, ref error, ref length) == 0 ? error : Marshal.GetLastPInvokeError();
         }
-
-        int error = 0;
-        int length = sizeof(int);
-        return getsockopt(_fd, SolSocket, SoError, ref error, ref length) == 0 ? error : Marshal.GetLastPInvokeError();
+        finally
+        {
+            _handle.DangerousRelease();
+        }
     }
 
     // Blocks the calling thread until the socket is ready for the events or the timeout passes.
