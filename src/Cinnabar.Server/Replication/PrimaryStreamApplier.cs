@@ -78,11 +78,15 @@ internal sealed class PrimaryStreamApplier
     private async Task<string?> RunOnSocketAsync()
     {
         bool justRead = false;
+        TaskCompletionSource? unblocked = null;
+        Func<Action> unblocker = () =>
+        {
+            var signal = unblocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return () => signal.TrySetResult();
+        };
         while (true)
         {
-            TaskCompletionSource? unblocked = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            var signal = unblocked;
-            var outcome = Pass(justRead, () => signal.TrySetResult(), out string? why);
+            var outcome = Pass(justRead, unblocker, out string? why);
             justRead = false;
             if (outcome == PassOutcome.Stop)
             {
@@ -91,7 +95,7 @@ internal sealed class PrimaryStreamApplier
 
             if (outcome == PassOutcome.Blocked)
             {
-                await unblocked.Task.ConfigureAwait(false);
+                await unblocked!.Task.ConfigureAwait(false);
                 continue;
             }
 
@@ -107,8 +111,9 @@ internal sealed class PrimaryStreamApplier
         }
     }
 
-    // One pass over what is buffered, under the gate (one event-loop pass in Redis).
-    private PassOutcome Pass(bool justRead, Action onUnblock, out string? why)
+    // One pass over what is buffered, under the gate (one event-loop pass in Redis). When a
+    // CLIENT PAUSE postpones a write, unblocker() gives what the unpause calls.
+    private PassOutcome Pass(bool justRead, Func<Action> unblocker, out string? why)
     {
         why = null;
         lock (_server.Gate)
@@ -133,7 +138,7 @@ internal sealed class PrimaryStreamApplier
             if (client.Blocked)
             {
                 // CLIENT PAUSE postponed a write from the primary: it runs again when released.
-                client.Unblock = onUnblock;
+                client.Unblock = unblocker();
                 return PassOutcome.Blocked;
             }
         }
@@ -243,6 +248,9 @@ internal sealed class PrimaryStreamApplier
         private readonly Networking.EventLoop _loop;
         private readonly Networking.LoopSocket _socket;
         private readonly TaskCompletionSource<string?> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // What a CLIENT PAUSE's release calls, made once (a pass runs for every read).
+        private readonly Func<Action> _unblocker;
         private bool _finished;
 
         public LoopDriver(PrimaryStreamApplier applier, Networking.EventLoop loop, Networking.LoopSocket socket)
@@ -250,6 +258,8 @@ internal sealed class PrimaryStreamApplier
             _applier = applier;
             _loop = loop;
             _socket = socket;
+            Action resume = () => _loop.Post(Resume);
+            _unblocker = () => resume;
         }
 
         public Task<string?> Done => _done.Task;
@@ -297,7 +307,7 @@ internal sealed class PrimaryStreamApplier
             string? why;
             try
             {
-                outcome = _applier.Pass(justRead, () => _loop.Post(Resume), out why);
+                outcome = _applier.Pass(justRead, _unblocker, out why);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
