@@ -70,6 +70,7 @@ public class IntrospectionTests
     [InlineData("memory")]
     [InlineData("stats")]
     [InlineData("clients")]
+    [InlineData("cpu")]
     public void InfoSectionsPolledByMonitoringAllocateLittle(string section)
     {
         // Exporters and benchmarks poll INFO many times a second; what each call allocates
@@ -103,6 +104,42 @@ public class IntrospectionTests
         }
 
         Assert.True(allocated < 512, $"INFO {section} allocated {allocated} bytes per call");
+    }
+
+    [Fact]
+    public void InfoCpuCountsTheProcessAndTheCommandThreadSeparately()
+    {
+        // getrusage as Redis: RUSAGE_SELF for the process, RUSAGE_THREAD for the thread that
+        // runs commands (here the test's thread), "%ld.%06ld" seconds.
+        var h = new ServerHarness();
+        static double Field(string info, string name)
+        {
+            var m = Regex.Match(info, name + ":([0-9]+\\.[0-9]{6})\r\n");
+            Assert.True(m.Success, name);
+            return double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        string first = h.Run("INFO", "cpu");
+        Assert.True(Field(first, "used_cpu_user_main_thread") <= Field(first, "used_cpu_user"));
+        Assert.True(Field(first, "used_cpu_sys_main_thread") <= Field(first, "used_cpu_sys"));
+
+        // Work on this thread shows in its own figure.
+        double before = Field(first, "used_cpu_user_main_thread") + Field(first, "used_cpu_sys_main_thread");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        double after = before;
+        long sink = 0;
+        while (after <= before && DateTime.UtcNow < deadline)
+        {
+            for (int i = 0; i < 1_000_000; i++)
+            {
+                sink += i ^ (sink >> 3);
+            }
+
+            string info = h.Run("INFO", "cpu");
+            after = Field(info, "used_cpu_user_main_thread") + Field(info, "used_cpu_sys_main_thread");
+        }
+
+        Assert.True(after > before, $"main thread CPU stayed at {before} ({sink})");
     }
 
     [Fact]

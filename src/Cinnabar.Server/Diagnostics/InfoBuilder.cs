@@ -477,17 +477,18 @@ internal static class InfoBuilder
         server.PrimaryReplication.AppendInfo(sb);
     }
 
+    // Redis's getrusage(RUSAGE_SELF) and, for the main thread, RUSAGE_THREAD: INFO runs on the
+    // command thread (the event loop's), so its own figures are the "main thread" ones.
     private static void Cpu(StringBuilder sb)
     {
-        using var p = Process.GetCurrentProcess();
-        string sys = Seconds(p.PrivilegedProcessorTime);
-        string user = Seconds(p.UserProcessorTime);
-        Line(sb, "used_cpu_sys", sys);
-        Line(sb, "used_cpu_user", user);
+        var (processUser, processSys) = ProcessFacts.CpuTimes(thread: false);
+        var (threadUser, threadSys) = ProcessFacts.CpuTimes(thread: true);
+        SecondsLine(sb, "used_cpu_sys", processSys);
+        SecondsLine(sb, "used_cpu_user", processUser);
         Line(sb, "used_cpu_sys_children", "0.000000");
         Line(sb, "used_cpu_user_children", "0.000000");
-        Line(sb, "used_cpu_sys_main_thread", sys);
-        Line(sb, "used_cpu_user_main_thread", user);
+        SecondsLine(sb, "used_cpu_sys_main_thread", threadSys);
+        SecondsLine(sb, "used_cpu_user_main_thread", threadUser);
     }
 
     private static void CommandStats(IEnumerable<CommandSpec> commands, StringBuilder sb)
@@ -540,11 +541,9 @@ internal static class InfoBuilder
     private static string SafeName(string s) =>
         s.IndexOfAny([':', '\r', '\n', '#']) < 0 ? s : s.Replace(':', '_').Replace('\r', '_').Replace('\n', '_').Replace('#', '_');
 
-    private static string Seconds(TimeSpan t)
-    {
-        long micros = t.Ticks / 10;
-        return (micros / 1_000_000).ToString(CultureInfo.InvariantCulture) + "." + (micros % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
-    }
+    // "%ld.%06ld" of a struct timeval, from microseconds.
+    private static void SecondsLine(StringBuilder sb, string name, long micros) =>
+        sb.Append(name).Append(':').Append(CultureInfo.InvariantCulture, $"{micros / 1_000_000}.{micros % 1_000_000:D6}").Append("\r\n");
 
     private static double Percentage(long part, long whole) => whole <= 0 ? 0 : part * 100.0 / whole;
 
