@@ -184,10 +184,17 @@ public class IntrospectionTests
     [Fact]
     public void BytesToHumanMatchesRedis()
     {
-        Assert.Equal("1023B", Diagnostics.ProcessFacts.BytesToHuman(1023));
-        Assert.Equal("1.00K", Diagnostics.ProcessFacts.BytesToHuman(1024));
-        Assert.Equal("943.15K", Diagnostics.ProcessFacts.BytesToHuman(965784));
-        Assert.Equal("23.54G", Diagnostics.ProcessFacts.BytesToHuman(25276514304));
+        static string Human(long n)
+        {
+            var sb = new System.Text.StringBuilder();
+            Diagnostics.InfoText.HumanLine(sb, "x", n);
+            return sb.ToString();
+        }
+
+        Assert.Equal("x:1023B\r\n", Human(1023));
+        Assert.Equal("x:1.00K\r\n", Human(1024));
+        Assert.Equal("x:943.15K\r\n", Human(965784));
+        Assert.Equal("x:23.54G\r\n", Human(25276514304));
     }
 
     [Fact]

@@ -5,12 +5,13 @@
 // "default" is the sections Redis prints without arguments; "all" adds commandstats and
 // latencystats; "everything" adds module sections (none here). Section names match in any case.
 using System.Buffers;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
 using Cinnabar.Protocol;
 using Cinnabar.Server.Commands;
+
+using static Cinnabar.Server.Diagnostics.InfoText;
 
 namespace Cinnabar.Server.Diagnostics;
 
@@ -294,21 +295,21 @@ internal static class InfoBuilder
         var gc = GC.GetGCMemoryInfo();
         long committed = Math.Max(gc.TotalCommittedBytes, used);
         Line(sb, "used_memory", used);
-        InfoText.HumanLine(sb, "used_memory_human", used);
+        HumanLine(sb, "used_memory_human", used);
         Line(sb, "used_memory_rss", rss);
-        InfoText.HumanLine(sb, "used_memory_rss_human", rss);
+        HumanLine(sb, "used_memory_rss_human", rss);
         Line(sb, "used_memory_peak", peak);
-        InfoText.HumanLine(sb, "used_memory_peak_human", peak);
-        InfoText.PercentLine(sb, "used_memory_peak_perc", Percentage(used, peak));
+        HumanLine(sb, "used_memory_peak_human", peak);
+        PercentLine(sb, "used_memory_peak_perc", Percentage(used, peak));
         Line(sb, "used_memory_overhead", overhead);
         Line(sb, "used_memory_startup", startup);
         Line(sb, "used_memory_dataset", dataset);
-        InfoText.PercentLine(sb, "used_memory_dataset_perc", Percentage(dataset, netUsed <= 0 ? 1 : netUsed));
+        PercentLine(sb, "used_memory_dataset_perc", Percentage(dataset, netUsed <= 0 ? 1 : netUsed));
         Line(sb, "allocator_allocated", used);
         Line(sb, "allocator_active", committed);
         Line(sb, "allocator_resident", committed);
         Line(sb, "total_system_memory", sys);
-        InfoText.HumanLine(sb, "total_system_memory_human", sys);
+        HumanLine(sb, "total_system_memory_human", sys);
         Line(sb, "used_memory_lua", 0);
         Line(sb, "used_memory_vm_eval", 0);
         Line(sb, "used_memory_lua_human", "0B");
@@ -325,13 +326,13 @@ internal static class InfoBuilder
         Line(sb, "maxmemory", 0);
         Line(sb, "maxmemory_human", "0B");
         Line(sb, "maxmemory_policy", "noeviction");
-        InfoText.LineF2(sb, "allocator_frag_ratio", Quotient(committed, used));
+        LineF2(sb, "allocator_frag_ratio", Quotient(committed, used));
         Line(sb, "allocator_frag_bytes", committed - used);
-        InfoText.LineF2(sb, "allocator_rss_ratio", Quotient(committed, committed));
+        LineF2(sb, "allocator_rss_ratio", Quotient(committed, committed));
         Line(sb, "allocator_rss_bytes", 0);
-        InfoText.LineF2(sb, "rss_overhead_ratio", Quotient(rss, committed));
+        LineF2(sb, "rss_overhead_ratio", Quotient(rss, committed));
         Line(sb, "rss_overhead_bytes", rss - committed);
-        InfoText.LineF2(sb, "mem_fragmentation_ratio", Quotient(rss, used));
+        LineF2(sb, "mem_fragmentation_ratio", Quotient(rss, used));
         Line(sb, "mem_fragmentation_bytes", rss - used);
         Line(sb, "mem_not_counted_for_evict", 0);
         // Redis 7.0's getMemoryOverheadData: the shared buffer is the backlog's up to
@@ -375,7 +376,7 @@ internal static class InfoBuilder
         Line(sb, "current_cow_size_age", 0);
         var snapshot = server.ActiveSnapshot;
         long processed = snapshot?.KeysWritten ?? 0, total = snapshot?.KeysTotal ?? 0;
-        InfoText.LineF2(sb, "current_fork_perc", total == 0 ? 0 : processed * 100.0 / total);
+        LineF2(sb, "current_fork_perc", total == 0 ? 0 : processed * 100.0 / total);
         Line(sb, "current_save_keys_processed", processed);
         Line(sb, "current_save_keys_total", total);
         Line(sb, "rdb_changes_since_last_save", server.Dirty);
@@ -425,8 +426,8 @@ internal static class InfoBuilder
         Line(sb, "total_net_output_bytes", Interlocked.Read(ref s.NetOutputBytes));
         Line(sb, "total_net_repl_input_bytes", Interlocked.Read(ref s.NetReplInputBytes));
         Line(sb, "total_net_repl_output_bytes", Interlocked.Read(ref s.NetReplOutputBytes));
-        InfoText.LineF2(sb, "instantaneous_input_kbps", m.InputKbps);
-        InfoText.LineF2(sb, "instantaneous_output_kbps", m.OutputKbps);
+        LineF2(sb, "instantaneous_input_kbps", m.InputKbps);
+        LineF2(sb, "instantaneous_output_kbps", m.OutputKbps);
         Line(sb, "instantaneous_input_repl_kbps", "0.00");
         Line(sb, "instantaneous_output_repl_kbps", "0.00");
         Line(sb, "rejected_connections", s.RejectedConnections);
@@ -434,7 +435,7 @@ internal static class InfoBuilder
         Line(sb, "sync_partial_ok", s.SyncPartialOk);
         Line(sb, "sync_partial_err", s.SyncPartialErr);
         Line(sb, "expired_keys", s.ExpiredKeys);
-        InfoText.LineF2(sb, "expired_stale_perc", s.ExpiredStalePercent);
+        LineF2(sb, "expired_stale_perc", s.ExpiredStalePercent);
         Line(sb, "expired_time_cap_reached_count", s.ExpiredTimeCapReached);
         Line(sb, "expire_cycle_cpu_milliseconds", s.ExpireCycleCpuMs);
         Line(sb, "evicted_keys", s.EvictedKeys);
@@ -549,9 +550,6 @@ internal static class InfoBuilder
 
     private static double Quotient(long a, long b) => b <= 0 ? 0 : (double)a / b;
 
-    private static void Line(StringBuilder sb, string name, string value) => InfoText.Line(sb, name, value);
-
-    private static void Line(StringBuilder sb, string name, long value) => InfoText.Line(sb, name, value);
 
 
 }

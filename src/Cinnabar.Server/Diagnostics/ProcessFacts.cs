@@ -18,29 +18,6 @@ internal static class ProcessFacts
     /// <summary>Total physical memory in bytes.</summary>
     public static long SystemMemory => SystemMemoryValue.Value;
 
-    /// <summary>Redis's bytesToHuman: 1023B, 1.00K, 2.50M ...</summary>
-    public static string BytesToHuman(long n)
-    {
-        const double K = 1024;
-        if (n < 1024)
-        {
-            return n.ToString(CultureInfo.InvariantCulture) + "B";
-        }
-
-        string[] units = ["K", "M", "G", "T", "P"];
-        double d = n;
-        for (int i = 0; i < units.Length; i++)
-        {
-            d /= K;
-            if (d < K || i == units.Length - 1)
-            {
-                return d.ToString("F2", CultureInfo.InvariantCulture) + units[i];
-            }
-        }
-
-        return n.ToString(CultureInfo.InvariantCulture) + "B";
-    }
-
     /// <summary>
     /// User and system CPU time in microseconds of the process, or with <paramref name="thread"/>
     /// of the calling thread (getrusage RUSAGE_SELF / RUSAGE_THREAD, as Redis's INFO cpu). Where

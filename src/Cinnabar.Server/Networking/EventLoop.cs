@@ -160,12 +160,12 @@ internal sealed partial class EventLoop : IDisposable
         _handlers.Remove(token);
     }
 
-    /// <summary>Reads what is available: bytes read, 0 at end of stream, -1 when nothing is available, -2 on error.</summary>
-    public static int Receive(int fd, byte[] buffer, int offset, int count)
+    /// <summary>Reads what is available into <paramref name="buffer"/>: bytes read, 0 at end of stream, -1 when nothing is available, -2 on error.</summary>
+    public static int Receive(int fd, Span<byte> buffer)
     {
         while (true)
         {
-            nint n = recv(fd, ref buffer[offset], count, 0);
+            nint n = recv(fd, ref MemoryMarshal.GetReference(buffer), buffer.Length, 0);
             if (n >= 0)
             {
                 return (int)n;

@@ -153,7 +153,7 @@ internal sealed class LoopConnection : IClientTransport, IClientInputHost, Event
             return;
         }
 
-        int n = EventLoop.Receive(_fd, _input.Buffer, _input.End, _input.Free);
+        int n = EventLoop.Receive(_fd, _input.Buffer.AsSpan(_input.End, _input.Free));
         if (n == -1)
         {
             return;

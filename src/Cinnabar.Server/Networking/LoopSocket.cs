@@ -34,7 +34,6 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
     private const int ShutRdWr = 2;
     private const int EInProgress = 115;
     private const int EIntr = 4;
-    private const int EAgain = 11;
     private const short PollIn = 0x1;
     private const short PollOut = 0x4;
 
@@ -135,95 +134,52 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
     {
         // The descriptor stays ours for the whole wait: a Close meanwhile shuts it down, which
         // ends the poll, and releases it only after this returns.
-        bool added = false;
-        _handle.DangerousAddRef(ref added);
-        try
+        using var held = Hold();
+        while (true)
         {
-            while (true)
+            int n = TryReceive(buffer);
+            if (n != -1)
             {
-                int n = TryReceive(buffer);
-                if (n != -1)
-                {
-                    return n;
-                }
-
-                if (!Poll(PollIn, timeoutMs))
-                {
-                    throw new IOException("timeout reading from the primary");
-                }
+                return n;
             }
-        }
-        finally
-        {
-            _handle.DangerousRelease();
+
+            if (!Poll(PollIn, timeoutMs))
+            {
+                throw new IOException("timeout reading from the primary");
+            }
         }
     }
 
     /// <summary>One non-blocking read: bytes read, 0 at end of stream, -1 when nothing is available. Throws on errors.</summary>
     public int TryReceive(Span<byte> buffer)
     {
-        bool added = false;
-        _handle.DangerousAddRef(ref added);
-        try
-        {
-            while (true)
-            {
-                nint n = recv(_fd, ref MemoryMarshal.GetReference(buffer), buffer.Length, 0);
-                if (n >= 0)
-                {
-                    return (int)n;
-                }
-
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == EIntr)
-                {
-                    continue;
-                }
-
-                if (errno == EAgain)
-                {
-                    return -1;
-                }
-
-                throw Error(errno);
-            }
-        }
-        finally
-        {
-            _handle.DangerousRelease();
-        }
+        using var held = Hold();
+        int n = EventLoop.Receive(_fd, buffer);
+        return n >= -1 ? n : throw new SocketException((int)SocketError.ConnectionReset);
     }
 
     /// <summary>Sends all of <paramref name="data"/> (small writes: handshake commands, ACKs), waiting for room if need be.</summary>
     public void Send(ReadOnlySpan<byte> data)
     {
-        bool added = false;
-        _handle.DangerousAddRef(ref added);
-        try
+        using var held = Hold();
+        while (!data.IsEmpty)
         {
-            while (!data.IsEmpty)
+            int n = EventLoop.Send(_fd, data);
+            if (n >= 0)
             {
-                int n = EventLoop.Send(_fd, data);
-                if (n >= 0)
+                data = data[n..];
+            }
+            else if (n == -1)
+            {
+                if (IsClosed || !Poll(PollOut, 1000))
                 {
-                    data = data[n..];
-                }
-                else if (n == -1)
-                {
-                    if (IsClosed || !Poll(PollOut, 1000))
-                    {
-                        throw new SocketException((int)SocketError.TimedOut);
-                    }
-                }
-                else
-                {
-                    throw new SocketException((int)SocketError.ConnectionReset);
+                    throw new SocketException((int)SocketError.TimedOut);
                 }
             }
-        }
-        finally
-        {
-            _handle.DangerousRelease();
+            else
+            {
+                throw new SocketException((int)SocketError.ConnectionReset);
+            }
         }
     }
 
@@ -271,22 +227,10 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
             return;
         }
 
-        bool added = false;
-        try
+        // Still held: only Finish, posted once by the first Close, releases the descriptor.
+        using (Hold())
         {
-            _handle.DangerousAddRef(ref added);
             _ = shutdown(_fd, ShutRdWr);
-        }
-        catch (ObjectDisposedException)
-        {
-            // Released already.
-        }
-        finally
-        {
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
         }
 
         _loop.Post(Finish);
@@ -418,36 +362,24 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
     // descriptor is held meanwhile (a Close from a timeout may run at any moment).
     private int StartConnect(byte[] sockaddr)
     {
-        bool added = false;
-        _handle.DangerousAddRef(ref added);
-        try
-        {
-            int one = 1;
-            _ = setsockopt(_fd, IpProtoTcp, TcpNoDelay, ref one, sizeof(int));
-            return connect(_fd, ref sockaddr[0], sockaddr.Length) == 0 ? 0 : Marshal.GetLastPInvokeError();
-        }
-        finally
-        {
-            _handle.DangerousRelease();
-        }
+        using var held = Hold();
+        int one = 1;
+        _ = setsockopt(_fd, IpProtoTcp, TcpNoDelay, ref one, sizeof(int));
+        return connect(_fd, ref sockaddr[0], sockaddr.Length) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
     // The connect's outcome (SO_ERROR) once the socket is writable; ObjectDisposedException if closed.
     private int PendingError()
     {
-        bool added = false;
-        _handle.DangerousAddRef(ref added);
-        try
-        {
-            int error = 0;
-            int length = sizeof(int);
-            return getsockopt(_fd, SolSocket, SoError, ref error, ref length) == 0 ? error : Marshal.GetLastPInvokeError();
-        }
-        finally
-        {
-            _handle.DangerousRelease();
-        }
+        using var held = Hold();
+        int error = 0;
+        int length = sizeof(int);
+        return getsockopt(_fd, SolSocket, SoError, ref error, ref length) == 0 ? error : Marshal.GetLastPInvokeError();
     }
+
+    // Keeps the descriptor from being released until the lease is disposed (ObjectDisposedException
+    // if it has been already).
+    private DescriptorLease Hold() => new(_handle);
 
     // Blocks the calling thread until the socket is ready for the events or the timeout passes.
     private bool Poll(short events, int timeoutMs)
@@ -476,6 +408,20 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
         public short Revents;
     }
 
+    private readonly struct DescriptorLease : IDisposable
+    {
+        private readonly SafeHandle _handle;
+
+        public DescriptorLease(SafeHandle handle)
+        {
+            bool added = false;
+            handle.DangerousAddRef(ref added);
+            _handle = handle;
+        }
+
+        public void Dispose() => _handle.DangerousRelease();
+    }
+
     // The descriptor, released (closed) when the last system call using it has returned.
     private sealed class DescriptorHandle : SafeHandle
     {
@@ -502,9 +448,6 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
 
     [DllImport("libc", SetLastError = true)]
     private static extern int getsockopt(int fd, int level, int name, ref int value, ref int length);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint recv(int fd, ref byte buffer, nint length, int flags);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int shutdown(int fd, int how);

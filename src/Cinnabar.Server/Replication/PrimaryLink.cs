@@ -18,6 +18,8 @@ using Cinnabar.Server.Commands;
 using Cinnabar.Server.Networking;
 using Cinnabar.Server.Persistence.Rdb;
 
+using static Cinnabar.Server.Diagnostics.InfoText;
+
 namespace Cinnabar.Server.Replication;
 
 /// <summary>This server's link to its primary.</summary>
@@ -291,7 +293,7 @@ internal sealed class PrimaryLink : IClientTransport
             Line(sb, "master_sync_total_bytes", size);
             Line(sb, "master_sync_read_bytes", got);
             Line(sb, "master_sync_left_bytes", (size - got));
-            Diagnostics.InfoText.LineF2(sb, "master_sync_perc", perc);
+            LineF2(sb, "master_sync_perc", perc);
             Line(sb, "master_sync_last_io_seconds_ago", (nowSec - (TransferLastIoMs / 1000)));
         }
 
@@ -623,7 +625,4 @@ internal sealed class PrimaryLink : IClientTransport
         return Cached is { } cached ? new ReplSaveInfo(cached.Db, _server.Replication.ReplId, _server.Replication.Offset) : null;
     };
 
-    private static void Line(StringBuilder sb, string name, string value) => Diagnostics.InfoText.Line(sb, name, value);
-
-    private static void Line(StringBuilder sb, string name, long value) => Diagnostics.InfoText.Line(sb, name, value);
 }

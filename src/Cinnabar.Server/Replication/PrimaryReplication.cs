@@ -16,6 +16,8 @@ using Cinnabar.Server.Commands;
 using Cinnabar.Server.Networking;
 using Cinnabar.Server.Persistence;
 
+using static Cinnabar.Server.Diagnostics.InfoText;
+
 namespace Cinnabar.Server.Replication;
 
 /// <summary>Replicas of this server and the work that serves them.</summary>
@@ -361,9 +363,6 @@ internal sealed class PrimaryReplication
         }
     }
 
-    private static void Line(StringBuilder sb, string name, string value) => Diagnostics.InfoText.Line(sb, name, value);
-
-    private static void Line(StringBuilder sb, string name, long value) => Diagnostics.InfoText.Line(sb, name, value);
 
     private void Attach(ReplicaLink link)
     {
