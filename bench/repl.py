@@ -27,7 +27,10 @@ disabled, the default). For each key count, repetition and server (alternating w
      pages of the binary and its libraries are not the dataset, and their PSS share drops when
      the replica (the same binary) starts, which hides growth in the whole-PSS ratio.
   3. Primary throughput with that replica online: redis-benchmark -t set,incr,lpush -c 50 at
-     -P 16 and -P 1, about 3 s per test (-n from --n16 / --n1).
+     -P 16 and -P 1, about 1-1.5 s per test (-n from --n16 / --n1). Both pairings stay up after
+     step 2 and are measured in turn, --tput-rounds rounds (3) alternating which goes first; per
+     test the median of the rounds. (Measured one pairing after the other, the machine's drift
+     between the two phases, 15-25% at -P 1 on two cores, decided the ratio.)
   4. Replica lag at half the primary's maximum SET rate (the -P 16 SET rps of step 3): a paced
      writer process (--writers connections, a batch every millisecond) sends SETs of random
      dataset keys whose 32-byte values start with the send time (CLOCK_MONOTONIC ns); once per
@@ -492,11 +495,9 @@ def bench_one(kind, keys, dump, workdir, args):
         rc.call("memory", "purge")
         result["replica_after_mb"] = r2.pss_kb() / 1024
 
-        # 3. Primary throughput with the replica online.
-        for pipeline, n in ((16, args.n16), (1, args.n1)):
-            rps = run_benchmark_csv(p.port, "set,incr,lpush", n, pipeline)
-            for test in ("set", "incr", "lpush"):
-                result[f"{test}_p{pipeline}_rps"] = rps.get(test, float("nan"))
+        # 3. Primary throughput with the replica online: measured by the caller, interleaved with
+        # the other server's pairing (both stay up meanwhile).
+        result.update((yield p.port))
         pc.call("del", "mylist")
         wait_until("the replica caught up", lambda: caught_up(pc, rc), timeout=60)
 
@@ -560,12 +561,49 @@ def bench_one(kind, keys, dump, workdir, args):
     return result
 
 
+def interleaved_throughput(ports, args):
+    """Step 3 for every pairing at once: --tput-rounds rounds, each running the tests once on
+    each primary (which goes first alternates), so the machine's drift over the minute falls on
+    both servers alike instead of on whichever was measured second; per test the median of the
+    rounds."""
+    samples = {kind: {} for kind in ports}
+    for rnd in range(args.tput_rounds):
+        kinds = list(ports) if rnd % 2 == 0 else list(ports)[::-1]
+        for kind in kinds:
+            for pipeline, n in ((16, args.n16), (1, args.n1)):
+                rps = run_benchmark_csv(ports[kind], "set,incr,lpush", n, pipeline)
+                for test in ("set", "incr", "lpush"):
+                    samples[kind].setdefault(f"{test}_p{pipeline}_rps", []).append(rps.get(test, float("nan")))
+    return {kind: {k: median(v) for k, v in s.items()} for kind, s in samples.items()}
+
+
+def bench_pairings(order, keys, dump, workdir, args):
+    """Runs bench_one for each server kind: steps 1-2 of each, step 3 interleaved, then steps 4-5
+    of each."""
+    runs = {kind: bench_one(kind, keys, dump, workdir, args) for kind in order}
+    results = {}
+    try:
+        ports = {kind: next(run) for kind, run in runs.items()}
+        throughput = interleaved_throughput(ports, args)
+        for kind, run in runs.items():
+            try:
+                run.send(throughput[kind])
+                raise RuntimeError("bench_one yielded twice")
+            except StopIteration as done:
+                results[kind] = done.value
+    finally:
+        for run in runs.values():
+            run.close()  # stops the servers of a run that did not finish
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--keys", default="1000000,5000000")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--n16", type=int, default=2000000, help="requests per test at -P 16 (~3 s)")
-    ap.add_argument("--n1", type=int, default=150000, help="requests per test at -P 1 (~3 s)")
+    ap.add_argument("--n16", type=int, default=1000000, help="requests per test at -P 16 (~1.5 s)")
+    ap.add_argument("--n1", type=int, default=100000, help="requests per test at -P 1 (~1 s)")
+    ap.add_argument("--tput-rounds", type=int, default=3, help="interleaved rounds of the throughput tests")
     ap.add_argument("--writers", type=int, default=8, help="connections of the paced writer")
     ap.add_argument("--warm-writes", type=int, default=3000000,
                     help="SETs the primary serves before step 2's dataset measure (0: none)")
@@ -583,8 +621,9 @@ def main():
             runs = {"redis": [], "cinnabar": []}
             for rep in range(args.reps):
                 order = ["redis", "cinnabar"] if rep % 2 == 0 else ["cinnabar", "redis"]
+                results = bench_pairings(order, keys, dump, workdir, args)
                 for kind in order:
-                    r = bench_one(kind, keys, dump, workdir, args)
+                    r = results[kind]
                     runs[kind].append(r)
                     print(f"{keys} {kind} rep {rep}: " + ", ".join(f"{k}={v:.3f}" for k, v in r.items()), flush=True)
             med = {kind: {k: median(r[k] for r in rs) for k in rs[0]} for kind, rs in runs.items()}
