@@ -549,7 +549,4 @@ internal static class InfoBuilder
     private static double Percentage(long part, long whole) => whole <= 0 ? 0 : part * 100.0 / whole;
 
     private static double Quotient(long a, long b) => b <= 0 ? 0 : (double)a / b;
-
-
-
 }

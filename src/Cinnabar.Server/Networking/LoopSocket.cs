@@ -155,7 +155,10 @@ internal sealed class LoopSocket : EventLoop.ILoopHandler, IDisposable
     {
         using var held = Hold();
         int n = EventLoop.Receive(_fd, buffer);
-        return n >= -1 ? n : throw new SocketException((int)SocketError.ConnectionReset);
+
+        // On -2 recv's errno is still the last one (no call since): the link-down reason and
+        // the log name the real error (a keepalive timeout is not a reset).
+        return n >= -1 ? n : throw Error(Marshal.GetLastPInvokeError());
     }
 
     /// <summary>Sends all of <paramref name="data"/> (small writes: handshake commands, ACKs), waiting for room if need be.</summary>

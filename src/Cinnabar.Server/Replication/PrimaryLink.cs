@@ -624,5 +624,4 @@ internal sealed class PrimaryLink : IClientTransport
 
         return Cached is { } cached ? new ReplSaveInfo(cached.Db, _server.Replication.ReplId, _server.Replication.Offset) : null;
     };
-
 }

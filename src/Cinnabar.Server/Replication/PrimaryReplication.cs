@@ -363,7 +363,6 @@ internal sealed class PrimaryReplication
         }
     }
 
-
     private void Attach(ReplicaLink link)
     {
         link.Session.IsReplica = true;
