@@ -115,7 +115,7 @@ public class RdbSaveTests : IClassFixture<DifferentialPair>
         var lastsave = long.Parse((await c.CommandAsync("LASTSAVE"))[1..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(lastsave, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
         Assert.Contains("rdb_last_save_time:" + lastsave + "\r\n", info, StringComparison.Ordinal);
-        Assert.Contains("* DB saved on disk", server.Output, StringComparison.Ordinal);
+        await server.WaitForOutputAsync("* DB saved on disk", TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -204,8 +204,11 @@ public class RdbSaveTests : IClassFixture<DifferentialPair>
         await using var c = await RawConnection.ConnectAsync(server.Port);
         await c.CommandAsync("SET", "k", "v");
         Assert.Equal("-ERR Errors trying to SHUTDOWN. Check logs.\r\n", await c.CommandAsync("SHUTDOWN"));
-        Assert.Contains("# Error trying to save the DB, can't exit.", server.Output, StringComparison.Ordinal);
+
+        // The log lines come through the server's stdout, which the reply can overtake.
+        await server.WaitForOutputAsync("# Error trying to save the DB, can't exit.", TimeSpan.FromSeconds(30));
         const string failed = "# Errors trying to shut down the server. Check the logs for more information.";
+        await server.WaitForOutputAsync(failed, TimeSpan.FromSeconds(30));
         Assert.Single(Occurrences(server.Output, failed));
 
         Process.Start("kill", ["-TERM", server.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
@@ -246,7 +249,7 @@ public class RdbSaveTests : IClassFixture<DifferentialPair>
         Assert.Equal(Misconf, await c.CommandAsync("PING"));
         Assert.Equal("$3\r\nnew\r\n", await c.CommandAsync("GET", "k"));
         Assert.Equal(before, await File.ReadAllBytesAsync(dump));
-        Assert.Contains($"# Failed opening the temp RDB file {tmp} (in server root dir {server.Dir}) for saving: Is a directory", server.Output, StringComparison.Ordinal);
+        await server.WaitForOutputAsync($"# Failed opening the temp RDB file {tmp} (in server root dir {server.Dir}) for saving: Is a directory", TimeSpan.FromSeconds(30));
 
         // A later successful save clears the condition, as rdbSave sets lastbgsave_status to ok.
         Directory.Delete(Path.Combine(server.Dir, tmp));
